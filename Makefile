@@ -1,0 +1,172 @@
+# sockgate build. Everything lands in build/; `make help` lists the targets.
+# Sources are found by wildcard, so a new module needs no edit here.
+
+B        := build
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+FUZZ_SECONDS ?= 60
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN     := -Wall -Wextra -Werror
+INCLUDES := -Iinclude -Iuser/common -Iuser/core -Iuser/agent -I$(B)
+BASEFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES) -g -MMD -MP
+CFLAGS   ?= -O2
+LDLIBS   := -lbpf -lelf -lz -lyaml
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+TEST_DATA := $(abspath tests/data)
+
+COMMON_SRCS := $(wildcard user/common/*.c)
+CORE_SRCS   := $(wildcard user/core/*.c)
+AGENT_SRCS  := $(wildcard user/agent/*.c)
+CLI_SRCS    := $(wildcard user/cli/*.c)
+BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+UNIT_SRCS   := $(wildcard tests/unit/*.c)
+BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_SRCS   := $(wildcard tests/tools/*.c)
+
+LIB_SRCS  := $(COMMON_SRCS) $(CORE_SRCS)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(B)/obj/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(B)/bpf/%.bpf.o)
+SKELS     := $(BPF_SRCS:bpf/%.bpf.c=$(B)/%.skel.h)
+TEST_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/test/obj/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/test/obj/%.o)
+BPFTEST_OBJS := $(BPFTEST_SRCS:%.c=$(B)/test/obj/%.o)
+# The BPF tests drive the agent's own dataplane code, all of it but main().
+AGENT_LIB_OBJS := $(filter-out $(B)/test/obj/user/agent/main.o,$(AGENT_SRCS:%.c=$(B)/test/obj/%.o))
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/test/%)
+
+BINS := $(B)/sockgated $(if $(CLI_SRCS),$(B)/sockgate)
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps test test-unit test-bpf test-e2e fuzz demo check format clean help
+
+all: $(BINS) $(BPF_OBJS)
+
+help:
+	@echo "make            build build/sockgated, the CLI and the BPF objects"
+	@echo "make deps       install missing Debian packages (root)"
+	@echo "make test       deps + build + unit (ASan/UBSan), BPF and e2e tests"
+	@echo "make test-unit  Criterion unit tests only (no root)"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
+	@echo "make demo       deps + build + the reference scenario"
+	@echo "make check      clang-format and clang --analyze"
+	@echo "make clean      remove build/"
+	@echo "V=1 shows full commands"
+
+deps:
+	$(Q)bash scripts/install-deps.sh
+
+$(B) $(B)/bpf:
+	$(Q)mkdir -p $@
+
+# --- BPF -----------------------------------------------------------------
+$(B)/vmlinux.h: | $(B)
+	@echo "  GEN     $@"
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h | $(B)/bpf
+	@echo "  BPF     $@"
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(B) -Iinclude -Ibpf \
+		$(WARN) -MMD -MP -c $< -o $@
+
+$(B)/%.skel.h: $(B)/bpf/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name sg_$* > $@.tmp && mv $@.tmp $@
+
+# --- user space ------------------------------------------------------------
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
+
+$(AGENT_OBJS) $(CLI_OBJS) $(BPFTEST_OBJS) $(AGENT_LIB_OBJS): | $(SKELS)
+
+$(B)/sockgated: $(AGENT_OBJS) $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(B)/sockgate: $(CLI_OBJS) $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# --- tests (ASan/UBSan) ------------------------------------------------------
+$(B)/test/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC-SAN  $@"
+	$(Q)$(CC) $(BASEFLAGS) -O1 $(SANFLAGS) -DSG_TEST_DATA='"$(TEST_DATA)"' -c $< -o $@
+
+$(B)/test/unit-tests: $(UNIT_OBJS) $(TEST_LIB_OBJS)
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(SANFLAGS) $^ -o $@ -lcriterion $(LDLIBS)
+
+$(B)/test/bpf-tests: $(BPFTEST_OBJS) $(AGENT_LIB_OBJS) $(TEST_LIB_OBJS)
+	@echo "  LD-SAN  $@"
+	$(Q)$(CC) $(SANFLAGS) $^ -o $@ -lcriterion $(LDLIBS)
+
+# Test tools (traffic generators for e2e) are optimised, not sanitized: they
+# must outrun the gateway they measure.
+$(B)/test/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(BASEFLAGS) -O2 -pthread $< -o $@
+
+TEST_BINS := $(B)/test/unit-tests $(if $(BPFTEST_SRCS),$(B)/test/bpf-tests) $(TOOL_BINS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BINS)
+	$(Q)bash tests/run.sh
+
+test-unit: $(B)/test/unit-tests
+	$(Q)bash tests/run.sh unit
+
+test-bpf: all $(B)/test/bpf-tests
+	$(Q)bash tests/run.sh bpf
+
+test-e2e: all $(TOOL_BINS)
+	$(Q)bash tests/run.sh e2e
+
+# --- fuzzing (libFuzzer, clang) --------------------------------------------
+FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC-FUZZ $@"
+	$(Q)$(CLANG) $(BASEFLAGS) -O1 $(FUZZFLAGS) -c $< -o $@
+
+$(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	@echo "  LD-FUZZ $@"
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_BINS)
+
+# --- demo, checks ------------------------------------------------------------
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/demo.sh
+
+check:
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	$(Q)for f in $(LIB_SRCS) $(AGENT_SRCS) $(CLI_SRCS); do \
+		$(CLANG) --analyze -Xanalyzer -analyzer-output=text $(BASEFLAGS) -I$(B) $$f -o /dev/null || exit 1; done
+
+format:
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

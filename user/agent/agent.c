@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* agent.c: startup (dataplane, listeners, signals), the accept path and
+ * shutdown: stop accepting, let spliced connections finish within a drain
+ * deadline, then reset what is left and detach the BPF program. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "cgroup.h"
+#include "config_watch.h"
+#include "conn.h"
+#include "listeners.h"
+#include "metrics.h"
+#include "log.h"
+
+#define SHUTDOWN_DRAIN_MS 10000
+#define LOG_PER_SECOND	  20
+
+bool agent_log_allowed(struct agent *ag)
+{
+	uint64_t now = loop_now_ms();
+
+	if (now - ag->log_window_ms >= 1000) {
+		if (ag->log_suppressed)
+			log_warn("suppressed %u connection messages", ag->log_suppressed);
+		ag->log_window_ms = now;
+		ag->log_in_window = 0;
+		ag->log_suppressed = 0;
+	}
+	if (ag->log_in_window < LOG_PER_SECOND) {
+		ag->log_in_window++;
+		return true;
+	}
+	ag->log_suppressed++;
+	return false;
+}
+
+static void on_stop_deadline(struct loop_timer *t)
+{
+	struct agent *ag = (struct agent *)((char *)t - offsetof(struct agent, stop_timer));
+
+	if (ag->n_conns)
+		log_warn("shutdown: resetting %zu connections still open", ag->n_conns);
+	conn_abort_all(ag);
+	loop_stop(ag->loop);
+}
+
+static void begin_stop(struct agent *ag, int signo)
+{
+	if (ag->is_stopping) {
+		log_warn("second signal: resetting %zu connections now", ag->n_conns);
+		conn_abort_all(ag);
+		loop_stop(ag->loop);
+		return;
+	}
+	ag->is_stopping = true;
+	log_info("%s: no longer accepting; %zu connections draining", strsignal(signo),
+		 ag->n_conns);
+	listeners_close(ag);
+	if (ag->n_conns == 0) {
+		loop_stop(ag->loop);
+		return;
+	}
+	ag->stop_timer.on_expire = on_stop_deadline;
+	loop_timer_arm(ag->loop, &ag->stop_timer, SHUTDOWN_DRAIN_MS);
+}
+
+static void on_signal(struct loop_watch *w, uint32_t events)
+{
+	struct agent *ag = (struct agent *)((char *)w - offsetof(struct agent, signals));
+	struct signalfd_siginfo si;
+	(void)events;
+
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			begin_stop(ag, (int)si.ssi_signo);
+		else if (si.ssi_signo == SIGHUP && !ag->is_stopping)
+			agent_reload(ag);
+	}
+}
+
+static int open_signals(struct agent *ag)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd == -1)
+		return -errno;
+	ag->signals = (struct loop_watch){.fd = fd, .on_event = on_signal};
+	return loop_add(ag->loop, &ag->signals, EPOLLIN);
+}
+
+static int on_bpf_event(void *ctx, void *data, size_t len)
+{
+	if (len >= sizeof(struct sg_event))
+		conn_on_bpf_event(ctx, data);
+	return 0;
+}
+
+static void on_events(struct loop_watch *w, uint32_t events)
+{
+	struct agent *ag = (struct agent *)((char *)w - offsetof(struct agent, events_w));
+	(void)events;
+
+	ring_buffer__consume(ag->events);
+}
+
+/* The pause half of the sockmap dataplane: the agent's own cgroup with the
+ * sock_ops program on it, and the verdict's crossing events on the loop. */
+static int open_pacing(struct agent *ag)
+{
+	char path[1200];
+	int err;
+
+	ag->cgroup_fd = cgroup_join_own(path, sizeof(path));
+	if (ag->cgroup_fd < 0) {
+		err = ag->cgroup_fd;
+		log_err("cgroup: %s", strerror(-err));
+		return err;
+	}
+	err = bpf_dataplane_attach_pause(&ag->dp, ag->cgroup_fd);
+	if (err)
+		return err;
+	ag->events = ring_buffer__new(ag->dp.events_fd, on_bpf_event, ag, NULL);
+	if (!ag->events)
+		return -errno;
+	ag->events_w =
+		(struct loop_watch){.fd = ring_buffer__epoll_fd(ag->events), .on_event = on_events};
+	err = loop_add(ag->loop, &ag->events_w, EPOLLIN);
+	if (!err)
+		log_info("pair budget %llu bytes per direction (cgroup %s)",
+			 (unsigned long long)ag->args->pair_budget_bytes, path);
+	return err;
+}
+
+static int open_dataplane(struct agent *ag)
+{
+	const struct args *a = ag->args;
+	int err;
+
+	if (a->dataplane == ARGS_DATAPLANE_SPLICE) {
+		log_info("dataplane: splice (as requested)");
+		return 0;
+	}
+	bpf_dataplane_set_print();
+	err = bpf_dataplane_open(&ag->dp, a->bpffs_dir);
+	if (!err)
+		err = open_pacing(ag);
+	if (!err) {
+		ag->use_sockmap = true;
+		log_info("dataplane: sockmap (maps pinned under %s)", a->bpffs_dir);
+		return 0;
+	}
+	bpf_dataplane_close(&ag->dp);
+	if (a->dataplane == ARGS_DATAPLANE_SOCKMAP)
+		return err;
+	/* Sockmap without pausing would let a stalled reader take the host's
+	 * memory: the relay is bounded, so it is the safe fallback. */
+	log_warn("dataplane: sockmap unavailable (%s); falling back to splice", strerror(-err));
+	return 0;
+}
+
+int agent_reload(struct agent *ag)
+{
+	struct runtime *rt = runtime_load(ag->args, NULL);
+	struct runtime *old = ag->rt;
+
+	if (!rt || listeners_apply(ag, rt->cfg)) {
+		ag->n_reloads_rejected++;
+		runtime_put(rt);
+		log_err("reload rejected: still serving the previous configuration");
+		return -EINVAL;
+	}
+	ag->rt = rt;
+	runtime_put(old);
+	ag->n_reloads++;
+	log_info("reloaded: %zu listeners, %zu routes", rt->cfg->n_listeners, rt->cfg->n_routes);
+	return 0;
+}
+
+static int agent_start(struct agent *ag)
+{
+	int err;
+
+	ag->loop = loop_new();
+	if (!ag->loop)
+		return -errno;
+	ag->flow_id_base = (uint64_t)time(NULL) << 32;
+	ag->index = calloc(AGENT_INDEX_SIZE, sizeof(*ag->index));
+	if (!ag->index)
+		return -ENOMEM;
+	err = open_signals(ag);
+	if (err) {
+		log_err("signals: %s", strerror(-err));
+		return err;
+	}
+	err = open_dataplane(ag);
+	if (err)
+		return err;
+	err = listeners_apply(ag, ag->rt->cfg);
+	if (err)
+		return err;
+	ag->config_watch = config_watch_open(ag);
+	if (ag->args->metrics_addr) {
+		ag->metrics = metrics_open(ag, ag->args->metrics_addr);
+		if (!ag->metrics)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void agent_stop(struct agent *ag)
+{
+	conn_abort_all(ag);
+	listeners_close(ag);
+	metrics_close(ag->metrics);
+	config_watch_close(ag->config_watch);
+	if (ag->signals.fd > 0)
+		close(ag->signals.fd);
+	if (ag->events) {
+		loop_del(ag->loop, &ag->events_w);
+		ring_buffer__free(ag->events);
+	}
+	bpf_dataplane_close(&ag->dp);
+	if (ag->cgroup_fd > 0)
+		close(ag->cgroup_fd);
+	if (ag->loop) {
+		loop_run_once(ag->loop, 0); /* run the deferred frees */
+		loop_free(ag->loop);
+	}
+	free(ag->index);
+	runtime_put(ag->rt);
+}
+
+int agent_main(const struct args *a, struct runtime *rt)
+{
+	struct agent ag = {.args = a, .rt = rt, .cgroup_fd = -1};
+	int err;
+
+	err = agent_start(&ag);
+	if (!err) {
+		err = loop_run(ag.loop);
+		if (err)
+			log_err("event loop: %s", strerror(-err));
+	}
+	agent_stop(&ag);
+	log_info("stopped: %llu accepted, %llu spliced, %llu relayed, %llu closed, %llu aborted",
+		 (unsigned long long)ag.counters[AGENT_CNT_ACCEPTED],
+		 (unsigned long long)ag.counters[AGENT_CNT_SPLICED],
+		 (unsigned long long)ag.counters[AGENT_CNT_RELAYED],
+		 (unsigned long long)ag.counters[AGENT_CNT_CLOSED],
+		 (unsigned long long)ag.counters[AGENT_CNT_ABORTED]);
+	return err ? 1 : 0;
+}

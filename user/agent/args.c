@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* args.c: table-driven long options for sockgated, so the usage text and the
+ * parser cannot drift apart. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "sg_defaults.h"
+
+#define DEFAULT_CONTROL_PATH "/run/sockgate/sockgate.sock"
+
+enum opt_id {
+	OPT_CONFIG = 'c',
+	OPT_HELP = 'h',
+	OPT_VERSION = 'V',
+	OPT_CONTROL = 256,
+	OPT_BPFFS,
+	OPT_DATAPLANE,
+	OPT_METRICS,
+	OPT_LOG_LEVEL,
+	OPT_LABEL,
+	OPT_CHECK,
+	OPT_PAIR_BUDGET,
+};
+
+struct opt_doc {
+	struct option opt;
+	const char *arg;
+	const char *help;
+};
+
+static const struct opt_doc opt_docs[] = {
+	{{"config", required_argument, NULL, OPT_CONFIG},
+	 "PATH",
+	 "YAML file or directory of *.yaml (native or Istio); repeatable"},
+	{{"control", required_argument, NULL, OPT_CONTROL},
+	 "PATH",
+	 "control socket (default " DEFAULT_CONTROL_PATH ")"},
+	{{"bpffs", required_argument, NULL, OPT_BPFFS},
+	 "DIR",
+	 "where BPF maps are pinned (default " SG_DEFAULT_BPFFS_DIR ")"},
+	{{"dataplane", required_argument, NULL, OPT_DATAPLANE},
+	 "sockmap|splice",
+	 "force a dataplane (default: sockmap, else splice)"},
+	{{"metrics", required_argument, NULL, OPT_METRICS},
+	 "ADDR",
+	 "serve Prometheus /metrics on ADDR (host:port, [v6]:port or :port)"},
+	{{"pair-budget", required_argument, NULL, OPT_PAIR_BUDGET},
+	 "SIZE",
+	 "bytes one direction of a spliced pair may queue before it is paused (default 4M)"},
+	{{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	 "LEVEL",
+	 "err, warn, info (default) or debug"},
+	{{"label", required_argument, NULL, OPT_LABEL},
+	 "KEY=VALUE",
+	 "agent label for Istio Gateway selectors (default istio=ingressgateway); repeatable"},
+	{{"check", no_argument, NULL, OPT_CHECK},
+	 NULL,
+	 "validate the configuration, print the route tables and exit"},
+	{{"version", no_argument, NULL, OPT_VERSION}, NULL, "print the version and exit"},
+	{{"help", no_argument, NULL, OPT_HELP}, NULL, "print this help and exit"},
+};
+
+#define N_OPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
+
+void args_usage(FILE *f)
+{
+	fprintf(f, "usage: sockgated --config PATH [options]\n\noptions:\n");
+	for (size_t i = 0; i < N_OPTS; i++) {
+		char left[48];
+
+		snprintf(left, sizeof(left), "--%s%s%s", opt_docs[i].opt.name,
+			 opt_docs[i].arg ? " " : "", opt_docs[i].arg ? opt_docs[i].arg : "");
+		fprintf(f, "  %-28s %s\n", left, opt_docs[i].help);
+	}
+}
+
+static int push(const char **list, size_t *n, size_t max, const char *v, const char *what)
+{
+	if (*n == max) {
+		fprintf(stderr, "sockgated: too many %s (at most %zu)\n", what, max);
+		return -EINVAL;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+/* "4194304", "512K", "4M", "1G" (binary units). */
+static int parse_size(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v || v[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'K':
+		n <<= 10;
+		end++;
+		break;
+	case 'M':
+		n <<= 20;
+		end++;
+		break;
+	case 'G':
+		n <<= 30;
+		end++;
+		break;
+	}
+	if (*end != '\0')
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
+static int parse_one(struct args *a, int id, const char *v)
+{
+	switch (id) {
+	case OPT_PAIR_BUDGET:
+		if (parse_size(v, &a->pair_budget_bytes) < 0 || a->pair_budget_bytes < 65536 ||
+		    a->pair_budget_bytes > (1ull << 30)) {
+			fprintf(stderr,
+				"sockgated: --pair-budget %s: expected a size from 64K to 1G\n", v);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_CONFIG:
+		return push(a->configs, &a->n_configs, ARGS_MAX_CONFIGS, v, "--config");
+	case OPT_LABEL:
+		if (!strchr(v, '=') || v[0] == '=') {
+			fprintf(stderr, "sockgated: --label %s: expected KEY=VALUE\n", v);
+			return -EINVAL;
+		}
+		return push(a->labels, &a->n_labels, ARGS_MAX_LABELS, v, "--label");
+	case OPT_CONTROL:
+		a->control_path = v;
+		return 0;
+	case OPT_BPFFS:
+		a->bpffs_dir = v;
+		return 0;
+	case OPT_METRICS:
+		a->metrics_addr = v;
+		return 0;
+	case OPT_DATAPLANE:
+		if (strcmp(v, "sockmap") == 0)
+			a->dataplane = ARGS_DATAPLANE_SOCKMAP;
+		else if (strcmp(v, "splice") == 0)
+			a->dataplane = ARGS_DATAPLANE_SPLICE;
+		else {
+			fprintf(stderr, "sockgated: --dataplane %s: expected sockmap or splice\n",
+				v);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(v, &a->log_level) < 0) {
+			fprintf(stderr,
+				"sockgated: --log-level %s: expected err, warn, info or debug\n",
+				v);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_CHECK:
+		a->check_only = true;
+		return 0;
+	case OPT_HELP:
+		a->show_help = true;
+		return 0;
+	case OPT_VERSION:
+		a->show_version = true;
+		return 0;
+	}
+	return -EINVAL; /* getopt already printed what was wrong */
+}
+
+int args_parse(struct args *a, int argc, char **argv)
+{
+	struct option longopts[N_OPTS + 1];
+	int id, err;
+
+	memset(a, 0, sizeof(*a));
+	a->control_path = DEFAULT_CONTROL_PATH;
+	a->bpffs_dir = SG_DEFAULT_BPFFS_DIR;
+	a->log_level = LOG_LEVEL_INFO;
+	a->pair_budget_bytes = ARGS_DEFAULT_PAIR_BUDGET;
+	for (size_t i = 0; i < N_OPTS; i++)
+		longopts[i] = opt_docs[i].opt;
+	memset(&longopts[N_OPTS], 0, sizeof(longopts[N_OPTS]));
+
+	optind = 1;
+	while ((id = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		err = parse_one(a, id, optarg);
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sockgated: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (a->n_configs == 0 && !a->show_help && !a->show_version) {
+		fprintf(stderr, "sockgated: --config is required\n");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* args.h: sockgated's command line (ARCHITECTURE §6) into a plain struct.
+ * Pure: no I/O besides the usage text; the caller owns argv's lifetime. */
+#ifndef SG_ARGS_H
+#define SG_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+#define ARGS_MAX_CONFIGS	 16
+#define ARGS_MAX_LABELS		 16
+#define ARGS_DEFAULT_PAIR_BUDGET (4u << 20)
+
+enum args_dataplane {
+	ARGS_DATAPLANE_AUTO = 0, /* sockmap, else splice with a warning */
+	ARGS_DATAPLANE_SOCKMAP,
+	ARGS_DATAPLANE_SPLICE
+};
+
+struct args {
+	const char *configs[ARGS_MAX_CONFIGS]; /* files or directories */
+	size_t n_configs;
+	const char *labels[ARGS_MAX_LABELS]; /* "key=value" for Gateway selectors */
+	size_t n_labels;
+	const char *control_path;
+	const char *bpffs_dir;
+	const char *metrics_addr; /* NULL: no metrics listener */
+	enum args_dataplane dataplane;
+	/* Bytes one direction of a spliced pair may hold in kernel queues before
+	 * that direction is paused (sockmap has no backpressure of its own). */
+	uint64_t pair_budget_bytes;
+	enum log_level log_level;
+	bool check_only; /* --check: validate, print the route tables, exit */
+	bool show_help;
+	bool show_version;
+};
+
+/* Parses argv into *a (defaults first). Returns 0, or -EINVAL after printing
+ * one line naming the bad argument to stderr (the caller exits 2). */
+int args_parse(struct args *a, int argc, char **argv);
+
+/* Writes the usage text to f. */
+void args_usage(FILE *f);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* bpf_loader.h: the splice BPF object's lifecycle. Maps are pinned under a
+ * bpffs directory so the CLI can read flows and a restarted agent reuses them;
+ * the verdict program is attached to sg_socks while the agent runs. */
+#ifndef SG_BPF_LOADER_H
+#define SG_BPF_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sg_splice;
+
+struct bpf_link;
+
+struct bpf_dataplane {
+	struct sg_splice *skel;
+	int socks_fd, targets_fd, peers_fd, flows_fd, counters_fd, pausereq_fd, events_fd;
+	bool is_attached;
+	struct bpf_link *pause_link; /* sock_ops on the agent's cgroup; NULL: no pausing */
+};
+
+/* Opens and loads splice.bpf.o, pins (or reuses) its maps under pin_dir
+ * (created if missing; NULL: no pinning, for tests), and attaches the verdict
+ * program to sg_socks. 0 or -errno; logs the reason once. */
+int bpf_dataplane_open(struct bpf_dataplane *dp, const char *pin_dir);
+
+/* Attaches the pause program (sock_ops) to the cgroup open at cgroup_fd, which
+ * must hold every socket the agent will splice. 0 or -errno. */
+int bpf_dataplane_attach_pause(struct bpf_dataplane *dp, int cgroup_fd);
+
+/* Detaches the program and destroys the skeleton; pinned maps stay for the
+ * CLI and the next agent. Safe on a zeroed or half-opened struct. */
+void bpf_dataplane_close(struct bpf_dataplane *dp);
+
+/* Routes libbpf's messages through our logger, one level quieter. */
+void bpf_dataplane_set_print(void);
+
+#endif

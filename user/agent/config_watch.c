@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* config_watch.c: see config_watch.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "config_watch.h"
+#include "log.h"
+
+#define QUIET_MS 200
+
+struct config_watch {
+	struct loop_watch w;
+	struct loop_timer settle;
+	struct agent *ag;
+};
+
+static bool is_yaml(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.')
+		return false;
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+static void on_settled(struct loop_timer *t)
+{
+	struct config_watch *cw =
+		(struct config_watch *)((char *)t - offsetof(struct config_watch, settle));
+
+	log_info("configuration directory changed: reloading");
+	agent_reload(cw->ag);
+}
+
+static void on_inotify(struct loop_watch *w, uint32_t events)
+{
+	struct config_watch *cw = (struct config_watch *)w;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool relevant = false;
+	ssize_t n;
+	(void)events;
+
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->len && is_yaml(ev->name))
+				relevant = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	/* Re-arming restarts the quiet period: one reload per burst. */
+	if (relevant && !cw->ag->is_stopping)
+		loop_timer_arm(cw->ag->loop, &cw->settle, QUIET_MS);
+}
+
+struct config_watch *config_watch_open(struct agent *ag)
+{
+	struct config_watch *cw;
+	size_t n_dirs = 0;
+	int fd;
+
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd == -1) {
+		log_warn("config watch: %s", strerror(errno));
+		return NULL;
+	}
+	for (size_t i = 0; i < ag->args->n_configs; i++) {
+		const char *path = ag->args->configs[i];
+		struct stat st;
+
+		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
+			continue;
+		if (inotify_add_watch(fd, path,
+				      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) ==
+		    -1) {
+			log_warn("config watch on %s: %s", path, strerror(errno));
+			continue;
+		}
+		log_info("watching %s for configuration changes", path);
+		n_dirs++;
+	}
+	cw = n_dirs ? calloc(1, sizeof(*cw)) : NULL;
+	if (!cw) {
+		close(fd);
+		return NULL;
+	}
+	cw->ag = ag;
+	cw->w = (struct loop_watch){.fd = fd, .on_event = on_inotify};
+	cw->settle.on_expire = on_settled;
+	if (loop_add(ag->loop, &cw->w, EPOLLIN)) {
+		close(fd);
+		free(cw);
+		return NULL;
+	}
+	return cw;
+}
+
+void config_watch_close(struct config_watch *cw)
+{
+	if (!cw)
+		return;
+	loop_timer_cancel(cw->ag->loop, &cw->settle);
+	loop_del(cw->ag->loop, &cw->w);
+	close(cw->w.fd);
+	free(cw);
+}

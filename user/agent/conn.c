@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* conn.c: the per-connection state machine up to the handover: peek the
+ * ClientHello (never consume it: SOCKMAP.md §2), route it, connect to a
+ * backend with retries elsewhere, then hand both sockets to the dataplane
+ * (conn_data.c). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn_internal.h"
+#include "conn_pace.h"
+#include "log.h"
+
+#define PEEK_START_BYTES 4096
+
+static void on_client(struct loop_watch *w, uint32_t events);
+static void on_backend(struct loop_watch *w, uint32_t events);
+static void on_timer(struct loop_timer *t);
+static void start_connect(struct conn *c);
+
+static void reap(struct loop_deferred *d)
+{
+	struct conn *c = (struct conn *)((char *)d - offsetof(struct conn, reaper));
+
+	runtime_put(c->rt);
+	free(c);
+}
+
+static struct conn **index_slot(struct agent *ag, uint64_t id)
+{
+	return &ag->index[id & (AGENT_INDEX_SIZE - 1)];
+}
+
+static void unlink_conn(struct conn *c)
+{
+	struct agent *ag = c->ag;
+	struct conn **pp = index_slot(ag, c->id);
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->index_next;
+	if (*pp)
+		*pp = c->index_next;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ag->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ag->n_conns--;
+	if (ag->is_stopping && ag->n_conns == 0)
+		loop_stop(ag->loop); /* shutdown waited only for this one */
+}
+
+void conn_release(struct conn *c)
+{
+	struct agent *ag = c->ag;
+
+	loop_timer_cancel(ag->loop, &c->timer);
+	for (int leg = 0; leg < 2; leg++) {
+		struct loop_watch *w = leg ? &c->backend_w : &c->client_w;
+
+		if (w->fd < 0)
+			continue;
+		if (c->is_watched[leg])
+			loop_del(ag->loop, w);
+		close(w->fd);
+		w->fd = -1;
+		c->is_watched[leg] = false;
+	}
+	free(c->parser);
+	free(c->peek);
+	c->parser = NULL;
+	c->peek = NULL;
+	c->state = CONN_CLOSED;
+	unlink_conn(c);
+	/* Later events of this batch may still name c: free it after the batch. */
+	loop_defer(ag->loop, &c->reaper);
+}
+
+void conn_set_watch(struct conn *c, int leg, uint32_t events)
+{
+	struct loop_watch *w = leg ? &c->backend_w : &c->client_w;
+	int err;
+
+	if (c->is_watched[leg])
+		err = loop_mod(c->ag->loop, w, events);
+	else
+		err = loop_add(c->ag->loop, w, events);
+	if (!err)
+		c->is_watched[leg] = true;
+}
+
+static void close_early(struct conn *c, enum agent_counter cnt, const char *reason)
+{
+	c->ag->counters[cnt]++;
+	c->end_reason = reason;
+	conn_log_access(c);
+	conn_release(c);
+}
+
+void conn_accept(struct agent *ag, size_t li, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	socklen_t len;
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->ag = ag;
+	c->rt = runtime_get(ag->rt);
+	c->id = ++ag->next_conn_id;
+	c->listener = li;
+	c->start_ms = loop_now_ms();
+	c->client_w = (struct loop_watch){.fd = fd, .on_event = on_client};
+	c->backend_w = (struct loop_watch){.fd = -1, .on_event = on_backend};
+	c->timer.on_expire = on_timer;
+	c->reaper.run = reap;
+	len = sizeof(c->client_addr);
+	getpeername(fd, (struct sockaddr *)&c->client_addr, &len);
+	len = sizeof(c->local_addr);
+	getsockname(fd, (struct sockaddr *)&c->local_addr, &len);
+	c->next = ag->conns;
+	if (ag->conns)
+		ag->conns->prev = c;
+	ag->conns = c;
+	c->index_next = *index_slot(ag, c->id);
+	*index_slot(ag, c->id) = c;
+	ag->n_conns++;
+	ag->counters[AGENT_CNT_ACCEPTED]++;
+
+	c->state = CONN_HELLO;
+	c->parser = malloc(sizeof(*c->parser));
+	c->peek_cap = PEEK_START_BYTES;
+	c->peek = malloc(c->peek_cap);
+	if (!c->parser || !c->peek) {
+		close_early(c, AGENT_CNT_ABORTED, "out_of_memory");
+		return;
+	}
+	chello_init(c->parser);
+	loop_timer_arm(ag->loop, &c->timer, c->rt->cfg->listeners[li].hello_timeout_ms);
+	/* Edge-triggered: the peeked bytes stay queued, so a level-triggered
+	 * EPOLLIN would fire again at once for bytes already seen. */
+	conn_set_watch(c, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
+}
+
+static void hello_failed(struct conn *c)
+{
+	struct agent *ag = c->ag;
+	enum chello_reason r = c->parser->reason;
+
+	ag->hello_errors[r < CHELLO_REASON_MAX ? r : 0]++;
+	if (agent_log_allowed(ag))
+		log_warn("conn=%llu malformed ClientHello: %s", (unsigned long long)c->id,
+			 chello_reason_str(r));
+	c->hello_error = chello_reason_str(r);
+	close_early(c, AGENT_CNT_HELLO_MALFORMED, "hello_malformed");
+}
+
+static void route_hello(struct conn *c)
+{
+	struct agent *ag = c->ag;
+	const struct chello_info *info = &c->parser->info;
+	enum route_match m;
+	size_t route;
+
+	ag->counters[AGENT_CNT_HELLO_OK]++;
+	if (info->has_sni)
+		memcpy(c->sni, info->sni, info->sni_len + 1);
+	c->alpn_len = info->alpn_len;
+	memcpy(c->alpn, info->alpn, info->alpn_len);
+	m = router_lookup(c->rt->router, c->listener, info->has_sni ? info->sni : NULL, info->alpn,
+			  info->alpn_len, &route);
+	if (route_match_is_routed(m) && !router_accepts_local(c->rt->router, route, &c->local_addr))
+		m = ROUTE_REJECT_UNKNOWN_SNI; /* Istio destinationSubnets */
+	c->match = m;
+	if (!route_match_is_routed(m)) {
+		if (agent_log_allowed(ag))
+			log_info("conn=%llu rejected: %s sni=%s", (unsigned long long)c->id,
+				 route_match_str(m), info->has_sni ? info->sni : "-");
+		close_early(c,
+			    m == ROUTE_REJECT_NO_SNI ? AGENT_CNT_REJECT_NO_SNI
+						     : AGENT_CNT_REJECT_UNKNOWN_SNI,
+			    route_match_str(m));
+		return;
+	}
+	c->route = route;
+	c->has_route = true;
+	/* The parser's 10 KiB are not needed past this point. */
+	free(c->parser);
+	free(c->peek);
+	c->parser = NULL;
+	c->peek = NULL;
+	start_connect(c);
+}
+
+/* Peeks everything queued and feeds what the parser has not seen yet. */
+static void peek_hello(struct conn *c, uint32_t events)
+{
+	uint32_t max = c->rt->cfg->listeners[c->listener].max_hello_bytes;
+
+	for (;;) {
+		ssize_t n = recv(c->client_w.fd, c->peek, c->peek_cap, MSG_PEEK | MSG_DONTWAIT);
+		enum chello_result r;
+
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n == -1) {
+			close_early(c, AGENT_CNT_HELLO_EOF, "client_error");
+			return;
+		}
+		if (n == 0) {
+			close_early(c, AGENT_CNT_HELLO_EOF, "client_eof");
+			return;
+		}
+		if ((size_t)n <= c->peek_fed)
+			break;
+		r = chello_feed(c->parser, c->peek + c->peek_fed, (size_t)n - c->peek_fed);
+		c->peek_fed = (size_t)n;
+		if (r == CHELLO_OK) {
+			route_hello(c);
+			return;
+		}
+		if (r == CHELLO_ERROR) {
+			hello_failed(c);
+			return;
+		}
+		if ((size_t)n < c->peek_cap)
+			break;
+		if (c->peek_cap >= max) {
+			close_early(c, AGENT_CNT_HELLO_TOO_LARGE, "hello_too_large");
+			return;
+		}
+		c->peek_cap = c->peek_cap * 4 < max ? c->peek_cap * 4 : max;
+		uint8_t *bigger = realloc(c->peek, c->peek_cap);
+		if (!bigger) {
+			close_early(c, AGENT_CNT_ABORTED, "out_of_memory");
+			return;
+		}
+		c->peek = bigger;
+	}
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		close_early(c, AGENT_CNT_HELLO_EOF, "client_eof");
+}
+
+static void on_client(struct loop_watch *w, uint32_t events)
+{
+	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, client_w));
+
+	switch (c->state) {
+	case CONN_HELLO:
+		peek_hello(c, events);
+		return;
+	case CONN_CONNECTING:
+		if (events & EPOLLERR) {
+			close_early(c, AGENT_CNT_ABORTED, "client_reset");
+			return;
+		}
+		/* Hello then FIN is legal: the sockmap insert then fails with
+		 * EOPNOTSUPP and the relay forwards the FIN after the bytes. */
+		return;
+	default:
+		conn_data_event(c, 0, events);
+	}
+}
+
+static void connect_failed(struct conn *c, int err)
+{
+	struct agent *ag = c->ag;
+
+	if (agent_log_allowed(ag))
+		log_warn("conn=%llu backend %s: %s", (unsigned long long)c->id, c->backend_str,
+			 strerror(err));
+	loop_timer_cancel(ag->loop, &c->timer);
+	if (c->is_watched[1])
+		loop_del(ag->loop, &c->backend_w);
+	c->is_watched[1] = false;
+	close(c->backend_w.fd);
+	c->backend_w.fd = -1;
+	ag->counters[AGENT_CNT_CONNECT_FAILED]++;
+	start_connect(c);
+}
+
+static void connected(struct conn *c)
+{
+	loop_timer_cancel(c->ag->loop, &c->timer);
+	conn_start_data(c);
+}
+
+static void on_backend(struct loop_watch *w, uint32_t events)
+{
+	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, backend_w));
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (c->state != CONN_CONNECTING) {
+		conn_data_event(c, 1, events);
+		return;
+	}
+	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		soerr = errno;
+	if (soerr == 0 && (events & EPOLLOUT)) {
+		connected(c);
+		return;
+	}
+	connect_failed(c, soerr ? soerr : ECONNREFUSED);
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+
+	switch (c->state) {
+	case CONN_HELLO:
+		close_early(c, AGENT_CNT_HELLO_TIMEOUT, "hello_timeout");
+		return;
+	case CONN_CONNECTING:
+		connect_failed(c, ETIMEDOUT);
+		return;
+	default:
+		conn_data_timer(c);
+	}
+}
+
+static void start_connect(struct conn *c)
+{
+	struct agent *ag = c->ag;
+	const struct cfg_route *rt = &c->rt->cfg->routes[c->route];
+	const struct cfg_endpoint *ep;
+	struct pool_choice choice;
+	int one = 1, fd;
+
+	c->state = CONN_CONNECTING;
+	for (;;) {
+		if (c->n_tried > rt->connect_retries ||
+		    !pool_pick(c->rt->pools[c->route], c->tried, c->n_tried, &choice)) {
+			close_early(c, c->n_tried ? AGENT_CNT_CONNECT_FAILED : AGENT_CNT_NO_BACKEND,
+				    c->n_tried ? "connect_failed" : "no_backend");
+			return;
+		}
+		c->tried[c->n_tried++] = choice;
+		ep = &rt->backends[choice.backend].endpoints[choice.endpoint];
+		memcpy(&c->backend_addr, &ep->addr, ep->addr_len);
+		c->backend_addr_len = ep->addr_len;
+		addr_format(&c->backend_addr, c->backend_str, sizeof(c->backend_str));
+		fd = socket(ep->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			close_early(c, AGENT_CNT_ABORTED, "socket_failed");
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->backend_w.fd = fd;
+		if (connect(fd, (const struct sockaddr *)&ep->addr, ep->addr_len) == 0) {
+			connected(c);
+			return;
+		}
+		if (errno == EINPROGRESS)
+			break;
+		if (agent_log_allowed(ag))
+			log_warn("conn=%llu backend %s: %s", (unsigned long long)c->id,
+				 c->backend_str, strerror(errno));
+		ag->counters[AGENT_CNT_CONNECT_FAILED]++;
+		close(fd);
+		c->backend_w.fd = -1;
+	}
+	loop_timer_arm(ag->loop, &c->timer, rt->connect_timeout_ms);
+	conn_set_watch(c, 1, EPOLLOUT);
+}
+
+void conn_on_bpf_event(struct agent *ag, const struct sg_event *e)
+{
+	uint64_t id = e->flow_id & 0xffffffffu; /* flow ids are base | conn id */
+	struct conn *c = *index_slot(ag, id);
+
+	while (c && (c->id & 0xffffffffu) != id)
+		c = c->index_next;
+	if (c && c->state == CONN_SPLICED && c->pair.flow_id == e->flow_id)
+		conn_pace_event(c, e->cookie);
+}
+
+void conn_abort_all(struct agent *ag)
+{
+	while (ag->conns)
+		conn_abort(ag->conns, "shutdown");
+}

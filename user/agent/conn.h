@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* conn.h: one client connection from accept to close:
+ * HELLO (peek and parse) -> CONNECTING (to a backend, with retries) ->
+ * SPLICED (sockmap) or RELAYED (splice(2)) -> closed, with one access-log line. */
+#ifndef SG_CONN_H
+#define SG_CONN_H
+
+#include <sys/socket.h>
+
+#include "agent.h"
+#include "sg_abi.h"
+
+/* Takes ownership of fd, a non-blocking socket just accepted on listener li. */
+void conn_accept(struct agent *ag, size_t li, int fd);
+
+/* Hands a crossing event from the verdict to its connection, if still open. */
+void conn_on_bpf_event(struct agent *ag, const struct sg_event *e);
+
+/* Resets every live connection (shutdown deadline reached). */
+void conn_abort_all(struct agent *ag);
+
+#endif

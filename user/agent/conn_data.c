@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* conn_data.c: a connected pair from handover to close. Sockmap pairs are
+ * watched for end of stream only (EPOLLRDHUP: data wakeups would cost the
+ * agent CPU per byte, SOCKMAP.md §1.3); a FIN is forwarded only once every
+ * byte before it has left (drain, then shutdown), a reset is propagated as a
+ * reset. Relayed pairs move their bytes with splice(2). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conn_internal.h"
+#include "conn_pace.h"
+#include "log.h"
+
+#define DRAIN_POLL_MS	 5
+#define PAUSE_POLL_MS	 1
+#define SPLICE_RCVBUF	 (2 << 20) /* doubled by the kernel; also bounds a resume's burst */
+#define SPLICE_SNDBUF	 (4 << 20) /* avoids the 1-jiffy re-poll stall, SOCKMAP.md §3.3 */
+#define RELAY_PIPE_BYTES (1 << 20)
+
+/* Bytes of a sockmap flow that user space moved (pause tails and half-close
+ * rests) rather than the verdict program: what redirect_bytes does not count. */
+static uint64_t conn_copied_bytes(const struct conn *c)
+{
+	if (c->state != CONN_SPLICED)
+		return 0;
+	return c->pair.copied[SOCKPAIR_CLIENT] + c->pair.copied[SOCKPAIR_BACKEND];
+}
+
+void conn_log_access(const struct conn *c)
+{
+	char client[ADDR_STR_MAX], alpn[CHELLO_ALPN_MAX + 8] = "-", stamp[32];
+	const uint8_t *name;
+	size_t name_len, off, pos = 0;
+	struct timespec ts;
+	struct tm tm;
+
+	addr_format(&c->client_addr, client, sizeof(client));
+	for_each_alpn (name, name_len, c->alpn, c->alpn_len, off) {
+		pos += (size_t)snprintf(alpn + pos, sizeof(alpn) - pos, "%s%.*s", pos ? "," : "",
+					(int)name_len, (const char *)name);
+		if (pos >= sizeof(alpn))
+			break;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("access ts=%s conn=%llu client=%s listener=%s sni=%s alpn=%s route=%s backend=%s "
+	       "dataplane=%s bytes_up=%llu bytes_down=%llu copied=%llu duration_ms=%llu "
+	       "pauses=%u peak_queued=%llu end=%s%s%s\n",
+	       stamp, (unsigned long long)c->id, client, c->rt->cfg->listeners[c->listener].name,
+	       c->sni[0] ? c->sni : "-", alpn,
+	       c->has_route ? c->rt->cfg->routes[c->route].name : "-",
+	       c->backend_addr_len ? c->backend_str : "-",
+	       c->state == CONN_SPLICED	  ? "sockmap"
+	       : c->state == CONN_RELAYED ? "splice"
+					  : "-",
+	       (unsigned long long)c->bytes[0], (unsigned long long)c->bytes[1],
+	       (unsigned long long)conn_copied_bytes(c),
+	       (unsigned long long)(loop_now_ms() - c->start_ms), c->n_pauses,
+	       (unsigned long long)c->peak_queued, c->end_reason ? c->end_reason : "-",
+	       c->hello_error ? " hello_error=" : "", c->hello_error ? c->hello_error : "");
+	fflush(stdout);
+}
+
+static void collect_bytes(struct conn *c)
+{
+	if (c->state == CONN_SPLICED) {
+		uint64_t b[SG_DIR_MAX];
+
+		if (sockpair_flow_bytes(&c->pair, &c->ag->dp, b) == 0) {
+			c->bytes[0] = b[SG_DIR_TO_BACKEND];
+			c->bytes[1] = b[SG_DIR_TO_CLIENT];
+		}
+		c->bytes[0] += c->pair.copied[SOCKPAIR_CLIENT];
+		c->bytes[1] += c->pair.copied[SOCKPAIR_BACKEND];
+	} else if (c->state == CONN_RELAYED) {
+		c->bytes[0] = c->relay.dir[RELAY_CLIENT].bytes;
+		c->bytes[1] = c->relay.dir[RELAY_BACKEND].bytes;
+	}
+}
+
+static void finish(struct conn *c, enum agent_counter cnt, const char *reason)
+{
+	if (c->state == CONN_SPLICED && log_get_level() >= LOG_LEVEL_DEBUG) {
+		uint64_t b0 = 0, b1 = 0, r;
+
+		sockpair_backlog(&c->pair, &c->ag->dp, SOCKPAIR_CLIENT, &b0, &r);
+		sockpair_backlog(&c->pair, &c->ag->dp, SOCKPAIR_BACKEND, &b1, &r);
+		log_debug("conn=%llu finish backlog_up=%llu backlog_down=%llu copying=%d/%d "
+			  "paused=%d/%d copied=%llu/%llu",
+			  (unsigned long long)c->id, (unsigned long long)b0, (unsigned long long)b1,
+			  c->copying[0], c->copying[1], c->paused[0], c->paused[1],
+			  (unsigned long long)c->pair.copied[0],
+			  (unsigned long long)c->pair.copied[1]);
+	}
+	collect_bytes(c);
+	if (c->state == CONN_SPLICED) {
+		sockpair_unsplice(&c->pair, &c->ag->dp);
+		sockpair_flow_finalise(&c->pair, &c->ag->dp, c->bytes);
+	}
+	if (c->state == CONN_RELAYED)
+		relay_fini(&c->relay);
+	c->ag->counters[cnt]++;
+	c->ag->bytes_total[0] += c->bytes[0];
+	c->ag->bytes_total[1] += c->bytes[1];
+	c->ag->copied_total += conn_copied_bytes(c);
+	c->end_reason = reason;
+	conn_log_access(c);
+	conn_release(c);
+}
+
+void conn_abort(struct conn *c, const char *reason)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	/* Linger 0 turns the close into a reset, so each peer learns the other
+	 * failed instead of seeing a clean end of a truncated stream. */
+	if (c->client_w.fd >= 0)
+		setsockopt(c->client_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (c->backend_w.fd >= 0)
+		setsockopt(c->backend_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (c->state == CONN_SPLICED || c->state == CONN_RELAYED) {
+		finish(c, AGENT_CNT_ABORTED, reason);
+		return;
+	}
+	c->ag->counters[AGENT_CNT_ABORTED]++;
+	c->end_reason = reason;
+	conn_log_access(c);
+	conn_release(c);
+}
+
+static void update_relay_watches(struct conn *c)
+{
+	conn_set_watch(c, 0, relay_interest(&c->relay, RELAY_CLIENT));
+	conn_set_watch(c, 1, relay_interest(&c->relay, RELAY_BACKEND));
+}
+
+static void step_relay(struct conn *c)
+{
+	switch (relay_step(&c->relay)) {
+	case RELAY_RUNNING:
+		update_relay_watches(c);
+		return;
+	case RELAY_DONE:
+		finish(c, AGENT_CNT_CLOSED, "eof");
+		return;
+	case RELAY_ERROR:
+		conn_abort(c, c->relay.err == -ECONNRESET ? "reset" : "error");
+		return;
+	}
+}
+
+/* Receive buffers capped on both legs, whatever the dataplane: autotuning
+ * lets each grow to tcp_rmem[2] (32 MiB here), and a gateway with many busy
+ * pairs then drives the host into TCP memory pressure, where windows clamp
+ * and a connection was seen to stall for good. */
+static void cap_buffers(struct conn *c)
+{
+	int rcvbuf = SPLICE_RCVBUF;
+
+	setsockopt(c->client_w.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(c->backend_w.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+}
+
+static void start_relay(struct conn *c)
+{
+	int err;
+
+	cap_buffers(c);
+	err = relay_init(&c->relay, c->client_w.fd, c->backend_w.fd, RELAY_PIPE_BYTES);
+
+	if (err) {
+		conn_abort(c, "relay_failed");
+		return;
+	}
+	c->state = CONN_RELAYED;
+	c->ag->counters[AGENT_CNT_RELAYED]++;
+	step_relay(c);
+}
+
+/* Stores ss as an IPv6 (v4-mapped for IPv4) address and host-order port. */
+static void flow_addr(const struct sockaddr_storage *ss, __u8 addr[16], __u16 *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		memset(addr, 0, 10);
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &sin->sin_addr, 4);
+		*port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(addr, &sin6->sin6_addr, 16);
+		*port = ntohs(sin6->sin6_port);
+	}
+}
+
+static void start_splice(struct conn *c)
+{
+	struct agent *ag = c->ag;
+	struct sg_flow flow = {.route_id = (uint32_t)c->route};
+	struct timespec now;
+	int sndbuf = SPLICE_SNDBUF, err;
+
+	for (int leg = 0; leg < 2; leg++) {
+		int fd = leg ? c->backend_w.fd : c->client_w.fd;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) == -1)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
+	cap_buffers(c);
+	flow_addr(&c->client_addr, flow.client_addr, &flow.client_port);
+	flow_addr(&c->backend_addr, flow.backend_addr, &flow.backend_port);
+	clock_gettime(CLOCK_MONOTONIC, &now); /* the clock of bpf_ktime_get_ns() */
+	flow.start_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	err = sockpair_splice(&c->pair, &ag->dp, c->client_w.fd, c->backend_w.fd,
+			      ag->flow_id_base | (c->id & 0xffffffffu), &flow);
+	if (err == -EOPNOTSUPP) {
+		/* A leg is no longer ESTABLISHED (hello then FIN): relay the pair. */
+		start_relay(c);
+		return;
+	}
+	if (err) {
+		if (agent_log_allowed(ag))
+			log_warn("conn=%llu splice: %s", (unsigned long long)c->id, strerror(-err));
+		conn_abort(c, "splice_failed");
+		return;
+	}
+	if (sockpair_is_stuck(&c->pair, &ag->dp)) {
+		sockpair_unsplice(&c->pair, &ag->dp);
+		start_relay(c);
+		return;
+	}
+	c->state = CONN_SPLICED;
+	ag->counters[AGENT_CNT_SPLICED]++;
+	conn_set_watch(c, 0, EPOLLRDHUP);
+	conn_set_watch(c, 1, EPOLLRDHUP);
+	conn_pace_start(c);
+}
+
+void conn_start_data(struct conn *c)
+{
+	if (c->ag->use_sockmap)
+		start_splice(c);
+	else
+		start_relay(c);
+}
+
+static int other(int leg)
+{
+	return 1 - leg;
+}
+
+/* Forwards each finished direction's FIN once drained. Returns true while a
+ * direction waits for its bytes to leave. A paused direction's FIN is
+ * forwarded by its tail copy instead (conn_pace.c). */
+static bool forward_fins(struct conn *c)
+{
+	bool waiting = false;
+
+	for (int leg = 0; leg < 2; leg++) {
+		int dst = other(leg);
+
+		if (!c->eof[leg] || c->shut[dst] || c->paused[leg])
+			continue;
+		if (!sockpair_is_drained(&c->pair, leg)) {
+			waiting = true;
+			continue;
+		}
+		conn_pace_before_shutdown(c, dst);
+		shutdown(dst ? c->backend_w.fd : c->client_w.fd, SHUT_WR);
+		c->shut[dst] = true;
+		waiting = waiting || c->copying[dst];
+	}
+	return waiting;
+}
+
+/* Runs the pair's periodic work and re-arms the timer while there is some:
+ * 1 ms while a direction is paused, 5 ms while one drains. */
+void conn_schedule(struct conn *c)
+{
+	bool paused = conn_pace_tick(c), draining;
+
+	if (c->state != CONN_SPLICED)
+		return; /* the tick may have aborted the pair */
+	draining = forward_fins(c);
+	if (c->shut[0] && c->shut[1]) {
+		finish(c, AGENT_CNT_CLOSED, "eof");
+		return;
+	}
+	loop_timer_cancel(c->ag->loop, &c->timer);
+	if (paused || draining)
+		loop_timer_arm(c->ag->loop, &c->timer, paused ? PAUSE_POLL_MS : DRAIN_POLL_MS);
+}
+
+static int socket_error(int fd)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		return errno;
+	return soerr;
+}
+
+static void spliced_event(struct conn *c, int leg, uint32_t events)
+{
+	int fd = leg ? c->backend_w.fd : c->client_w.fd;
+
+	if (events & EPOLLERR) {
+		int err = socket_error(fd);
+
+		conn_abort(c, err == ECONNRESET ? (leg ? "backend_reset" : "client_reset")
+						: (leg ? "backend_error" : "client_error"));
+		return;
+	}
+	if ((events & (EPOLLRDHUP | EPOLLHUP)) && !c->eof[leg]) {
+		c->eof[leg] = true;
+		/* Stop the level-triggered RDHUP; errors are still reported. */
+		conn_set_watch(c, leg, 0);
+	}
+	conn_schedule(c);
+}
+
+void conn_data_event(struct conn *c, int leg, uint32_t events)
+{
+	if (c->state == CONN_SPLICED)
+		spliced_event(c, leg, events);
+	else if (c->state == CONN_RELAYED)
+		step_relay(c);
+}
+
+void conn_data_timer(struct conn *c)
+{
+	if (c->state == CONN_SPLICED)
+		conn_schedule(c);
+}

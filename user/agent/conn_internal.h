@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* conn_internal.h: struct conn, shared by conn.c (hello, route, connect) and
+ * conn_data.c (dataplane, close, access log). Nothing else includes it. */
+#ifndef SG_CONN_INTERNAL_H
+#define SG_CONN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "conn.h"
+#include "relay.h"
+#include "sockpair.h"
+
+#define CONN_MAX_TRIES 16
+
+enum conn_state {
+	CONN_HELLO = 0,
+	CONN_CONNECTING,
+	CONN_SPLICED, /* sockmap: the kernel moves the bytes */
+	CONN_RELAYED, /* splice(2) relay in user space */
+	CONN_CLOSED
+};
+
+struct conn {
+	struct conn *prev, *next;
+	struct conn *index_next; /* chain in agent.index, by id */
+	struct agent *ag;
+	struct runtime *rt; /* the configuration this connection was accepted under */
+	uint64_t id;
+	enum conn_state state;
+	struct loop_watch client_w, backend_w; /* leg 0, leg 1 */
+	bool is_watched[2];
+	struct loop_timer timer; /* hello, connect, drain poll: one at a time */
+	struct loop_deferred reaper;
+	size_t listener;
+	struct sockaddr_storage client_addr, local_addr;
+	uint64_t start_ms;
+
+	/* HELLO */
+	struct chello_parser *parser;
+	uint8_t *peek;
+	size_t peek_cap, peek_fed;
+	const char *hello_error; /* chello_reason_str() of a malformed hello */
+
+	/* routing, kept for the access log */
+	bool has_route;
+	enum route_match match;
+	size_t route;
+	char sni[HOSTNAME_MAX + 1];
+	uint8_t alpn[CHELLO_ALPN_MAX];
+	size_t alpn_len;
+
+	/* CONNECTING */
+	struct pool_choice tried[CONN_MAX_TRIES];
+	size_t n_tried;
+	struct sockaddr_storage backend_addr;
+	socklen_t backend_addr_len;
+	char backend_str[ADDR_STR_MAX];
+
+	/* SPLICED / RELAYED */
+	struct sockpair pair;
+	struct relay relay;
+	bool eof[2];	   /* leg's peer ended its stream */
+	bool shut[2];	   /* FIN forwarded to leg (shutdown(SHUT_WR) done) */
+	uint64_t bytes[2]; /* [0] client->backend, [1] backend->client, at close */
+	bool paused[2];	   /* SPLICED: leg's input is not forwarded (conn_pace.c) */
+	bool copying[2];   /* ...and its rest is copied in user space (conn_pace.c) */
+	uint32_t n_pauses;
+	uint64_t peak_queued; /* largest backlog of either direction the agent saw */
+
+	const char *end_reason;
+};
+
+/* conn.c */
+void conn_release(struct conn *c);
+void conn_set_watch(struct conn *c, int leg, uint32_t events);
+
+/* conn_data.c */
+void conn_schedule(struct conn *c);
+void conn_start_data(struct conn *c);
+void conn_data_event(struct conn *c, int leg, uint32_t events);
+void conn_data_timer(struct conn *c);
+void conn_abort(struct conn *c, const char *reason);
+void conn_log_access(const struct conn *c);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* conn_pace.h: keeps each direction of a sockmap pair within the pair budget.
+ * The kernel queues redirected bytes without limit (SOCKMAP.md §3), so when a
+ * direction holds more than the budget, its source is paused (its receive
+ * queue fills and TCP closes the window) until the receiver has taken half of
+ * it back (BACKPRESSURE.md §7). Event-driven: the verdict reports a crossing
+ * of a byte mark; only paused directions are polled. */
+#ifndef SG_CONN_PACE_H
+#define SG_CONN_PACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct conn;
+
+/* After the splice: sets the first byte marks of both directions. */
+void conn_pace_start(struct conn *c);
+
+/* The verdict reported that the direction whose source socket has this
+ * cookie passed its mark: measure, then pause or set the next mark. */
+void conn_pace_event(struct conn *c, uint64_t cookie);
+
+/* Called from the connection's timer: resumes directions whose receiver
+ * caught up, and copies the tail of a direction whose stream ended while
+ * paused. Returns true while some direction is still paused. */
+bool conn_pace_tick(struct conn *c);
+
+/* Before the agent half-closes leg (forwards a FIN to it), stops forwarding
+ * leg's own input through sockmap: a half-closed socket can neither be paused
+ * nor resumed (BACKPRESSURE.md §3.1), so its direction is copied in user
+ * space from now on, after every byte already redirected. */
+void conn_pace_before_shutdown(struct conn *c, int leg);
+
+#endif

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* listeners.c: see listeners.h. Sockets are allocated one by one, so the
+ * epoll registration of a kept listener survives a reload untouched. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "conn.h"
+#include "listeners.h"
+#include "log.h"
+
+#define LISTEN_BACKLOG 4096
+
+static void on_accept(struct loop_watch *w, uint32_t events)
+{
+	struct listener_sock *ls = (struct listener_sock *)w;
+	(void)events;
+
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    agent_log_allowed(ls->ag))
+				log_warn("accept on %s: %s",
+					 ls->ag->rt->cfg->listeners[ls->index].name,
+					 strerror(errno));
+			return;
+		}
+		conn_accept(ls->ag, ls->index, fd);
+	}
+}
+
+static struct listener_sock *open_one(struct agent *ag, size_t li,
+				      const struct sockaddr_storage *addr, socklen_t addr_len,
+				      int *err)
+{
+	struct listener_sock *ls = calloc(1, sizeof(*ls));
+	int one = 1, fd = -1;
+
+	if (!ls) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto err;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (addr->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)addr, addr_len) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1)
+		goto err;
+	*ls = (struct listener_sock){.w = {.fd = fd, .on_event = on_accept},
+				     .ag = ag,
+				     .index = li,
+				     .addr = *addr,
+				     .addr_len = addr_len};
+	*err = loop_add(ag->loop, &ls->w, EPOLLIN);
+	if (*err) {
+		close(fd);
+		free(ls);
+		return NULL;
+	}
+	return ls;
+err:
+	*err = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(ls);
+	return NULL;
+}
+
+static void close_one(struct agent *ag, struct listener_sock *ls)
+{
+	loop_del(ag->loop, &ls->w);
+	close(ls->w.fd);
+	free(ls);
+}
+
+/* An Istio Gateway names a port, not an address: serve it on IPv4 and, where
+ * the host has IPv6, on IPv6 too. */
+static bool v6_twin(const struct cfg_listener *l, struct sockaddr_storage *twin, socklen_t *len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)twin;
+
+	if (!l->is_istio || l->addr.ss_family != AF_INET || sin->sin_addr.s_addr != INADDR_ANY)
+		return false;
+	memset(twin, 0, sizeof(*twin));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = in6addr_any;
+	sin6->sin6_port = sin->sin_port;
+	*len = sizeof(*sin6);
+	return true;
+}
+
+static struct listener_sock *find(struct agent *ag, const struct sockaddr_storage *addr,
+				  socklen_t len)
+{
+	for (size_t i = 0; i < ag->n_listeners; i++) {
+		struct listener_sock *ls = ag->listeners[i];
+
+		if (ls->addr_len == len && memcmp(&ls->addr, addr, len) == 0)
+			return ls;
+	}
+	return NULL;
+}
+
+/* Adds the socket for addr to next[], reusing an open one. */
+static int want(struct agent *ag, size_t li, const struct sockaddr_storage *addr, socklen_t len,
+		const char *name, bool is_optional, struct listener_sock **next, size_t *n_next)
+{
+	struct listener_sock *ls = find(ag, addr, len);
+	char text[ADDR_STR_MAX];
+	int err = 0;
+
+	addr_format(addr, text, sizeof(text));
+	if (ls) {
+		ls->is_wanted = true;
+		ls->next_index = li;
+	} else {
+		ls = open_one(ag, li, addr, len, &err);
+		if (!ls) {
+			if (is_optional) {
+				log_warn("listener %s on %s: %s (IPv4 only)", name, text,
+					 strerror(-err));
+				return 0;
+			}
+			log_err("listener %s on %s: %s", name, text, strerror(-err));
+			return err;
+		}
+		log_info("listening on %s (%s)", text, name);
+		ls->next_index = li;
+	}
+	next[(*n_next)++] = ls;
+	return 0;
+}
+
+int listeners_apply(struct agent *ag, const struct config *cfg)
+{
+	struct listener_sock **next = calloc(cfg->n_listeners * 2 + 1, sizeof(*next));
+	size_t n_next = 0, li;
+	int err = next ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < ag->n_listeners; i++)
+		ag->listeners[i]->is_wanted = false;
+	for (li = 0; !err && li < cfg->n_listeners; li++) {
+		const struct cfg_listener *l = &cfg->listeners[li];
+		struct sockaddr_storage twin;
+		socklen_t twin_len;
+
+		err = want(ag, li, &l->addr, l->addr_len, l->name, false, next, &n_next);
+		if (!err && v6_twin(l, &twin, &twin_len))
+			err = want(ag, li, &twin, twin_len, l->name, true, next, &n_next);
+	}
+	if (err) {
+		/* Undo: close only what this call opened. */
+		for (size_t i = 0; next && i < n_next; i++) {
+			if (!next[i]->is_wanted)
+				close_one(ag, next[i]);
+		}
+		free(next);
+		return err;
+	}
+	/* Commit: kept sockets take their new index, dropped ones close. */
+	for (size_t i = 0; i < n_next; i++)
+		next[i]->index = next[i]->next_index;
+	for (size_t i = 0; i < ag->n_listeners; i++) {
+		if (!ag->listeners[i]->is_wanted) {
+			char text[ADDR_STR_MAX];
+
+			log_info("no longer listening on %s",
+				 addr_format(&ag->listeners[i]->addr, text, sizeof(text)));
+			close_one(ag, ag->listeners[i]);
+		}
+	}
+	free(ag->listeners);
+	ag->listeners = next;
+	ag->n_listeners = n_next;
+	return 0;
+}
+
+void listeners_close(struct agent *ag)
+{
+	for (size_t i = 0; i < ag->n_listeners; i++)
+		close_one(ag, ag->listeners[i]);
+	free(ag->listeners);
+	ag->listeners = NULL;
+	ag->n_listeners = 0;
+}

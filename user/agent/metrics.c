@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* metrics.c: see metrics.h. Scrapes are tiny HTTP/1.0 exchanges: read the
+ * request head, write one response, close. Each is bounded in size and time. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "log.h"
+#include "metrics.h"
+#include "sg_counters.h"
+
+#define REQUEST_MAX	  4096
+#define SCRAPE_TIMEOUT_MS 5000
+
+struct scrape {
+	struct loop_watch w;
+	struct loop_timer timer;
+	struct loop_deferred reaper;
+	struct metrics *m;
+	char req[REQUEST_MAX];
+	size_t req_len;
+	char *resp;
+	size_t resp_len, resp_off;
+};
+
+struct metrics {
+	struct loop_watch w;
+	struct agent *ag;
+};
+
+static const char *const agent_counter_names[AGENT_CNT_MAX] = {
+#define NAME(name, str) [AGENT_CNT_##name] = str,
+	AGENT_COUNTER_LIST(NAME)
+#undef NAME
+};
+
+static const char *const bpf_counter_names[SG_CNT_MAX] = {
+#define NAME(name, str) [SG_CNT_##name] = str,
+	SG_COUNTER_LIST(NAME)
+#undef NAME
+};
+
+static void write_bpf_counters(const struct agent *ag, FILE *f)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (!ag->use_sockmap || ncpu <= 0)
+		return;
+	fprintf(f, "# HELP sockgate_bpf_events_total Events counted by the splice BPF programs.\n"
+		   "# TYPE sockgate_bpf_events_total counter\n");
+	for (uint32_t key = 0; key < SG_CNT_MAX; key++) {
+		uint64_t vals[ncpu], sum = 0;
+
+		if (bpf_map_lookup_elem(ag->dp.counters_fd, &key, vals) < 0)
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+		fprintf(f, "sockgate_bpf_events_total{event=\"%s\"} %llu\n", bpf_counter_names[key],
+			(unsigned long long)sum);
+	}
+}
+
+static void write_process(FILE *f)
+{
+	struct rusage ru;
+	long pages = 0;
+	FILE *statm = fopen("/proc/self/statm", "re");
+
+	if (statm) {
+		if (fscanf(statm, "%*s %ld", &pages) != 1)
+			pages = 0;
+		fclose(statm);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(f,
+		"# HELP sockgate_agent_cpu_seconds_total CPU time of the agent process.\n"
+		"# TYPE sockgate_agent_cpu_seconds_total counter\n"
+		"sockgate_agent_cpu_seconds_total{mode=\"user\"} %ld.%06ld\n"
+		"sockgate_agent_cpu_seconds_total{mode=\"system\"} %ld.%06ld\n"
+		"# HELP sockgate_agent_resident_bytes Resident memory of the agent process.\n"
+		"# TYPE sockgate_agent_resident_bytes gauge\n"
+		"sockgate_agent_resident_bytes %ld\n",
+		(long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec, (long)ru.ru_stime.tv_sec,
+		(long)ru.ru_stime.tv_usec, pages * sysconf(_SC_PAGESIZE));
+}
+
+void metrics_write(const struct agent *ag, FILE *f)
+{
+	fprintf(f, "# HELP sockgate_connections_total Client connections by outcome.\n"
+		   "# TYPE sockgate_connections_total counter\n");
+	for (int i = 0; i < AGENT_CNT_MAX; i++)
+		fprintf(f, "sockgate_connections_total{result=\"%s\"} %llu\n",
+			agent_counter_names[i], (unsigned long long)ag->counters[i]);
+	fprintf(f,
+		"# HELP sockgate_connections_active Client connections open now.\n"
+		"# TYPE sockgate_connections_active gauge\n"
+		"sockgate_connections_active %zu\n",
+		ag->n_conns);
+	fprintf(f, "# HELP sockgate_hello_errors_total Malformed ClientHellos by reason.\n"
+		   "# TYPE sockgate_hello_errors_total counter\n");
+	for (int r = 1; r < CHELLO_REASON_MAX; r++)
+		fprintf(f, "sockgate_hello_errors_total{reason=\"%s\"} %llu\n",
+			chello_reason_str((enum chello_reason)r),
+			(unsigned long long)ag->hello_errors[r]);
+	fprintf(f,
+		"# HELP sockgate_bytes_total Bytes moved by finished connections.\n"
+		"# TYPE sockgate_bytes_total counter\n"
+		"sockgate_bytes_total{direction=\"up\"} %llu\n"
+		"sockgate_bytes_total{direction=\"down\"} %llu\n"
+		"# HELP sockgate_user_copied_bytes_total Bytes of sockmap flows moved in user "
+		"space (tails after a pause or half-close), not by the verdict program.\n"
+		"# TYPE sockgate_user_copied_bytes_total counter\n"
+		"sockgate_user_copied_bytes_total %llu\n"
+		"# HELP sockgate_reloads_total Configuration reloads by result.\n"
+		"# TYPE sockgate_reloads_total counter\n"
+		"sockgate_reloads_total{result=\"ok\"} %llu\n"
+		"sockgate_reloads_total{result=\"rejected\"} %llu\n",
+		(unsigned long long)ag->bytes_total[0], (unsigned long long)ag->bytes_total[1],
+		(unsigned long long)ag->copied_total, (unsigned long long)ag->n_reloads, (unsigned long long)ag->n_reloads_rejected);
+	write_bpf_counters(ag, f);
+	write_process(f);
+}
+
+static void scrape_reap(struct loop_deferred *d)
+{
+	free((char *)d - offsetof(struct scrape, reaper));
+}
+
+static void scrape_end(struct scrape *s)
+{
+	struct loop *loop = s->m->ag->loop;
+
+	loop_timer_cancel(loop, &s->timer);
+	loop_del(loop, &s->w);
+	close(s->w.fd);
+	free(s->resp);
+	s->resp = NULL;
+	s->reaper.run = scrape_reap;
+	loop_defer(loop, &s->reaper);
+}
+
+static void build_response(struct scrape *s)
+{
+	bool is_metrics = strncmp(s->req, "GET /metrics ", 13) == 0 ||
+			  strncmp(s->req, "GET /metrics?", 13) == 0;
+	char *body = NULL, *head = NULL;
+	size_t body_len = 0;
+	FILE *f = open_memstream(&body, &body_len);
+
+	if (!f)
+		return;
+	if (is_metrics)
+		metrics_write(s->m->ag, f);
+	else
+		fprintf(f, "not found: try /metrics\n");
+	fclose(f);
+	if (asprintf(&head,
+		     "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n",
+		     is_metrics ? "200 OK" : "404 Not Found",
+		     is_metrics ? "text/plain; version=0.0.4" : "text/plain", body_len) < 0) {
+		free(body);
+		return;
+	}
+	s->resp_len = strlen(head) + body_len;
+	s->resp = malloc(s->resp_len);
+	if (s->resp) {
+		memcpy(s->resp, head, strlen(head));
+		memcpy(s->resp + strlen(head), body, body_len);
+	}
+	free(head);
+	free(body);
+}
+
+static void on_scrape(struct loop_watch *w, uint32_t events)
+{
+	struct scrape *s = (struct scrape *)w;
+
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		scrape_end(s);
+		return;
+	}
+	if (!s->resp) {
+		ssize_t n = recv(w->fd, s->req + s->req_len, sizeof(s->req) - 1 - s->req_len, 0);
+
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				scrape_end(s);
+			return;
+		}
+		s->req_len += (size_t)n;
+		s->req[s->req_len] = '\0';
+		if (!strstr(s->req, "\r\n\r\n") && !strstr(s->req, "\n\n")) {
+			if (s->req_len == sizeof(s->req) - 1)
+				scrape_end(s); /* a head this large is not a scrape */
+			return;
+		}
+		build_response(s);
+		if (!s->resp) {
+			scrape_end(s);
+			return;
+		}
+		loop_mod(s->m->ag->loop, w, EPOLLOUT);
+	}
+	while (s->resp_off < s->resp_len) {
+		ssize_t n =
+			send(w->fd, s->resp + s->resp_off, s->resp_len - s->resp_off, MSG_NOSIGNAL);
+
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				scrape_end(s);
+			return;
+		}
+		s->resp_off += (size_t)n;
+	}
+	scrape_end(s);
+}
+
+static void on_scrape_timeout(struct loop_timer *t)
+{
+	scrape_end((struct scrape *)((char *)t - offsetof(struct scrape, timer)));
+}
+
+static void on_metrics_accept(struct loop_watch *w, uint32_t events)
+{
+	struct metrics *m = (struct metrics *)w;
+	(void)events;
+
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct scrape *s;
+
+		if (fd == -1)
+			return;
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			close(fd);
+			return;
+		}
+		s->m = m;
+		s->w = (struct loop_watch){.fd = fd, .on_event = on_scrape};
+		s->timer.on_expire = on_scrape_timeout;
+		if (loop_add(m->ag->loop, &s->w, EPOLLIN) ||
+		    loop_timer_arm(m->ag->loop, &s->timer, SCRAPE_TIMEOUT_MS)) {
+			loop_timer_cancel(m->ag->loop, &s->timer);
+			close(fd);
+			free(s);
+		}
+	}
+}
+
+/* "host:port", "[v6]:port" or ":port" into a bound, listening socket. */
+static int listen_on(const char *addr)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+	char host[256] = "", *colon;
+	const char *port;
+	int fd, one = 1, err;
+
+	if (strlen(addr) >= sizeof(host))
+		return -EINVAL;
+	strcpy(host, addr);
+	colon = strrchr(host, ':');
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	port = colon + 1;
+	if (host[0] == '[' && colon > host && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0)
+		return -EINVAL;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		freeaddrinfo(res);
+		return -errno;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 || listen(fd, 64) == -1) {
+		err = -errno;
+		close(fd);
+		freeaddrinfo(res);
+		return err;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+struct metrics *metrics_open(struct agent *ag, const char *addr)
+{
+	struct metrics *m;
+	int fd = listen_on(addr);
+
+	if (fd < 0) {
+		log_err("metrics on %s: %s", addr, strerror(-fd));
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		close(fd);
+		return NULL;
+	}
+	m->ag = ag;
+	m->w = (struct loop_watch){.fd = fd, .on_event = on_metrics_accept};
+	if (loop_add(ag->loop, &m->w, EPOLLIN)) {
+		close(fd);
+		free(m);
+		return NULL;
+	}
+	log_info("metrics on http://%s/metrics", addr);
+	return m;
+}
+
+void metrics_close(struct metrics *m)
+{
+	if (!m)
+		return;
+	loop_del(m->ag->loop, &m->w);
+	close(m->w.fd);
+	free(m);
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* runtime.c: see runtime.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "runtime.h"
+
+/* Diagnostics go through the logger, one line each, so a reload's errors
+ * land where the operator reads the agent's output. */
+static void log_diags(const struct cfg_diags *d)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	cfg_diags_print(d, f);
+	fclose(f);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		log_msg(strstr(line, ": warning: ") ? LOG_LEVEL_WARN : LOG_LEVEL_ERR, "%s", line);
+	free(text);
+}
+
+/* The one closing line of a rejected load. */
+static void report(FILE *out, const char *msg)
+{
+	if (out)
+		fprintf(out, "sockgated: %s\n", msg);
+	else
+		log_err("%s", msg);
+}
+
+static struct runtime *build(struct config *cfg, FILE *out)
+{
+	struct runtime *rt = calloc(1, sizeof(*rt));
+	char why[512];
+
+	if (!rt) {
+		config_free(cfg);
+		return NULL;
+	}
+	rt->refs = 1;
+	rt->cfg = cfg;
+	rt->router = router_new(cfg, why, sizeof(why));
+	rt->pools = calloc(cfg->n_routes ? cfg->n_routes : 1, sizeof(*rt->pools));
+	if (!rt->router) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "configuration rejected: %s", why);
+		report(out, msg);
+		runtime_put(rt);
+		return NULL;
+	}
+	for (size_t i = 0; rt->pools && i < cfg->n_routes; i++) {
+		rt->pools[i] = pool_new(&cfg->routes[i]);
+		if (!rt->pools[i])
+			break;
+	}
+	if (!rt->pools || (cfg->n_routes && !rt->pools[cfg->n_routes - 1])) {
+		report(out, "configuration rejected: out of memory");
+		runtime_put(rt);
+		return NULL;
+	}
+	return rt;
+}
+
+struct runtime *runtime_load(const struct args *a, FILE *out)
+{
+	struct cfg_options opts = {.labels = a->labels, .n_labels = a->n_labels};
+	struct cfg_diags diags = {0};
+	struct config *cfg = NULL;
+	int err;
+
+	err = config_load_paths(a->configs, a->n_configs, &opts, &cfg, &diags);
+	if (!err)
+		err = config_resolve(cfg, &diags);
+	if (out)
+		cfg_diags_print(&diags, out);
+	else
+		log_diags(&diags);
+	if (err) {
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "configuration rejected (%zu error%s)", diags.n_errors,
+			 diags.n_errors == 1 ? "" : "s");
+		report(out, msg);
+		cfg_diags_free(&diags);
+		config_free(cfg);
+		return NULL;
+	}
+	cfg_diags_free(&diags);
+	return build(cfg, out);
+}
+
+struct runtime *runtime_get(struct runtime *rt)
+{
+	rt->refs++;
+	return rt;
+}
+
+void runtime_put(struct runtime *rt)
+{
+	if (!rt || --rt->refs > 0)
+		return;
+	for (size_t i = 0; rt->pools && i < rt->cfg->n_routes; i++)
+		pool_free(rt->pools[i]);
+	free(rt->pools);
+	router_free(rt->router);
+	config_free(rt->cfg);
+	free(rt);
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* config.h: the one configuration model (listeners → routes → backends → endpoints)
+ * that both input formats (native YAML and the Istio subset, docs/CONFIG.md) load into.
+ * A struct config owns every byte it points to, is built and validated in one call,
+ * and is immutable afterwards (config_resolve() is the only later step, done before
+ * the model is published). Loading never touches the network; resolving does. */
+#ifndef SG_CONFIG_H
+#define SG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+/* Defaults of docs/CONFIG.md. A ClientHello may declare a 64 KiB body: with its
+ * 4-byte handshake header it needs 5 records of at most 16 KiB, each with a 5-byte
+ * record header (ARCHITECTURE §3: peers that cap at 16 KiB broke real users). */
+#define CFG_DEFAULT_HELLO_TIMEOUT_MS   10000u
+#define CFG_DEFAULT_MAX_HELLO_BYTES    (65536u + 4u + 5u * 5u)
+#define CFG_DEFAULT_CONNECT_TIMEOUT_MS 5000u
+#define CFG_DEFAULT_CONNECT_RETRIES    2u
+#define CFG_DEFAULT_LABEL	       "istio=ingressgateway"
+
+enum cfg_balance {
+	CFG_BALANCE_ROUND_ROBIN = 0, /* smooth weighted round robin */
+	CFG_BALANCE_LEAST_CONN,
+	CFG_BALANCE_RANDOM2, /* power of two random choices */
+	CFG_BALANCE_MAGLEV,  /* consistent hash on the client address */
+	CFG_BALANCE_MAX
+};
+
+enum cfg_proxy_protocol { CFG_PROXY_OFF = 0, CFG_PROXY_V1, CFG_PROXY_V2, CFG_PROXY_MAX };
+
+enum cfg_policy {
+	CFG_POLICY_REJECT = 0, /* close the connection */
+	CFG_POLICY_ROUTE,      /* hand it to cfg_sni_policy.route */
+	CFG_POLICY_MAX
+};
+
+/* Where a model element was written, for messages long after loading. */
+struct cfg_src {
+	const char *file; /* points into config.files */
+	unsigned file_index;
+	unsigned line, column; /* 1-based; 0 when unknown */
+	char *path;	       /* "routes[2].backends[0]" or "VirtualService/vs:spec.tls[0]" */
+};
+
+struct cfg_sni_policy {
+	enum cfg_policy action;
+	char *route_name; /* CFG_POLICY_ROUTE: as written */
+	size_t route;	  /* CFG_POLICY_ROUTE: index into config.routes */
+	struct cfg_src src;
+};
+
+struct cfg_listener {
+	char *name;
+	struct sockaddr_storage addr; /* bind address, port included */
+	socklen_t addr_len;
+	uint16_t port;
+	uint32_t hello_timeout_ms;
+	uint32_t max_hello_bytes;
+	struct cfg_sni_policy no_sni;	   /* ClientHello without server_name */
+	struct cfg_sni_policy unknown_sni; /* server_name that no route matches */
+	bool is_istio;			   /* made from a Gateway server */
+	struct cfg_src src;
+};
+
+struct cfg_sni {
+	char *pattern; /* hostname_pattern_normalize()d: "a.b.com", "*.b.com" or "*" */
+	bool is_wildcard;
+	struct cfg_src src;
+};
+
+/* An IPv4 or IPv6 prefix (Istio destinationSubnets). */
+struct cfg_cidr {
+	sa_family_t family; /* AF_INET or AF_INET6 */
+	uint8_t prefix_len;
+	uint8_t addr[16]; /* network byte order; bits past prefix_len are zero */
+};
+
+struct cfg_endpoint {
+	char *host;    /* DNS name this endpoint comes from (re-resolve it); NULL for a literal */
+	uint16_t port; /* port to connect to */
+	bool is_resolved;
+	struct sockaddr_storage addr; /* is_resolved: the address, port included */
+	socklen_t addr_len;
+};
+
+struct cfg_backend {
+	char *host;    /* as written: IP literal or DNS name */
+	uint16_t port; /* as written (the Istio destination port) */
+	/* Relative weight. Native: 1..1000000. Istio: percent 0..100 summing to 100 per
+	 * route; 0 means the backend never gets new connections (a 100/0 canary). */
+	uint32_t weight;
+	struct cfg_endpoint *endpoints; /* may be empty: nothing to connect to yet */
+	size_t n_endpoints;
+	struct cfg_src src;
+};
+
+struct cfg_route {
+	char *name;
+	bool is_istio;
+	/* Listeners whose ClientHellos this route's SNI patterns match: indices into
+	 * config.listeners, ascending, no duplicates. */
+	size_t *listeners;
+	size_t n_listeners;
+	struct cfg_sni *snis; /* may be empty: then only a listener policy reaches it */
+	size_t n_snis;
+	char **alpn; /* the ClientHello must offer one of these; empty: no constraint */
+	size_t n_alpn;
+	/* The local address the client connected to must be in one of these (Istio
+	 * destinationSubnets); empty: no constraint. */
+	struct cfg_cidr *dst_subnets;
+	size_t n_dst_subnets;
+	enum cfg_balance balance;
+	uint32_t connect_timeout_ms;
+	uint32_t connect_retries; /* further endpoints tried after the first fails */
+	uint32_t max_connections; /* 0: unlimited */
+	enum cfg_proxy_protocol proxy_protocol;
+	struct cfg_backend *backends; /* at least one */
+	size_t n_backends;
+	struct cfg_src src;
+};
+
+struct config {
+	struct cfg_listener *listeners;
+	size_t n_listeners;
+	struct cfg_route *routes;
+	size_t n_routes;
+	char **files; /* every file read, in order; cfg_src.file points here */
+	size_t n_files;
+};
+
+struct cfg_options {
+	/* Agent labels "key=value" a Gateway selector is matched against; when
+	 * n_labels == 0 the labels are { CFG_DEFAULT_LABEL }. */
+	const char *const *labels;
+	size_t n_labels;
+};
+
+struct cfg_diag {
+	char *file;
+	unsigned line, column; /* 1-based; 0 when the message is about the whole file */
+	char *path;	       /* may be "" (YAML syntax errors, whole-file messages) */
+	char *message;
+	bool is_warning;
+	unsigned file_index; /* position of file among those loaded; orders the list */
+};
+
+struct cfg_diags {
+	struct cfg_diag *items;
+	size_t n;
+	size_t n_errors;
+	size_t n_dropped; /* beyond CFG_DIAGS_MAX; still counted in n_errors */
+};
+
+#define CFG_DIAGS_MAX 1000
+
+/* Frees the messages in d and zeroes it so it can be reused. NULL-tolerant. */
+void cfg_diags_free(struct cfg_diags *d);
+
+/* Writes one line per diagnostic: "file:line:column: path: message", warnings as
+ * "file:line:column: path: warning: message"; an empty path and its ": " are left
+ * out, as is ":line:column" when line is 0. Returns 0 or -EIO. */
+int cfg_diags_print(const struct cfg_diags *d, FILE *f);
+
+/* Parses the YAML in buf[0..len) (any number of documents, native and Istio mixed)
+ * into a new validated model. name is the file name used in diagnostics. o may be
+ * NULL (default labels). Diagnostics are appended to diags (zero-initialise it; may
+ * be NULL), sorted by file, line and column. Returns 0 and sets *out, or a negative
+ * errno with *out = NULL: -EINVAL when any error was reported (the whole input is
+ * rejected), -ENOMEM. No I/O. */
+int config_load_buf(const char *buf, size_t len, const char *name, const struct cfg_options *o,
+		    struct config **out, struct cfg_diags *diags);
+
+/* Like config_load_buf() for a file, or for a directory whose *.yaml and *.yml
+ * entries (not starting with '.') are read in strcmp() order. A file that cannot be
+ * read is reported in diags and its -errno returned (-ENOENT for a directory without
+ * such a file, -EFBIG for a file over 16 MiB). */
+int config_load_path(const char *path, const struct cfg_options *o, struct config **out,
+		     struct cfg_diags *diags);
+
+/* Loads several files or directories into one model, as if they were one input:
+ * names and cross-references (policies, listeners, Istio gateways, ServiceEntry
+ * hosts) are resolved across all of them. Same return contract. */
+int config_load_paths(const char *const *paths, size_t n, const struct cfg_options *o,
+		      struct config **out, struct cfg_diags *diags);
+
+/* Resolves every unresolved endpoint host with the system resolver (/etc/hosts,
+ * DNS; blocking). A name with several addresses becomes several endpoints, each
+ * keeping host. A name that does not resolve (and any name under ".invalid",
+ * RFC 6761) is a warning in diags and stays unresolved, to be retried later.
+ * Call before the model is published. Returns 0 or -ENOMEM. */
+int config_resolve(struct config *c, struct cfg_diags *diags);
+
+/* Frees c and everything it owns. NULL-tolerant. */
+void config_free(struct config *c);
+
+/* Writes a human-readable listing of listeners, routes, backends and endpoints. */
+void config_dump(const struct config *c, FILE *f);
+
+/* Names for the enums above ("round_robin", "v2", ...), as written in native YAML. */
+const char *cfg_balance_str(enum cfg_balance b);
+const char *cfg_proxy_protocol_str(enum cfg_proxy_protocol p);
+
+#endif

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* config_istio_dr.c: Istio DestinationRules into route policy: balancing, connect
+ * timeout, connection limit and PROXY protocol. The model has one policy per route,
+ * so a route takes the rule of its first destination that has one (exact host
+ * before the longest covering wildcard) and says so when others differ. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_yaml.h"
+#include "hostname.h"
+
+#define IGN_NO_HTTP "no HTTP in TLS passthrough"
+
+struct dest_rule {
+	const char *ns, *name;
+	char host[HOSTNAME_MAX + 1];
+	bool is_wildcard, has_balance, has_timeout, has_proxy;
+	enum cfg_balance balance;
+	uint32_t connect_timeout_ms, max_connections;
+	enum cfg_proxy_protocol proxy;
+};
+
+struct cfg_istio_dr {
+	struct dest_rule *drs;
+	size_t n_drs;
+};
+
+enum { DR_HOST = 0, DR_POLICY, DR_SUBSETS, DR_WLS, DR_EXPORT_TO, DR_MAX };
+static const struct cfg_field dr_fields[DR_MAX] = {
+	[DR_HOST] = {.key = "host", .kind = CFG_K_STR, .is_required = true},
+	[DR_POLICY] = {.key = "trafficPolicy", .kind = CFG_K_MAP},
+	[DR_SUBSETS] = {.key = "subsets",
+			.kind = CFG_K_IGNORED,
+			.note = "subsets are not supported"},
+	[DR_WLS] = {.key = "workloadSelector",
+		    .kind = CFG_K_IGNORED,
+		    .note = "it selects sidecar workloads"},
+	[DR_EXPORT_TO] = {.key = "exportTo", .kind = CFG_K_ANY},
+};
+
+enum { TP_LB = 0, TP_POOL, TP_PROXY, TP_MAX = 7 };
+static const struct cfg_field tp_fields[TP_MAX] = {
+	[TP_LB] = {.key = "loadBalancer", .kind = CFG_K_MAP},
+	[TP_POOL] = {.key = "connectionPool", .kind = CFG_K_MAP},
+	[TP_PROXY] = {.key = "proxyProtocol", .kind = CFG_K_MAP},
+	{.key = "outlierDetection",
+	 .kind = CFG_K_IGNORED,
+	 .note = "no passive health checking yet"},
+	{.key = "tls", .kind = CFG_K_IGNORED, .note = "the client's TLS passes through unchanged"},
+	{.key = "portLevelSettings",
+	 .kind = CFG_K_IGNORED,
+	 .note = "per-port settings are not supported"},
+	{.key = "tunnel", .kind = CFG_K_IGNORED, .note = "tunnelling is not supported"},
+};
+
+static const char *const lb_simple[] = {"UNSPECIFIED",	 "ROUND_ROBIN", "LEAST_CONN", "RANDOM",
+					"LEAST_REQUEST", "PASSTHROUGH", NULL};
+static const enum cfg_balance lb_map[] = {CFG_BALANCE_ROUND_ROBIN, CFG_BALANCE_ROUND_ROBIN,
+					  CFG_BALANCE_LEAST_CONN,  CFG_BALANCE_RANDOM2,
+					  CFG_BALANCE_LEAST_CONN,  CFG_BALANCE_ROUND_ROBIN};
+enum { LB_PASSTHROUGH = 5 };
+
+enum { LB_SIMPLE = 0, LB_HASH, LB_MAX = 5 };
+static const struct cfg_field lb_fields[LB_MAX] = {
+	[LB_SIMPLE] = {.key = "simple", .kind = CFG_K_ENUM, .names = lb_simple},
+	[LB_HASH] = {.key = "consistentHash", .kind = CFG_K_MAP},
+	{.key = "localityLbSetting",
+	 .kind = CFG_K_IGNORED,
+	 .note = "locality is not known to sockgate"},
+	{.key = "warmupDurationSecs", .kind = CFG_K_IGNORED, .note = "slow start is not supported"},
+	{.key = "warmup", .kind = CFG_K_IGNORED, .note = "slow start is not supported"},
+};
+
+#define IGN_HASH_KEY IGN_NO_HTTP ": Maglev hashes the client address"
+enum { CH_SOURCE_IP = 0, CH_MAX = 7 };
+static const struct cfg_field ch_fields[CH_MAX] = {
+	[CH_SOURCE_IP] = {.key = "useSourceIp", .kind = CFG_K_BOOL},
+	{.key = "maglev", .kind = CFG_K_ANY},
+	{.key = "ringHash", .kind = CFG_K_ANY},
+	{.key = "minimumRingSize", .kind = CFG_K_ANY},
+	{.key = "httpHeaderName", .kind = CFG_K_IGNORED, .note = IGN_HASH_KEY},
+	{.key = "httpCookie", .kind = CFG_K_IGNORED, .note = IGN_HASH_KEY},
+	{.key = "httpQueryParameterName", .kind = CFG_K_IGNORED, .note = IGN_HASH_KEY},
+};
+
+enum { CP_TCP = 0, CP_HTTP, CP_MAX };
+static const struct cfg_field cp_fields[CP_MAX] = {
+	[CP_TCP] = {.key = "tcp", .kind = CFG_K_MAP},
+	[CP_HTTP] = {.key = "http", .kind = CFG_K_IGNORED, .note = IGN_NO_HTTP},
+};
+
+enum { TCP_MAX_CONN = 0, TCP_TIMEOUT, TCP_MAX = 5 };
+static const struct cfg_field tcp_fields[TCP_MAX] = {
+	[TCP_MAX_CONN] = {.key = "maxConnections", .kind = CFG_K_INT, .min = 1, .max = 2147483647},
+	[TCP_TIMEOUT] = {.key = "connectTimeout",
+			 .kind = CFG_K_DURATION,
+			 .min = 1,
+			 .max = 10 * 60 * 1000},
+	{.key = "tcpKeepalive",
+	 .kind = CFG_K_IGNORED,
+	 .note = "keepalive settings are not supported"},
+	{.key = "maxConnectionDuration", .kind = CFG_K_IGNORED, .note = "not supported"},
+	{.key = "idleTimeout", .kind = CFG_K_IGNORED, .note = "not supported"},
+};
+
+static const char *const pp_versions[] = {"V1", "V2", NULL};
+enum { PP_VERSION = 0, PP_MAX };
+static const struct cfg_field pp_fields[PP_MAX] = {
+	[PP_VERSION] = {.key = "version",
+			.kind = CFG_K_ENUM,
+			.is_required = true,
+			.names = pp_versions},
+};
+
+/* Walks v (a CFG_K_MAP value, at path key below the current one) with its table. */
+static bool sub(struct cfg_loader *l, const struct cfg_val *v, const char *key,
+		const struct cfg_field *f, size_t n, struct cfg_val *out)
+{
+	size_t saved;
+	int r;
+
+	memset(out, 0, n * sizeof(*out));
+	if (!v->node)
+		return false;
+	saved = cfg_path_key(l, key);
+	r = cfg_walk_map(l, v->node, f, n, out);
+	cfg_path_pop(l, saved);
+	return r == 0;
+}
+
+static void dr_load_balancer(struct cfg_loader *l, struct dest_rule *dr, const struct cfg_val *v)
+{
+	struct cfg_val lb[LB_MAX], ch[CH_MAX];
+	size_t saved = l->path_len;
+
+	if (!sub(l, v, "trafficPolicy.loadBalancer", lb_fields, LB_MAX, lb))
+		return;
+	if (lb[LB_SIMPLE].node && lb[LB_HASH].node) {
+		cfg_path_key(l, "trafficPolicy.loadBalancer");
+		cfg_error(l, v->node, "\"simple\" and \"consistentHash\" exclude each other");
+	} else if (lb[LB_SIMPLE].node) {
+		dr->has_balance = true;
+		dr->balance = lb_map[lb[LB_SIMPLE].num];
+		cfg_path_key(l, "trafficPolicy.loadBalancer.simple");
+		if (lb[LB_SIMPLE].num == LB_PASSTHROUGH)
+			cfg_warn(l, lb[LB_SIMPLE].node,
+				 "PASSTHROUGH (original destination) is not supported: "
+				 "using ROUND_ROBIN");
+	} else if (sub(l, &lb[LB_HASH], "trafficPolicy.loadBalancer.consistentHash", ch_fields,
+		       CH_MAX, ch)) {
+		/* Every key sockgate can hash on is the client address: Maglev. */
+		dr->has_balance = true;
+		dr->balance = CFG_BALANCE_MAGLEV;
+	}
+	cfg_path_pop(l, saved);
+}
+
+static void dr_policy(struct cfg_loader *l, struct dest_rule *dr, const struct cfg_val *v)
+{
+	struct cfg_val tp[TP_MAX], cp[CP_MAX], tcp[TCP_MAX], pp[PP_MAX];
+
+	if (!sub(l, v, "trafficPolicy", tp_fields, TP_MAX, tp))
+		return;
+	dr_load_balancer(l, dr, &tp[TP_LB]);
+	if (sub(l, &tp[TP_POOL], "trafficPolicy.connectionPool", cp_fields, CP_MAX, cp) &&
+	    sub(l, &cp[CP_TCP], "trafficPolicy.connectionPool.tcp", tcp_fields, TCP_MAX, tcp)) {
+		dr->max_connections = (uint32_t)tcp[TCP_MAX_CONN].num;
+		dr->has_timeout = tcp[TCP_TIMEOUT].node != NULL;
+		dr->connect_timeout_ms = (uint32_t)tcp[TCP_TIMEOUT].num;
+	}
+	if (sub(l, &tp[TP_PROXY], "trafficPolicy.proxyProtocol", pp_fields, PP_MAX, pp) &&
+	    pp[PP_VERSION].node) {
+		dr->has_proxy = true;
+		dr->proxy = pp[PP_VERSION].num == 0 ? CFG_PROXY_V1 : CFG_PROXY_V2;
+	}
+}
+
+static void dr_doc(struct cfg_loader *l, struct cfg_istio_dr *s, struct cfg_doc *d)
+{
+	struct cfg_istio_meta m;
+	struct cfg_val v[DR_MAX];
+	struct dest_rule *dr;
+	enum hostname_result r;
+	size_t len, saved;
+
+	if (cfg_istio_header(l, d, &m) != 0)
+		return;
+	cfg_path_key(l, "spec");
+	if (cfg_walk_map(l, m.spec, dr_fields, DR_MAX, v) != 0 || !v[DR_HOST].node ||
+	    !(dr = cfg_push(l, &s->drs, &s->n_drs, sizeof(*dr))))
+		return;
+	dr->ns = m.ns;
+	dr->name = m.name;
+	saved = cfg_path_key(l, "host");
+	r = hostname_pattern_normalize(v[DR_HOST].str, strlen(v[DR_HOST].str), dr->host, &len,
+				       &dr->is_wildcard);
+	if (r != HOSTNAME_OK) {
+		cfg_error(l, v[DR_HOST].node, "bad host %s: %s", cfg_quote(l, v[DR_HOST].str),
+			  hostname_result_str(r));
+		s->n_drs--;
+		return;
+	}
+	for (size_t i = 0; i + 1 < s->n_drs; i++) {
+		if (!strcmp(s->drs[i].host, dr->host)) {
+			cfg_warn(l, v[DR_HOST].node,
+				 "ignored: DestinationRule %s/%s already applies to this host",
+				 s->drs[i].ns, s->drs[i].name);
+			s->n_drs--;
+			return;
+		}
+	}
+	cfg_path_pop(l, saved);
+	dr_policy(l, dr, &v[DR_POLICY]);
+}
+
+/* The rule for host: an exact host first, else the longest wildcard covering it. */
+static const struct dest_rule *find_dr(const struct cfg_istio_dr *s, const char *host)
+{
+	const struct dest_rule *best = NULL;
+
+	for (size_t i = 0; i < s->n_drs; i++) {
+		const struct dest_rule *dr = &s->drs[i];
+
+		if (!dr->is_wildcard && !strcmp(dr->host, host))
+			return dr;
+		if (dr->is_wildcard && cfg_pattern_covers(dr->host, host) &&
+		    (!best || strlen(dr->host) > strlen(best->host)))
+			best = dr;
+	}
+	return best;
+}
+
+void cfg_istio_dr_apply(struct cfg_loader *l, const struct cfg_istio_dr *s, struct cfg_route *r,
+			yaml_node_t *node)
+{
+	const struct dest_rule *dr = NULL;
+	char host[HOSTNAME_MAX + 1];
+	size_t len;
+
+	for (size_t i = 0; i < r->n_backends; i++) {
+		const struct dest_rule *d;
+
+		if (hostname_normalize(r->backends[i].host, strlen(r->backends[i].host), host,
+				       &len) != HOSTNAME_OK ||
+		    !(d = find_dr(s, host)))
+			continue;
+		if (!dr) {
+			dr = d;
+		} else if (d != dr) {
+			/* The model has one policy per route; say which one won. */
+			cfg_warn(l, node,
+				 "destinations have different DestinationRules; %s/%s applies to "
+				 "the whole route",
+				 dr->ns, dr->name);
+			break;
+		}
+	}
+	if (!dr)
+		return;
+	if (dr->has_balance)
+		r->balance = dr->balance;
+	if (dr->has_timeout)
+		r->connect_timeout_ms = dr->connect_timeout_ms;
+	if (dr->has_proxy)
+		r->proxy_protocol = dr->proxy;
+	r->max_connections = dr->max_connections;
+}
+
+struct cfg_istio_dr *cfg_istio_dr_collect(struct cfg_loader *l)
+{
+	struct cfg_istio_dr *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		l->err = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < l->n_docs; i++) {
+		cfg_loader_enter(l, l->docs[i]);
+		if (cfg_doc_type(l, yaml_document_get_root_node(l->doc)) ==
+		    CFG_DOC_DESTINATION_RULE)
+			dr_doc(l, s, l->docs[i]);
+	}
+	return s;
+}
+
+void cfg_istio_dr_free(struct cfg_istio_dr *s)
+{
+	if (!s)
+		return;
+	free(s->drs);
+	free(s);
+}

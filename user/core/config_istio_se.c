@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* config_istio_se.c: Istio route destinations into backends. A destination whose host
+ * a ServiceEntry lists takes that entry's endpoints (port mapped by the ServiceEntry
+ * port's name and targetPort); any other host is left for config_resolve(). Istio
+ * weights are percentages: checked to add up to 100, or split evenly. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_value.h"
+#include "config_yaml.h"
+#include "hostname.h"
+
+static const char *const resolutions[] = {"NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", NULL};
+enum { RES_NONE = 0, RES_STATIC, RES_DNS, RES_DNS_RR };
+
+enum { SE_HOSTS = 0, SE_PORTS, SE_RESOLUTION, SE_ENDPOINTS, SE_WLS, SE_MAX = 9 };
+static const struct cfg_field se_fields[SE_MAX] = {
+	[SE_HOSTS] = {.key = "hosts", .kind = CFG_K_STR_LIST, .is_required = true},
+	[SE_PORTS] = {.key = "ports", .kind = CFG_K_SEQ},
+	[SE_RESOLUTION] = {.key = "resolution", .kind = CFG_K_ENUM, .names = resolutions},
+	[SE_ENDPOINTS] = {.key = "endpoints", .kind = CFG_K_SEQ},
+	[SE_WLS] = {.key = "workloadSelector",
+		    .kind = CFG_K_IGNORED,
+		    .note = "only the endpoints listed here are used"},
+	{.key = "addresses", .kind = CFG_K_ANY},
+	{.key = "location", .kind = CFG_K_ANY},
+	{.key = "exportTo", .kind = CFG_K_ANY},
+	{.key = "subjectAltNames", .kind = CFG_K_ANY},
+};
+
+enum { SP_NUMBER = 0, SP_NAME, SP_TARGET, SP_PROTOCOL, SP_MAX };
+static const struct cfg_field se_port_fields[SP_MAX] = {
+	[SP_NUMBER] =
+		{.key = "number", .kind = CFG_K_INT, .is_required = true, .min = 1, .max = 65535},
+	[SP_NAME] = {.key = "name", .kind = CFG_K_STR},
+	[SP_TARGET] = {.key = "targetPort", .kind = CFG_K_INT, .min = 1, .max = 65535},
+	[SP_PROTOCOL] = {.key = "protocol", .kind = CFG_K_ANY},
+};
+
+enum { WE_ADDRESS = 0, WE_PORTS, WE_WEIGHT, WE_MAX = 7 };
+static const struct cfg_field se_ep_fields[WE_MAX] = {
+	[WE_ADDRESS] = {.key = "address", .kind = CFG_K_STR, .is_required = true},
+	[WE_PORTS] = {.key = "ports", .kind = CFG_K_STR_MAP},
+	[WE_WEIGHT] = {.key = "weight",
+		       .kind = CFG_K_IGNORED,
+		       .note = "endpoint weights are not supported"},
+	{.key = "labels", .kind = CFG_K_ANY},
+	{.key = "network", .kind = CFG_K_ANY},
+	{.key = "locality", .kind = CFG_K_ANY},
+	{.key = "serviceAccount", .kind = CFG_K_ANY},
+};
+
+struct se_port {
+	const char *name; /* NULL when absent; points into the YAML document */
+	uint16_t number, target;
+};
+
+struct se_endpoint {
+	struct cfg_hostport addr; /* port unused */
+	struct se_port *ports;	  /* name → number (endpoint "ports" map) */
+	size_t n_ports;
+};
+
+struct service_entry {
+	const char *ns, *name;
+	char (*hosts)[HOSTNAME_MAX + 1];
+	size_t n_hosts;
+	struct se_port *ports;
+	size_t n_ports;
+	struct se_endpoint *eps;
+	size_t n_eps;
+	int resolution;
+};
+
+struct cfg_istio_se {
+	struct service_entry *ses;
+	size_t n_ses;
+};
+
+/* --- ServiceEntry ----------------------------------------------------------------- */
+
+static void se_ports(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+{
+	size_t saved = cfg_path_key(l, "ports");
+
+	for (size_t i = 0; i < cfg_seq_len(list); i++) {
+		struct cfg_val v[SP_MAX];
+		struct se_port *p;
+		size_t saved_i = cfg_path_index(l, i);
+
+		if (cfg_walk_map(l, cfg_seq_item(l, list, i), se_port_fields, SP_MAX, v) == 0 &&
+		    v[SP_NUMBER].node && (p = cfg_push(l, &se->ports, &se->n_ports, sizeof(*p)))) {
+			p->number = (uint16_t)v[SP_NUMBER].num;
+			p->target = (uint16_t)v[SP_TARGET].num;
+			p->name = v[SP_NAME].node ? v[SP_NAME].str : NULL;
+		}
+		cfg_path_pop(l, saved_i);
+	}
+	cfg_path_pop(l, saved);
+}
+
+static void se_endpoint_ports(struct cfg_loader *l, struct se_endpoint *ep, yaml_node_t *map)
+{
+	size_t saved = cfg_path_key(l, "ports");
+
+	for (size_t i = 0; i < cfg_map_len(map); i++) {
+		yaml_node_t *k, *v;
+		struct se_port *p;
+		uint64_t n;
+
+		cfg_map_pair(l, map, i, &k, &v);
+		if (cfg_parse_u64(cfg_scalar(v), &n) != 0 || n < 1 || n > 65535) {
+			size_t saved_k = cfg_path_key(l, cfg_scalar(k));
+
+			cfg_error(l, v, "expected integer 1..65535, got %s",
+				  cfg_quote(l, cfg_scalar(v)));
+			cfg_path_pop(l, saved_k);
+		} else if ((p = cfg_push(l, &ep->ports, &ep->n_ports, sizeof(*p)))) {
+			p->name = cfg_scalar(k);
+			p->number = (uint16_t)n;
+		}
+	}
+	cfg_path_pop(l, saved);
+}
+
+static bool se_endpoint_address(struct cfg_loader *l, const struct service_entry *se,
+				const struct cfg_val *v, struct cfg_hostport *out)
+{
+	char with_port[HOSTNAME_MAX + 16];
+	size_t saved = cfg_path_key(l, "address");
+	const char *a = v->str;
+	bool ok = false;
+
+	/* Reuse the host:port parser with a dummy port: the same rules for names. */
+	snprintf(with_port, sizeof(with_port), strchr(a, ':') ? "[%s]:1" : "%s:1", a);
+	if (!strncmp(a, "unix://", 7))
+		cfg_error(l, v->node, "unix domain socket endpoints are not supported");
+	else if (strlen(a) > HOSTNAME_MAX || cfg_parse_hostport(with_port, out) != CFG_ADDR_OK)
+		cfg_error(l, v->node, "expected an IP address or DNS name, got %s",
+			  cfg_quote(l, a));
+	else if (!out->is_ip && se->resolution != RES_DNS && se->resolution != RES_DNS_RR)
+		cfg_error(l, v->node, "%s is not an IP address: resolution must be DNS",
+			  cfg_quote(l, a));
+	else
+		ok = true;
+	cfg_path_pop(l, saved);
+	return ok;
+}
+
+static void se_endpoints(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+{
+	size_t saved = cfg_path_key(l, "endpoints");
+
+	for (size_t i = 0; i < cfg_seq_len(list); i++) {
+		struct cfg_val v[WE_MAX];
+		struct cfg_hostport hp;
+		struct se_endpoint *ep;
+		size_t saved_i = cfg_path_index(l, i);
+
+		if (cfg_walk_map(l, cfg_seq_item(l, list, i), se_ep_fields, WE_MAX, v) == 0 &&
+		    v[WE_ADDRESS].node && se_endpoint_address(l, se, &v[WE_ADDRESS], &hp) &&
+		    (ep = cfg_push(l, &se->eps, &se->n_eps, sizeof(*ep)))) {
+			ep->addr = hp;
+			if (v[WE_PORTS].node)
+				se_endpoint_ports(l, ep, v[WE_PORTS].node);
+		}
+		cfg_path_pop(l, saved_i);
+	}
+	cfg_path_pop(l, saved);
+}
+
+static void se_hosts(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+{
+	size_t saved = cfg_path_key(l, "hosts");
+
+	for (size_t i = 0; i < cfg_seq_len(list); i++) {
+		yaml_node_t *item = cfg_seq_item(l, list, i);
+		const char *s = cfg_scalar(item);
+		char(*h)[HOSTNAME_MAX + 1];
+		char out[HOSTNAME_MAX + 1];
+		size_t len, saved_i = cfg_path_index(l, i);
+		bool is_wildcard;
+		enum hostname_result r =
+			hostname_pattern_normalize(s, strlen(s), out, &len, &is_wildcard);
+
+		if (r != HOSTNAME_OK)
+			cfg_error(l, item, "bad host %s: %s", cfg_quote(l, s),
+				  hostname_result_str(r));
+		else if ((h = cfg_push(l, &se->hosts, &se->n_hosts, sizeof(*h))))
+			memcpy(*h, out, len + 1);
+		cfg_path_pop(l, saved_i);
+	}
+	cfg_path_pop(l, saved);
+}
+
+static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, struct cfg_doc *d)
+{
+	struct cfg_istio_meta m;
+	struct cfg_val v[SE_MAX];
+	struct service_entry *se;
+
+	if (cfg_istio_header(l, d, &m) != 0)
+		return;
+	cfg_path_key(l, "spec");
+	if (cfg_walk_map(l, m.spec, se_fields, SE_MAX, v) != 0 ||
+	    !(se = cfg_push(l, &s->ses, &s->n_ses, sizeof(*se))))
+		return;
+	se->ns = m.ns;
+	se->name = m.name;
+	se->resolution = (int)v[SE_RESOLUTION].num;
+	if (v[SE_HOSTS].node)
+		se_hosts(l, se, v[SE_HOSTS].node);
+	se_ports(l, se, v[SE_PORTS].node);
+	se_endpoints(l, se, v[SE_ENDPOINTS].node);
+	if (se->resolution == RES_STATIC && !cfg_seq_len(v[SE_ENDPOINTS].node))
+		cfg_error(l, m.spec, "resolution STATIC needs endpoints");
+}
+
+static const struct service_entry *find_se(const struct cfg_istio_se *s, const char *host)
+{
+	for (size_t i = 0; i < s->n_ses; i++) {
+		for (size_t h = 0; h < s->ses[i].n_hosts; h++) {
+			if (!strcmp(s->ses[i].hosts[h], host))
+				return &s->ses[i];
+		}
+	}
+	return NULL;
+}
+
+static void add_endpoint(struct cfg_loader *l, struct cfg_backend *b, const char *host,
+			 uint16_t port)
+{
+	struct cfg_endpoint *e = cfg_push(l, &b->endpoints, &b->n_endpoints, sizeof(*e));
+
+	if (!e)
+		return;
+	e->port = port;
+	if (cfg_parse_ip(host, port, &e->addr, &e->addr_len) == 0)
+		e->is_resolved = true;
+	else
+		e->host = cfg_strdup(l, host);
+}
+
+/* The ServiceEntry port a destination uses: by number, or the only one. */
+static bool se_pick_port(struct cfg_loader *l, const struct service_entry *se,
+			 struct cfg_backend *b, bool port_given, yaml_node_t *node,
+			 const struct se_port **out)
+{
+	*out = NULL;
+	for (size_t i = 0; port_given && i < se->n_ports; i++) {
+		if (se->ports[i].number == b->port)
+			*out = &se->ports[i];
+	}
+	if (!port_given && se->n_ports == 1) {
+		*out = &se->ports[0];
+		b->port = se->ports[0].number;
+	}
+	if (*out || (port_given && !se->n_ports))
+		return true;
+	if (port_given)
+		cfg_error(l, node, "port %u is not a port of ServiceEntry %s/%s", b->port, se->ns,
+			  se->name);
+	else
+		cfg_error(l, node, "port.number is required: ServiceEntry %s/%s has %zu ports",
+			  se->ns, se->name, se->n_ports);
+	return false;
+}
+
+static void se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
+		       bool port_given, yaml_node_t *node)
+{
+	char host[HOSTNAME_MAX + 1];
+	const struct service_entry *se;
+	const struct se_port *sp;
+	uint16_t target;
+	size_t len;
+
+	if (hostname_normalize(b->host, strlen(b->host), host, &len) != HOSTNAME_OK)
+		return;
+	se = find_se(s, host);
+	if (!se && !port_given) {
+		cfg_error(l, node,
+			  "port.number is required: no ServiceEntry declares the ports of %s",
+			  cfg_quote(l, b->host));
+		return;
+	}
+	if (!se) {
+		add_endpoint(l, b, host, b->port);
+		return;
+	}
+	if (!se_pick_port(l, se, b, port_given, node, &sp))
+		return;
+	target = sp && sp->target ? sp->target : b->port;
+	if (se->resolution == RES_NONE)
+		cfg_warn(l, node,
+			 "ServiceEntry %s/%s has resolution NONE: sockgate resolves %s itself",
+			 se->ns, se->name, cfg_quote(l, host));
+	if (se->resolution == RES_NONE || !se->n_eps) {
+		add_endpoint(l, b, host, target);
+		return;
+	}
+	for (size_t i = 0; i < se->n_eps; i++) {
+		const struct se_endpoint *ep = &se->eps[i];
+		uint16_t port = target;
+
+		for (size_t k = 0; sp && sp->name && k < ep->n_ports; k++) {
+			if (!strcmp(ep->ports[k].name, sp->name))
+				port = ep->ports[k].number;
+		}
+		add_endpoint(l, b, ep->addr.host, port);
+	}
+}
+
+/* --- destinations ------------------------------------------------------------------ */
+
+enum { RD_DESTINATION = 0, RD_WEIGHT, RD_MAX };
+static const struct cfg_field route_dest_fields[RD_MAX] = {
+	[RD_DESTINATION] = {.key = "destination", .kind = CFG_K_MAP, .is_required = true},
+	[RD_WEIGHT] = {.key = "weight", .kind = CFG_K_INT, .max = 100},
+};
+
+enum { DS_HOST = 0, DS_PORT, DS_SUBSET, DS_MAX };
+static const struct cfg_field dest_fields[DS_MAX] = {
+	[DS_HOST] = {.key = "host", .kind = CFG_K_STR, .is_required = true},
+	[DS_PORT] = {.key = "port", .kind = CFG_K_MAP},
+	[DS_SUBSET] = {.key = "subset",
+		       .kind = CFG_K_IGNORED,
+		       .note = "subsets are not supported: every endpoint of host is used"},
+};
+
+enum { PS_NUMBER = 0, PS_MAX };
+static const struct cfg_field port_selector_fields[PS_MAX] = {
+	[PS_NUMBER] =
+		{.key = "number", .kind = CFG_K_INT, .is_required = true, .min = 1, .max = 65535},
+};
+
+/* One route[] entry into a backend; returns whether it set a weight. */
+static bool destination(struct cfg_loader *l, const struct cfg_istio *is, yaml_node_t *node,
+			struct cfg_backend *b, bool *ok)
+{
+	struct cfg_val v[RD_MAX], dv[DS_MAX], pv[PS_MAX] = {0};
+	char host[HOSTNAME_MAX + 1];
+	size_t saved, saved_h, len;
+
+	*ok = false;
+	if (cfg_walk_map(l, node, route_dest_fields, RD_MAX, v) != 0 || !v[RD_DESTINATION].node)
+		return v[RD_WEIGHT].node != NULL;
+	saved = cfg_path_key(l, "destination");
+	if (cfg_walk_map(l, v[RD_DESTINATION].node, dest_fields, DS_MAX, dv) != 0 ||
+	    !dv[DS_HOST].node)
+		goto out;
+	if (dv[DS_PORT].node) {
+		size_t saved_p = cfg_path_key(l, "port");
+
+		cfg_walk_map(l, dv[DS_PORT].node, port_selector_fields, PS_MAX, pv);
+		cfg_path_pop(l, saved_p);
+	}
+	saved_h = cfg_path_key(l, "host");
+	if (hostname_normalize(dv[DS_HOST].str, strlen(dv[DS_HOST].str), host, &len) !=
+	    HOSTNAME_OK) {
+		cfg_error(l, dv[DS_HOST].node, "expected a DNS name or IP address, got %s",
+			  cfg_quote(l, dv[DS_HOST].str));
+		goto out;
+	}
+	cfg_src_set(l, &b->src, dv[DS_HOST].node);
+	b->host = cfg_strdup(l, dv[DS_HOST].str);
+	b->port = (uint16_t)pv[PS_NUMBER].num;
+	b->weight = (uint32_t)v[RD_WEIGHT].num;
+	cfg_path_pop(l, saved_h);
+	if (pv[PS_NUMBER].node)
+		cfg_path_key(l, "port.number");
+	else
+		cfg_path_key(l, "host");
+	if (b->host)
+		se_backend(l, is->se, b, pv[PS_NUMBER].node != NULL,
+			   pv[PS_NUMBER].node ? pv[PS_NUMBER].node : dv[DS_HOST].node);
+	*ok = !pv[PS_NUMBER].is_bad;
+out:
+	cfg_path_pop(l, saved);
+	return v[RD_WEIGHT].node != NULL;
+}
+
+/* Istio weights are percentages that must add up to 100 when any is given; without
+ * any, traffic is split evenly (kept as percentages so the model shows Istio's view). */
+bool cfg_istio_destinations(struct cfg_loader *l, const struct cfg_istio *is, yaml_node_t *list,
+			    struct cfg_route *tmpl)
+{
+	size_t n = cfg_seq_len(list), saved = cfg_path_key(l, "route"), n_weighted = 0;
+	uint32_t sum = 0;
+	bool all_ok = true;
+
+	if (!n)
+		cfg_error(l, list, "expected at least one destination");
+	for (size_t i = 0; i < n && l->err == 0; i++) {
+		struct cfg_backend *b = cfg_push(l, &tmpl->backends, &tmpl->n_backends, sizeof(*b));
+		size_t saved_i = cfg_path_index(l, i);
+		bool ok;
+
+		if (!b)
+			break;
+		n_weighted += destination(l, is, cfg_seq_item(l, list, i), b, &ok);
+		all_ok &= ok;
+		sum += b->weight;
+		cfg_path_pop(l, saved_i);
+	}
+	if (n_weighted && sum != 100)
+		cfg_error(l, list, "destination weights add up to %u; Istio requires 100", sum);
+	for (size_t i = 0, k = tmpl->n_backends; !n_weighted && i < k; i++)
+		tmpl->backends[i].weight = (uint32_t)(100 / k + (i < 100 % k));
+	cfg_path_pop(l, saved);
+	return all_ok && n && l->err == 0;
+}
+
+void cfg_istio_copy_backends(struct cfg_loader *l, struct cfg_route *dst,
+			     const struct cfg_route *src)
+{
+	for (size_t i = 0; i < src->n_backends; i++) {
+		const struct cfg_backend *s = &src->backends[i];
+		struct cfg_backend *b = cfg_push(l, &dst->backends, &dst->n_backends, sizeof(*b));
+
+		if (!b)
+			return;
+		*b = *s;
+		b->host = cfg_strdup(l, s->host);
+		b->src.path = cfg_strdup(l, s->src.path ? s->src.path : "");
+		b->endpoints = NULL;
+		b->n_endpoints = 0;
+		for (size_t k = 0; k < s->n_endpoints; k++) {
+			struct cfg_endpoint *e =
+				cfg_push(l, &b->endpoints, &b->n_endpoints, sizeof(*e));
+
+			if (!e)
+				return;
+			*e = s->endpoints[k];
+			e->host = s->endpoints[k].host ? cfg_strdup(l, s->endpoints[k].host) : NULL;
+		}
+	}
+}
+
+/* --- collection ---------------------------------------------------------------------- */
+
+struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l)
+{
+	struct cfg_istio_se *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		l->err = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < l->n_docs; i++) {
+		cfg_loader_enter(l, l->docs[i]);
+		if (cfg_doc_type(l, yaml_document_get_root_node(l->doc)) == CFG_DOC_SERVICE_ENTRY)
+			se_doc(l, s, l->docs[i]);
+	}
+	return s;
+}
+
+void cfg_istio_se_free(struct cfg_istio_se *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_ses; i++) {
+		for (size_t k = 0; k < s->ses[i].n_eps; k++)
+			free(s->ses[i].eps[k].ports);
+		free(s->ses[i].eps);
+		free(s->ses[i].ports);
+		free(s->ses[i].hosts);
+	}
+	free(s->ses);
+	free(s);
+}
