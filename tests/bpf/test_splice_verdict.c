@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* test_splice_verdict.c: the sk_skb verdict program on real TCP sockets over
+ * loopback. Checks the SOCKMAP.md §2.3 order (peek, insert backend then
+ * client, kick) delivers the peeked bytes and later ones exactly once, in
+ * order, both ways, and that BPF counts the bytes on the flow. Needs root. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sg_abi.h"
+#include "sg_counters.h"
+#include "bpf_loader.h"
+#include "sockpair.h"
+
+struct pair {
+	int client, agent_a; /* client <-> gateway's accepted socket */
+	int agent_b, server; /* gateway's backend socket <-> backend */
+};
+
+static int listen_lo(uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	cr_assert_eq(listen(fd, 8), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void connect_pair(int *out_connected, int *out_accepted)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	uint16_t port;
+	int lfd = listen_lo(&port), fd;
+
+	sa.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect: %s",
+		     strerror(errno));
+	*out_connected = fd;
+	*out_accepted = accept(lfd, NULL, NULL);
+	cr_assert(*out_accepted >= 0);
+	close(lfd);
+}
+
+static uint64_t cookie_of(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	cr_assert_eq(getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len), 0);
+	return cookie;
+}
+
+/* Reads exactly len bytes or fails the test after 5 s without progress. */
+static void read_exact(int fd, uint8_t *buf, size_t len, const char *what)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		cr_assert_eq(poll(&p, 1, 5000), 1, "%s: no data after %zu of %zu bytes", what, got,
+			     len);
+		n = recv(fd, buf + got, len - got, 0);
+		cr_assert(n > 0, "%s: recv returned %zd after %zu of %zu bytes", what, n, got, len);
+		got += (size_t)n;
+	}
+}
+
+static void write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, 0);
+
+		cr_assert(n > 0, "send: %s", strerror(errno));
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void fill_pattern(uint8_t *buf, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+static uint64_t counter_sum(const struct bpf_dataplane *dp, enum sg_counter c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1], sum = 0;
+	uint32_t key = c;
+
+	cr_assert_eq(bpf_map_lookup_elem(dp->counters_fd, &key, vals), 0);
+	for (int i = 0; i < ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static void open_dataplane(struct bpf_dataplane *dp)
+{
+	cr_assert_eq(bpf_dataplane_open(dp, NULL), 0, "load and attach splice.bpf.o");
+}
+
+static void require_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (CAP_BPF, CAP_NET_ADMIN)");
+}
+
+Test(splice_verdict, peeked_bytes_and_later_bytes_arrive_once_in_order_both_ways)
+{
+	enum { HELLO = 517, LATER = 300000, REPLY = 200000 };
+	static uint8_t sent_up[HELLO + LATER], got_up[HELLO + LATER];
+	static uint8_t sent_down[REPLY], got_down[REPLY];
+	struct bpf_dataplane dp;
+	struct sg_flow flow = {.route_id = 7};
+	struct sockpair sp;
+	uint64_t flow_id = 42;
+	struct pair p;
+	uint8_t peek[HELLO];
+
+	require_root();
+	open_dataplane(&dp);
+	connect_pair(&p.client, &p.agent_a);
+	connect_pair(&p.agent_b, &p.server);
+	fill_pattern(sent_up, sizeof(sent_up), 1);
+	fill_pattern(sent_down, sizeof(sent_down), 2);
+
+	/* The "ClientHello" is peeked by the agent, never consumed. */
+	write_all(p.client, sent_up, HELLO);
+	{
+		struct pollfd pf = {.fd = p.agent_a, .events = POLLIN};
+
+		cr_assert_eq(poll(&pf, 1, 5000), 1);
+		cr_assert_gt(recv(p.agent_a, peek, sizeof(peek), MSG_PEEK), 0);
+	}
+	cr_assert_eq(sockpair_splice(&sp, &dp, p.agent_a, p.agent_b, flow_id, &flow), 0);
+
+	write_all(p.client, sent_up + HELLO, LATER);
+	read_exact(p.server, got_up, sizeof(got_up), "backend");
+	cr_assert_arr_eq(got_up, sent_up, sizeof(sent_up), "client->backend bytes differ");
+
+	write_all(p.server, sent_down, sizeof(sent_down));
+	read_exact(p.client, got_down, sizeof(got_down), "client");
+	cr_assert_arr_eq(got_down, sent_down, sizeof(sent_down), "backend->client bytes differ");
+
+	cr_assert_eq(bpf_map_lookup_elem(dp.flows_fd, &flow_id, &flow), 0);
+	cr_assert_eq(flow.bytes[SG_DIR_TO_BACKEND], sizeof(sent_up));
+	cr_assert_eq(flow.bytes[SG_DIR_TO_CLIENT], sizeof(sent_down));
+	cr_assert_eq(flow.route_id, 7);
+	cr_assert_eq(counter_sum(&dp, SG_CNT_REDIRECT_BYTES), sizeof(sent_up) + sizeof(sent_down));
+	cr_assert_eq(counter_sum(&dp, SG_CNT_PEER_MISSING), 0);
+
+	sockpair_unsplice(&sp, &dp);
+	close(p.client);
+	close(p.agent_a);
+	close(p.agent_b);
+	close(p.server);
+	bpf_dataplane_close(&dp);
+}
+
+Test(splice_verdict, socket_without_peer_keeps_its_bytes_queued)
+{
+	struct bpf_dataplane dp;
+	struct pair p;
+	uint64_t ca, fd_a;
+	uint8_t buf[64] = "not forwarded", got[64];
+
+	require_root();
+	open_dataplane(&dp);
+	connect_pair(&p.client, &p.agent_a);
+	ca = cookie_of(p.agent_a);
+	fd_a = (uint64_t)p.agent_a;
+	cr_assert_eq(bpf_map_update_elem(dp.socks_fd, &ca, &fd_a, BPF_NOEXIST), 0);
+	write_all(p.client, buf, sizeof(buf));
+	/* SK_PASS without a peer: the bytes stay readable on the source socket. */
+	read_exact(p.agent_a, got, sizeof(got), "source socket");
+	cr_assert_arr_eq(got, buf, sizeof(buf));
+	cr_assert_geq(counter_sum(&dp, SG_CNT_PEER_MISSING), 1);
+	bpf_map_delete_elem(dp.socks_fd, &ca);
+	close(p.client);
+	close(p.agent_a);
+	bpf_dataplane_close(&dp);
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* test_pool.c: smooth weighted round robin and retry-elsewhere. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "pool.h"
+
+static struct cfg_endpoint eps[4][3];
+static struct cfg_backend backends[4];
+static struct cfg_route route;
+
+/* n backends with the given weights, each with n_eps resolved endpoints. */
+static void make_route(size_t n, const uint32_t *weights, size_t n_eps)
+{
+	memset(eps, 0, sizeof(eps));
+	memset(backends, 0, sizeof(backends));
+	memset(&route, 0, sizeof(route));
+	for (size_t b = 0; b < n; b++) {
+		for (size_t e = 0; e < n_eps; e++) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&eps[b][e].addr;
+
+			sin->sin_family = AF_INET;
+			sin->sin_addr.s_addr = htonl(0x0a000000u + (uint32_t)(b * 16 + e));
+			sin->sin_port = htons(443);
+			eps[b][e].is_resolved = true;
+			eps[b][e].port = 443;
+		}
+		backends[b].weight = weights[b];
+		backends[b].endpoints = eps[b];
+		backends[b].n_endpoints = n_eps;
+	}
+	route.backends = backends;
+	route.n_backends = n;
+}
+
+Test(pool, weighted_shares_are_exact_over_whole_cycles_and_spread_evenly)
+{
+	const uint32_t w[] = {5, 1, 1};
+	size_t counts[3] = {0}, run = 0, longest_run = 0;
+	struct pool *p;
+	uint32_t last = 99;
+
+	make_route(3, w, 1);
+	p = pool_new(&route);
+	cr_assert_not_null(p);
+	for (int i = 0; i < 7000; i++) {
+		struct pool_choice c;
+
+		cr_assert(pool_pick(p, NULL, 0, &c));
+		counts[c.backend]++;
+		run = c.backend == last ? run + 1 : 1;
+		longest_run = run > longest_run ? run : longest_run;
+		last = c.backend;
+	}
+	cr_assert_eq(counts[0], 5000);
+	cr_assert_eq(counts[1], 1000);
+	cr_assert_eq(counts[2], 1000);
+	/* Smooth WRR interleaves 5:1:1 as {a,a,b,a,c,a,a}: at most 4 a's in a row,
+	 * across a cycle boundary. Plain WRR sends {a,a,a,a,a,b,c}: 5 in a row. */
+	cr_assert_leq(longest_run, 4, "longest run of one backend: %zu", longest_run);
+	pool_free(p);
+}
+
+Test(pool, endpoints_of_one_backend_rotate)
+{
+	const uint32_t w[] = {1};
+	size_t counts[3] = {0};
+	struct pool *p;
+
+	make_route(1, w, 3);
+	p = pool_new(&route);
+	for (int i = 0; i < 300; i++) {
+		struct pool_choice c;
+
+		cr_assert(pool_pick(p, NULL, 0, &c));
+		counts[c.endpoint]++;
+	}
+	cr_assert_eq(counts[0], 100);
+	cr_assert_eq(counts[1], 100);
+	cr_assert_eq(counts[2], 100);
+	pool_free(p);
+}
+
+Test(pool, retry_never_repeats_a_tried_endpoint_and_ends_when_all_are_tried)
+{
+	const uint32_t w[] = {1, 1};
+	struct pool_choice tried[4];
+	struct pool *p;
+	size_t n = 0;
+
+	make_route(2, w, 2);
+	p = pool_new(&route);
+	while (n < 4) {
+		struct pool_choice c;
+
+		cr_assert(pool_pick(p, tried, n, &c), "pick %zu failed", n);
+		for (size_t i = 0; i < n; i++)
+			cr_assert(
+				!(tried[i].backend == c.backend && tried[i].endpoint == c.endpoint),
+				"endpoint %u/%u picked twice", c.backend, c.endpoint);
+		tried[n++] = c;
+	}
+	/* The second pick already moves to the other backend. */
+	cr_assert_neq(tried[0].backend, tried[1].backend);
+	{
+		struct pool_choice c;
+
+		cr_assert(!pool_pick(p, tried, n, &c));
+	}
+	pool_free(p);
+}
+
+Test(pool, zero_weight_and_unresolved_endpoints_are_never_picked)
+{
+	const uint32_t w[] = {0, 1, 1};
+	struct pool *p;
+
+	make_route(3, w, 1);
+	eps[2][0].is_resolved = false;
+	p = pool_new(&route);
+	for (int i = 0; i < 50; i++) {
+		struct pool_choice c;
+
+		cr_assert(pool_pick(p, NULL, 0, &c));
+		cr_assert_eq(c.backend, 1);
+	}
+	eps[1][0].is_resolved = false;
+	{
+		struct pool_choice c;
+
+		cr_assert(!pool_pick(p, NULL, 0, &c), "nothing is usable");
+	}
+	pool_free(p);
+}
