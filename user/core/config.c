@@ -72,16 +72,20 @@ static void policy_fini(struct cfg_sni_policy *p)
 	cfg_src_fini(&p->src);
 }
 
+void cfg_listener_fini(struct cfg_listener *l)
+{
+	free(l->name);
+	policy_fini(&l->no_sni);
+	policy_fini(&l->unknown_sni);
+	cfg_src_fini(&l->src);
+}
+
 void config_free(struct config *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_listeners; i++) {
-		free(c->listeners[i].name);
-		policy_fini(&c->listeners[i].no_sni);
-		policy_fini(&c->listeners[i].unknown_sni);
-		cfg_src_fini(&c->listeners[i].src);
-	}
+	for (size_t i = 0; i < c->n_listeners; i++)
+		cfg_listener_fini(&c->listeners[i]);
 	for (size_t i = 0; i < c->n_routes; i++)
 		cfg_route_fini(&c->routes[i]);
 	for (size_t i = 0; i < c->n_files; i++)
@@ -244,8 +248,14 @@ static int add_file(struct cfg_loader *l, const char *name)
 {
 	char **slot = cfg_push(l, &l->c->files, &l->c->n_files, sizeof(*slot));
 
+	unsigned *layer;
+
 	if (!slot || !(*slot = cfg_strdup(l, name)))
 		return -ENOMEM;
+	layer = cfg_push(l, &l->file_layer, &l->n_file_layer, sizeof(*layer));
+	if (!layer)
+		return -ENOMEM;
+	*layer = l->layer;
 	l->file = *slot;
 	l->file_index = (unsigned)(l->c->n_files - 1);
 	l->doc = NULL;
@@ -380,14 +390,6 @@ static int read_path(struct cfg_loader *l, const char *path)
 
 /* --- loading ------------------------------------------------------------------------ */
 
-struct input {
-	const char *const *paths; /* files or directories, or... */
-	size_t n_paths;
-	const char *buf; /* ...one buffer named name */
-	size_t len;
-	const char *name;
-};
-
 static int check_labels(struct cfg_loader *l, const struct cfg_options *o)
 {
 	l->labels = default_labels;
@@ -420,6 +422,8 @@ static void convert(struct cfg_loader *l)
 	}
 	if (l->err == 0)
 		cfg_istio_build(l);
+	if (l->err == 0)
+		cfg_apply_layers(l);
 	l->file = l->c->n_files ? l->c->files[0] : "";
 	cfg_path_pop(l, 0);
 	if (l->err == 0)
@@ -446,13 +450,30 @@ static void loader_fini(struct cfg_loader *l)
 		cfg_src_fini(&l->refs[i].src);
 	}
 	free(l->refs);
+	free(l->file_layer);
 }
 
-static int load(const struct input *in, const struct cfg_options *o, struct config **out,
-		struct cfg_diags *diags)
+static int read_input(struct cfg_loader *l, const struct cfg_input *in)
+{
+	int err;
+
+	if (in->path)
+		return read_path(l, in->path);
+	err = add_file(l, in->name ? in->name : "<buffer>");
+	if (!err)
+		parse_file(l, in->buf, in->len);
+	return err;
+}
+
+int config_load_inputs(const struct cfg_input *in, size_t n, const char *const *unload,
+		       size_t n_unload, const struct cfg_options *o, struct config **out,
+		       struct cfg_diags *diags)
 {
 	struct cfg_diags local = {0};
-	struct cfg_loader l = {.diags = diags ? diags : &local, .budget = CFG_NODE_BUDGET};
+	struct cfg_loader l = {.diags = diags ? diags : &local,
+			       .budget = CFG_NODE_BUDGET,
+			       .unload = unload,
+			       .n_unload = n_unload};
 	size_t first = l.diags->n, errors = l.diags->n_errors;
 	int err = 0;
 
@@ -463,12 +484,9 @@ static int load(const struct input *in, const struct cfg_options *o, struct conf
 		return -ENOMEM;
 	l.file = "<options>";
 	err = check_labels(&l, o);
-	for (size_t i = 0; !err && i < in->n_paths; i++)
-		err = read_path(&l, in->paths[i]);
-	if (!err && in->name) {
-		err = add_file(&l, in->name);
-		if (!err)
-			parse_file(&l, in->buf, in->len);
+	for (size_t i = 0; !err && i < n; i++) {
+		l.layer += i > 0 && in[i].is_layer;
+		err = read_input(&l, &in[i]);
 	}
 	if (!err && !l.err)
 		convert(&l);
@@ -490,9 +508,9 @@ static int load(const struct input *in, const struct cfg_options *o, struct conf
 int config_load_buf(const char *buf, size_t len, const char *name, const struct cfg_options *o,
 		    struct config **out, struct cfg_diags *diags)
 {
-	struct input in = {.buf = buf, .len = len, .name = name ? name : "<buffer>"};
+	struct cfg_input in = {.buf = buf, .len = len, .name = name};
 
-	return load(&in, o, out, diags);
+	return config_load_inputs(&in, 1, NULL, 0, o, out, diags);
 }
 
 int config_load_path(const char *path, const struct cfg_options *o, struct config **out,
@@ -504,7 +522,9 @@ int config_load_path(const char *path, const struct cfg_options *o, struct confi
 int config_load_paths(const char *const *paths, size_t n, const struct cfg_options *o,
 		      struct config **out, struct cfg_diags *diags)
 {
-	struct input in = {.paths = paths, .n_paths = n};
+	struct cfg_input in[n ? n : 1];
 
-	return load(&in, o, out, diags);
+	for (size_t i = 0; i < n; i++)
+		in[i] = (struct cfg_input){.path = paths[i]};
+	return config_load_inputs(in, n, NULL, 0, o, out, diags);
 }

@@ -187,6 +187,27 @@ int config_load_path(const char *path, const struct cfg_options *o, struct confi
 int config_load_paths(const char *const *paths, size_t n, const struct cfg_options *o,
 		      struct config **out, struct cfg_diags *diags);
 
+/* One input of config_load_inputs(): a file or directory, or a buffer. */
+struct cfg_input {
+	const char *path; /* file or directory; NULL: the buffer below */
+	const char *buf;
+	size_t len;
+	const char *name; /* the buffer's file name in diagnostics */
+	/* Starts a new layer (not for the first input): a listener or route this
+	 * layer defines replaces an earlier layer's one of the same name, where
+	 * within one layer the same name twice is an error. sockgate load. */
+	bool is_layer;
+};
+
+/* Loads inputs as one, as config_load_paths() does, applying the layers of
+ * struct cfg_input, then dropping the routes named in unload[0..n_unload)
+ * (names no route has are ignored: the caller checks them first). What still
+ * refers to a dropped route (a listener policy) is an error as usual. Same
+ * return contract as config_load_buf(). */
+int config_load_inputs(const struct cfg_input *in, size_t n, const char *const *unload,
+		       size_t n_unload, const struct cfg_options *o, struct config **out,
+		       struct cfg_diags *diags);
+
 /* Resolves every unresolved endpoint host with the system resolver (/etc/hosts,
  * DNS; blocking). A name with several addresses becomes several endpoints, each
  * keeping host. A name that does not resolve (and any name under ".invalid",

@@ -78,6 +78,13 @@ struct cfg_loader {
 	size_t n_docs;
 	struct cfg_listener_ref *refs;
 	size_t n_refs;
+	/* Layers (config_load_inputs()): file index -> layer, and the route names
+	 * to drop after the last layer. */
+	unsigned *file_layer;
+	size_t n_file_layer;
+	unsigned layer; /* of the file being added */
+	const char *const *unload;
+	size_t n_unload;
 	/* Where the walker is: document, file and key path. */
 	yaml_document_t *doc;
 	const char *file;
@@ -90,6 +97,11 @@ struct cfg_loader {
 	char quote[4][160]; /* cfg_quote() ring */
 	unsigned quote_next;
 };
+
+/* Drops the listeners and routes that a later layer redefines by name, and the
+ * routes named in l->unload; remaps the indices that point at them. Runs once
+ * every format is converted, before cfg_validate(). */
+void cfg_apply_layers(struct cfg_loader *l);
 
 /* --- diagnostics ---------------------------------------------------------- */
 
@@ -158,6 +170,7 @@ char *cfg_strdup(struct cfg_loader *l, const char *s);
 
 /* Free the members of one element (the arrays are freed by config_free()). */
 void cfg_route_fini(struct cfg_route *r);
+void cfg_listener_fini(struct cfg_listener *l);
 void cfg_backend_fini(struct cfg_backend *b);
 
 /* --- converters (run once every file is parsed) ---------------------------------- */
