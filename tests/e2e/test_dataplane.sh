@@ -6,7 +6,7 @@
 # malformed corpus hellos (whole and bytewise) close only their own connection and never
 # reach a backend; a refusing endpoint is skipped for another; all endpoints down closes
 # the client and is counted. With sockmap, the agent's own CPU time while 1 GiB moves each
-# way is reported and must stay far below what copying would cost.
+# way is reported, and at least 99% of the bytes must bypass user space.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -71,11 +71,13 @@ for dp in sockmap splice; do
 	printf 'ok - %s: access log counted exactly the bytes sent each way\n' "$dp"
 	echo "$dp: agent CPU while 2 GiB moved: $((t1 - t0)) ticks ($(getconf CLK_TCK)/s)"
 	if [ "$dp" = sockmap ]; then
-		# Copying 2 GiB in user space costs ~1 CPU-s (SOCKMAP.md §5.2); the sockmap agent
-		# only wakes for end of stream. 0.2 s is a resource bound, not a timing one.
-		[ $((t1 - t0)) -le $(($(getconf CLK_TCK) / 5)) ] ||
-			e2e_fail "sockmap: the agent used $((t1 - t0)) ticks: bytes pass through user space?"
-		printf 'ok - sockmap: the agent used %s ticks while 2 GiB moved\n' "$((t1 - t0))"
+		# The agent copies only the tail of a direction after a pause or a half-close
+		# (access log copied=); everything else must go socket to socket in the kernel.
+		# Byte accounting, not CPU time: that varies with pauses and machine load.
+		copied=$(grep "^access .*dataplane=sockmap" "$log" | tail -1 | sed -n 's/.* copied=\([0-9]*\) .*/\1/p')
+		[ -n "$copied" ] && [ $((copied * 100)) -lt $((2 * 1073741824)) ] ||
+			e2e_fail "sockmap: user space copied ${copied:-?} of 2 GiB: not spliced in the kernel"
+		printf 'ok - sockmap: the kernel moved all but %s bytes of 2 GiB (copied in user space)\n' "$copied"
 	fi
 
 	out=$(client --conns 200 --up 1M --down 1M --seed 1000 --timeout 100)
