@@ -47,7 +47,7 @@ static char *diags_text(const struct cfg_diags *d)
 	return text;
 }
 
-static struct config *load(const struct cfg_input *in, size_t n, const char *const *unload,
+static struct config *load(const struct cfg_input *in, size_t n, const struct cfg_unload *unload,
 			   size_t n_unload, struct cfg_diags *d)
 {
 	struct config *c = NULL;
@@ -139,7 +139,7 @@ Test(config_layers, unload_drops_routes_from_any_layer)
 				   "  - name: c\n"
 				   "    sni: [c.example.com]\n"
 				   "    backends: [{address: \"10.0.0.3:443\"}]\n";
-	const char *const gone[] = {"a", "c", "never-existed"};
+	const struct cfg_unload gone[] = {{"a", 2}, {"c", 2}, {"never-existed", 2}};
 	struct cfg_input in[] = {buf_input("base.yaml", BASE, false),
 				 buf_input("over.yaml", over, true)};
 	struct cfg_diags d = {0};
@@ -162,7 +162,7 @@ Test(config_layers, unloading_a_route_a_policy_names_is_an_error_at_the_policy)
 				   "  - name: a\n"
 				   "    sni: [a.example.com]\n"
 				   "    backends: [{address: \"10.0.0.1:443\"}]\n";
-	const char *const gone[] = {"a"};
+	const struct cfg_unload gone[] = {{"a", 1}};
 	struct cfg_input in[] = {buf_input("base.yaml", base, false)};
 	struct cfg_diags d = {0};
 	struct config *c = NULL;
@@ -237,6 +237,26 @@ Test(config_layers, istio_virtualservice_layer_replaces_its_routes)
 	cr_assert_str_eq(c->routes[0].name, "vs.tls[0]");
 	cr_assert_str_eq(c->routes[0].backends[0].host, "10.0.0.7");
 	cr_assert_eq(c->routes[0].n_listeners, 1);
+	config_free(c);
+	cfg_diags_free(&d);
+}
+
+Test(config_layers, a_layer_after_an_unload_brings_the_route_back)
+{
+	static const char again[] = "routes:\n"
+				    "  - name: a\n"
+				    "    sni: [a.example.com]\n"
+				    "    backends: [{address: \"10.0.0.8:443\"}]\n";
+	/* base (layer 0), unload a (before layer 1), then again.yaml (layer 1). */
+	const struct cfg_unload gone[] = {{"a", 1}, {"b", 1}};
+	struct cfg_input in[] = {buf_input("base.yaml", BASE, false),
+				 buf_input("again.yaml", again, true)};
+	struct cfg_diags d = {0};
+	struct config *c = load(in, 2, gone, 2, &d);
+
+	cr_assert_eq(c->n_routes, 1);
+	cr_assert_str_eq(c->routes[0].name, "a");
+	cr_assert_str_eq(c->routes[0].backends[0].host, "10.0.0.8");
 	config_free(c);
 	cfg_diags_free(&d);
 }

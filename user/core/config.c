@@ -465,7 +465,7 @@ static int read_input(struct cfg_loader *l, const struct cfg_input *in)
 	return err;
 }
 
-int config_load_inputs(const struct cfg_input *in, size_t n, const char *const *unload,
+int config_load_inputs(const struct cfg_input *in, size_t n, const struct cfg_unload *unload,
 		       size_t n_unload, const struct cfg_options *o, struct config **out,
 		       struct cfg_diags *diags)
 {

@@ -199,12 +199,19 @@ struct cfg_input {
 	bool is_layer;
 };
 
+/* Drops the route called name that a layer before before_layer defined: an
+ * unload done after those layers were loaded, so later ones may bring it back. */
+struct cfg_unload {
+	const char *name;
+	unsigned before_layer;
+};
+
 /* Loads inputs as one, as config_load_paths() does, applying the layers of
- * struct cfg_input, then dropping the routes named in unload[0..n_unload)
- * (names no route has are ignored: the caller checks them first). What still
- * refers to a dropped route (a listener policy) is an error as usual. Same
- * return contract as config_load_buf(). */
-int config_load_inputs(const struct cfg_input *in, size_t n, const char *const *unload,
+ * struct cfg_input (numbered from 0, each is_layer input starting the next),
+ * then unload[0..n_unload) (names no route has are ignored: the caller checks
+ * them first). What still refers to a dropped route (a listener policy) is an
+ * error as usual. Same return contract as config_load_buf(). */
+int config_load_inputs(const struct cfg_input *in, size_t n, const struct cfg_unload *unload,
 		       size_t n_unload, const struct cfg_options *o, struct config **out,
 		       struct cfg_diags *diags);
 

@@ -85,10 +85,10 @@ static const struct cfg_src *route_src(void *arr, size_t i)
 	return &((struct cfg_route *)arr)[i].src;
 }
 
-static bool is_unloaded(const struct cfg_loader *l, const char *name)
+static bool is_unloaded(const struct cfg_loader *l, const char *name, unsigned layer)
 {
 	for (size_t i = 0; name && i < l->n_unload; i++) {
-		if (!strcmp(l->unload[i], name))
+		if (layer < l->unload[i].before_layer && !strcmp(l->unload[i].name, name))
 			return true;
 	}
 	return false;
@@ -172,7 +172,7 @@ static int apply(struct cfg_loader *l, void *arr, size_t *n, size_t elem,
 	if (!winner || !pos || !is_gone || find_winners(l, count, name, src, arr, winner))
 		goto out;
 	for (size_t i = 0; i < count; i++)
-		is_gone[i] = unload && is_unloaded(l, name(arr, i));
+		is_gone[i] = unload && is_unloaded(l, name(arr, i), layer_of(l, src(arr, i)));
 	*n = compact(arr, count, elem, winner, is_gone, fini, pos);
 	*pos_out = pos;
 	pos = NULL;

@@ -83,7 +83,7 @@ struct cfg_loader {
 	unsigned *file_layer;
 	size_t n_file_layer;
 	unsigned layer; /* of the file being added */
-	const char *const *unload;
+	const struct cfg_unload *unload;
 	size_t n_unload;
 	/* Where the walker is: document, file and key path. */
 	yaml_document_t *doc;
