@@ -21,6 +21,7 @@
 #include "agent.h"
 #include "cgroup.h"
 #include "config_watch.h"
+#include "control.h"
 #include "conn.h"
 #include "listeners.h"
 #include "metrics.h"
@@ -180,9 +181,9 @@ static int open_dataplane(struct agent *ag)
 	return 0;
 }
 
-int agent_reload(struct agent *ag)
+int agent_rebuild(struct agent *ag, FILE *out)
 {
-	struct runtime *rt = runtime_load(ag->args, NULL);
+	struct runtime *rt = runtime_load(ag->args, &ag->changes, out);
 	struct runtime *old = ag->rt;
 
 	if (!rt || listeners_apply(ag, rt->cfg)) {
@@ -198,6 +199,11 @@ int agent_reload(struct agent *ag)
 	return 0;
 }
 
+int agent_reload(struct agent *ag)
+{
+	return agent_rebuild(ag, NULL);
+}
+
 static int agent_start(struct agent *ag)
 {
 	int err;
@@ -206,6 +212,7 @@ static int agent_start(struct agent *ag)
 	if (!ag->loop)
 		return -errno;
 	ag->flow_id_base = (uint64_t)time(NULL) << 32;
+	ag->start_ms = loop_now_ms();
 	ag->index = calloc(AGENT_INDEX_SIZE, sizeof(*ag->index));
 	if (!ag->index)
 		return -ENOMEM;
@@ -221,6 +228,9 @@ static int agent_start(struct agent *ag)
 	if (err)
 		return err;
 	ag->config_watch = config_watch_open(ag);
+	ag->control = control_open(ag, ag->args->control_path);
+	if (!ag->control)
+		return -EINVAL;
 	if (ag->args->metrics_addr) {
 		ag->metrics = metrics_open(ag, ag->args->metrics_addr);
 		if (!ag->metrics)
@@ -235,6 +245,7 @@ static void agent_stop(struct agent *ag)
 	listeners_close(ag);
 	metrics_close(ag->metrics);
 	config_watch_close(ag->config_watch);
+	control_close(ag->control);
 	if (ag->signals.fd > 0)
 		close(ag->signals.fd);
 	if (ag->events) {
@@ -250,6 +261,7 @@ static void agent_stop(struct agent *ag)
 	}
 	free(ag->index);
 	runtime_put(ag->rt);
+	live_changes_free(&ag->changes);
 }
 
 int agent_main(const struct args *a, struct runtime *rt)

@@ -7,11 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "args.h"
 #include "bpf_loader.h"
 #include "clienthello.h"
 #include "config.h"
+#include "live_changes.h"
 #include "loop.h"
 #include "router.h"
 #include "runtime.h"
@@ -44,6 +46,7 @@ struct conn;
 struct ring_buffer;
 struct metrics;
 struct config_watch;
+struct control;
 
 #define AGENT_INDEX_SIZE 65536 /* power of two */
 
@@ -73,6 +76,9 @@ struct agent {
 	uint64_t copied_total;		   /* of which sockmap flows moved in user space */
 	struct metrics *metrics;	   /* NULL without --metrics */
 	struct config_watch *config_watch; /* NULL unless --config names a directory */
+	struct live_changes changes;	   /* sockgate load / unload, replayed on reload */
+	struct control *control;	   /* the control socket; NULL with --control off */
+	uint64_t start_ms;
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 	uint64_t log_window_ms; /* rate limit of per-connection warnings */
 	unsigned log_in_window, log_suppressed;
@@ -87,6 +93,10 @@ int agent_main(const struct args *a, struct runtime *rt);
  * in flight keep theirs. A rejected configuration changes nothing. 0 or
  * -EINVAL (diagnostics logged). */
 int agent_reload(struct agent *ag);
+
+/* agent_reload() with ag->changes as they are now; diagnostics and the one
+ * closing line go to out (NULL: the log). 0 or -EINVAL. */
+int agent_rebuild(struct agent *ag, FILE *out);
 
 /* True when a per-connection warning may be logged now (at most 20 a second;
  * the number suppressed is reported when the window turns). */

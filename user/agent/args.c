@@ -11,7 +11,6 @@
 #include "args.h"
 #include "sg_defaults.h"
 
-#define DEFAULT_CONTROL_PATH "/run/sockgate/sockgate.sock"
 
 enum opt_id {
 	OPT_CONFIG = 'c',
@@ -39,7 +38,7 @@ static const struct opt_doc opt_docs[] = {
 	 "YAML file or directory of *.yaml (native or Istio); repeatable"},
 	{{"control", required_argument, NULL, OPT_CONTROL},
 	 "PATH",
-	 "control socket (default " DEFAULT_CONTROL_PATH ")"},
+	 "control socket (default $" SG_CONTROL_ENV ", else " SG_DEFAULT_CONTROL ")"},
 	{{"bpffs", required_argument, NULL, OPT_BPFFS},
 	 "DIR",
 	 "where BPF maps are pinned (default " SG_DEFAULT_BPFFS_DIR ")"},
@@ -185,7 +184,9 @@ int args_parse(struct args *a, int argc, char **argv)
 	int id, err;
 
 	memset(a, 0, sizeof(*a));
-	a->control_path = DEFAULT_CONTROL_PATH;
+	a->control_path = getenv(SG_CONTROL_ENV);
+	if (!a->control_path || !a->control_path[0])
+		a->control_path = SG_DEFAULT_CONTROL;
 	a->bpffs_dir = SG_DEFAULT_BPFFS_DIR;
 	a->log_level = LOG_LEVEL_INFO;
 	a->pair_budget_bytes = ARGS_DEFAULT_PAIR_BUDGET;

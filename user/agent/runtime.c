@@ -68,14 +68,26 @@ static struct runtime *build(struct config *cfg, FILE *out)
 	return rt;
 }
 
-struct runtime *runtime_load(const struct args *a, FILE *out)
+struct runtime *runtime_load(const struct args *a, const struct live_changes *lc, FILE *out)
 {
+	static const struct live_changes none;
 	struct cfg_options opts = {.labels = a->labels, .n_labels = a->n_labels};
 	struct cfg_diags diags = {0};
 	struct config *cfg = NULL;
+	struct cfg_input *in = NULL;
+	struct cfg_unload *unload = NULL;
+	size_t n_in = 0, n_unload = 0;
 	int err;
 
-	err = config_load_paths(a->configs, a->n_configs, &opts, &cfg, &diags);
+	err = live_changes_inputs(lc ? lc : &none, a->configs, a->n_configs, &in, &n_in, &unload,
+				  &n_unload);
+	if (err) {
+		report(out, "configuration rejected: out of memory");
+		return NULL;
+	}
+	err = config_load_inputs(in, n_in, unload, n_unload, &opts, &cfg, &diags);
+	free(in);
+	free(unload);
 	if (!err)
 		err = config_resolve(cfg, &diags);
 	if (out)

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "config.h"
+#include "live_changes.h"
 #include "pool.h"
 #include "router.h"
 
@@ -20,11 +21,11 @@ struct runtime {
 	struct pool **pools; /* [cfg->n_routes] */
 };
 
-/* Loads the --config paths of a, resolves hostnames and builds the route
- * tables and pools. Every diagnostic (file:line:column) is written as a plain
+/* Loads the --config paths of a plus the live changes lc (may be NULL),
+ * resolves hostnames and builds the route tables and pools. Every diagnostic (file:line:column) is written as a plain
  * line to out, or logged when out is NULL. Returns a runtime holding one
  * reference, or NULL when the configuration is rejected. */
-struct runtime *runtime_load(const struct args *a, FILE *out);
+struct runtime *runtime_load(const struct args *a, const struct live_changes *lc, FILE *out);
 
 /* Takes another reference. */
 struct runtime *runtime_get(struct runtime *rt);

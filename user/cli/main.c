@@ -1,26 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* main.c: sockgate, the CLI: options, the command table, exit codes only.
  * One table drives dispatch and `help`, so they cannot disagree. Exit codes:
- * 0 ok, 1 runtime error (one line on stderr, printed where the context is),
- * 2 usage. */
+ * 0 ok, 1 runtime error or a change the agent rejected (the reason on
+ * stderr), 2 usage, 3 no agent answers on the control socket, 4 permission
+ * denied. flows and stats read the pinned maps and need no agent. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bpf_maps.h"
 #include "sg_defaults.h"
 #include "cmd_flows.h"
 #include "cmd_stats.h"
+#include "control_client.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
+#define FILE_MAX (16u << 20) /* what the agent's loader accepts */
+
 struct cli_opts {
 	const char *bpffs_dir;
+	const char *control_path;
 	bool is_json;
+	char **args; /* after the command name */
+	int n_args;
 };
 
 enum cmd_flags {
@@ -31,14 +39,16 @@ struct command {
 	const char *name;
 	const char *args; /* after the name in `help` */
 	const char *help;
-	unsigned int flags; /* enum cmd_flags */
-	/* Returns 0, or a negative errno after printing one line to stderr. */
+	unsigned int flags;	/* enum cmd_flags */
+	int min_args, max_args; /* positional arguments; max -1: any number */
+	/* Returns the exit code, after printing why to stderr when not 0. */
 	int (*run)(const struct cli_opts *o);
 };
 
 enum opt_id {
 	OPT_HELP = 'h',
 	OPT_BPFFS = 256,
+	OPT_CONTROL,
 	OPT_JSON,
 };
 
@@ -52,6 +62,9 @@ static const struct opt_doc opt_docs[] = {
 	{{"bpffs", required_argument, NULL, OPT_BPFFS},
 	 "DIR",
 	 "where sockgated pins its maps (default " BPF_MAPS_DEFAULT_DIR ")"},
+	{{"control", required_argument, NULL, OPT_CONTROL},
+	 "PATH",
+	 "sockgated's control socket (default $" SG_CONTROL_ENV ", else " SG_DEFAULT_CONTROL ")"},
 	{{"json", no_argument, NULL, OPT_JSON}, NULL, "JSON output (commands marked [--json])"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "print this help (same as `sockgate help`)"},
 };
@@ -62,12 +75,119 @@ static void usage(FILE *f);
 
 static int run_flows(const struct cli_opts *o)
 {
-	return cmd_flows(o->bpffs_dir, o->is_json, stdout);
+	return cmd_flows(o->bpffs_dir, o->is_json, stdout) < 0 ? EXIT_RUNTIME : 0;
 }
 
 static int run_stats(const struct cli_opts *o)
 {
-	return cmd_stats(o->bpffs_dir, o->is_json, stdout);
+	return cmd_stats(o->bpffs_dir, o->is_json, stdout) < 0 ? EXIT_RUNTIME : 0;
+}
+
+/* Asks the agent: the command's name, its arguments, then --json if given. */
+static int run_agent(const struct cli_opts *o, const char *name)
+{
+	const char *words[o->n_args + 2];
+	size_t n = 0;
+
+	words[n++] = name;
+	for (int i = 0; i < o->n_args; i++) {
+		if (strpbrk(o->args[i], "\t\n")) {
+			fprintf(stderr, "sockgate: %s: no tab or newline allowed in '%s'\n", name,
+				o->args[i]);
+			return EXIT_USAGE;
+		}
+		words[n++] = o->args[i];
+	}
+	if (o->is_json)
+		words[n++] = "--json";
+	return control_request(o->control_path, words, n, NULL, 0, stdout, stderr);
+}
+
+static int run_unload(const struct cli_opts *o)
+{
+	return run_agent(o, "unload");
+}
+
+static int run_reload(const struct cli_opts *o)
+{
+	return run_agent(o, "reload");
+}
+
+static int run_routes(const struct cli_opts *o)
+{
+	return run_agent(o, "routes");
+}
+
+static int run_backends(const struct cli_opts *o)
+{
+	return run_agent(o, "backends");
+}
+
+static int run_status(const struct cli_opts *o)
+{
+	return run_agent(o, "status");
+}
+
+/* Reads path whole, at most FILE_MAX bytes; NULL after one line on stderr. */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0;
+
+	*len = 0;
+	if (!f) {
+		fprintf(stderr, "sockgate: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (*len == cap) {
+			char *b = cap <= FILE_MAX ? realloc(buf, cap + 65536) : NULL;
+
+			if (!b) {
+				fprintf(stderr, "sockgate: %s: larger than %u bytes\n", path,
+					FILE_MAX);
+				break;
+			}
+			buf = b;
+			cap += 65536;
+		}
+		got = fread(buf + *len, 1, cap - *len, f);
+		*len += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				fprintf(stderr, "sockgate: %s: %s\n", path, strerror(errno));
+				break;
+			}
+			fclose(f);
+			return buf;
+		}
+	}
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+static int run_load(const struct cli_opts *o)
+{
+	const char *path = o->args[0];
+	const char *words[] = {"load", path};
+	size_t len;
+	char *buf;
+	int code;
+
+	if (strpbrk(path, "\t\n")) {
+		fprintf(stderr, "sockgate: load: no tab or newline allowed in '%s'\n", path);
+		return EXIT_USAGE;
+	}
+	buf = read_file(path, &len);
+	if (!buf)
+		return EXIT_RUNTIME;
+	code = control_request(o->control_path, words, 2, buf, len, stdout, stderr);
+	free(buf);
+	return code;
 }
 
 static int run_version(const struct cli_opts *o)
@@ -85,11 +205,21 @@ static int run_help(const struct cli_opts *o)
 }
 
 static const struct command commands[] = {
+	{"load", "FILE", "add or replace the routes (and listeners) FILE defines", 0, 1, 1,
+	 run_load},
+	{"unload", "ROUTE...", "remove routes by name", 0, 1, -1, run_unload},
+	{"reload", "", "re-read --config, as SIGHUP does", 0, 0, 0, run_reload},
+	{"routes", "[--json]", "the routes in force", CMD_TAKES_JSON, 0, 0, run_routes},
+	{"backends", "[--json]", "every route's backends and endpoints, with live connections",
+	 CMD_TAKES_JSON, 0, 0, run_backends},
+	{"status", "[--json]", "the agent's version, uptime and sizes", CMD_TAKES_JSON, 0, 0,
+	 run_status},
 	{"flows", "[--json]", "spliced flows from the pinned flow map, most bytes first",
-	 CMD_TAKES_JSON, run_flows},
-	{"stats", "[--json]", "dataplane counters, summed over CPUs", CMD_TAKES_JSON, run_stats},
-	{"version", "", "print the version", 0, run_version},
-	{"help", "", "print this help", 0, run_help},
+	 CMD_TAKES_JSON, 0, 0, run_flows},
+	{"stats", "[--json]", "dataplane counters, summed over CPUs", CMD_TAKES_JSON, 0, 0,
+	 run_stats},
+	{"version", "", "print the version", 0, 0, 0, run_version},
+	{"help", "", "print this help", 0, 0, 0, run_help},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -98,7 +228,8 @@ static void usage(FILE *f)
 {
 	char left[48];
 
-	fprintf(f, "usage: sockgate [--bpffs DIR] COMMAND [--json]\n\ncommands:\n");
+	fprintf(f, "usage: sockgate [--control PATH] [--bpffs DIR] COMMAND [ARG...] [--json]\n\n"
+		   "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		snprintf(left, sizeof(left), "%s%s%s", commands[i].name,
 			 commands[i].args[0] ? " " : "", commands[i].args);
@@ -110,8 +241,10 @@ static void usage(FILE *f)
 			 opt_docs[i].arg ? " " : "", opt_docs[i].arg ? opt_docs[i].arg : "");
 		fprintf(f, "  %-18s %s\n", left, opt_docs[i].help);
 	}
-	fprintf(f, "\nThe maps stay pinned after sockgated exits, so flows and stats work\n"
-		   "with the agent stopped. Exit status: 0 ok, 1 error, 2 usage.\n");
+	fprintf(f, "\nflows and stats read the maps sockgated pins, so they work with the agent\n"
+		   "stopped; the other commands ask the agent on its control socket.\n"
+		   "Exit status: 0 ok, 1 error or change rejected (nothing changed), 2 usage,\n"
+		   "3 sockgated not running, 4 permission denied.\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -147,6 +280,9 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 	for (size_t i = 0; i < N_OPTS; i++)
 		longopts[i] = opt_docs[i].opt;
 	o->bpffs_dir = BPF_MAPS_DEFAULT_DIR;
+	o->control_path = getenv(SG_CONTROL_ENV);
+	if (!o->control_path || !o->control_path[0])
+		o->control_path = SG_DEFAULT_CONTROL;
 	o->is_json = false;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -155,6 +291,11 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 			if (!optarg[0])
 				return usage_error("--bpffs needs a directory");
 			o->bpffs_dir = optarg;
+			break;
+		case OPT_CONTROL:
+			if (!optarg[0])
+				return usage_error("--control needs a path");
+			o->control_path = optarg;
 			break;
 		case OPT_JSON:
 			o->is_json = true;
@@ -179,8 +320,13 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 	*cmd = find_command(argv[optind]);
 	if (!*cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
-	if (optind + 1 < argc)
-		return usage_error("%s: unexpected argument '%s'", (*cmd)->name, argv[optind + 1]);
+	o->args = argv + optind + 1;
+	o->n_args = argc - optind - 1;
+	if (o->n_args < (*cmd)->min_args)
+		return usage_error("%s needs %s", (*cmd)->name, (*cmd)->args);
+	if ((*cmd)->max_args >= 0 && o->n_args > (*cmd)->max_args)
+		return usage_error("%s: unexpected argument '%s'", (*cmd)->name,
+				   o->args[(*cmd)->max_args]);
 	if (o->is_json && !((*cmd)->flags & CMD_TAKES_JSON))
 		return usage_error("%s does not take --json", (*cmd)->name);
 	return 0;
@@ -190,14 +336,14 @@ int main(int argc, char **argv)
 {
 	const struct command *cmd = NULL;
 	struct cli_opts o;
-	int err;
+	int code;
 
 	if (parse_args(argc, argv, &o, &cmd) < 0 || !cmd)
 		return EXIT_USAGE;
-	err = cmd->run(&o);
+	code = cmd->run(&o);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "sockgate: writing output: %s\n", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	return err < 0 ? EXIT_RUNTIME : 0;
+	return code;
 }

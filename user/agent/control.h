@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* control.h: the agent's control socket (ARCHITECTURE §6), a Unix stream
+ * socket of mode 0600 served by the event loop. One request per connection:
+ *
+ *   request:  COMMAND [\t ARG]... \n PAYLOAD, ended by the client's SHUT_WR
+ *   response: EXIT_CODE \n TEXT, then the agent closes
+ *
+ * EXIT_CODE is what `sockgate` exits with (control_cmds.h); TEXT is what it
+ * prints. Requests are bounded in size and time, so a stuck client costs one
+ * small buffer until its timeout and never blocks the loop. */
+#ifndef SG_CONTROL_H
+#define SG_CONTROL_H
+
+struct agent;
+struct control;
+
+/* Listens on path, creating its directory (0755) if needed and replacing a
+ * stale socket no agent answers on. NULL after logging why: path in use by a
+ * running agent, not a socket, too long, or a system error. */
+struct control *control_open(struct agent *ag, const char *path);
+
+/* Stops listening, ends open requests and removes the socket. NULL-tolerant. */
+void control_close(struct control *c);
+
+#endif

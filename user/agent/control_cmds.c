@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* control_cmds.c: see control_cmds.h. Changes go through agent_rebuild(), so
+ * a load or unload is exactly a reload with one more live change: the same
+ * validation, the same atomic swap, and connections in flight keep the
+ * configuration they were accepted under. */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "conn_internal.h"
+#include "control_cmds.h"
+#include "json.h"
+#include "log.h"
+#include "sg_defaults.h"
+
+static bool has_route(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_routes; i++) {
+		if (!strcmp(c->routes[i].name, name))
+			return true;
+	}
+	return false;
+}
+
+static bool want_json(size_t argc, char **argv, FILE *out, int *code)
+{
+	if (argc == 1)
+		return false;
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		return true;
+	fprintf(out, "usage: %s [--json]\n", argv[0]);
+	*code = CONTROL_EXIT_USAGE;
+	return false;
+}
+
+static int cmd_load(struct agent *ag, size_t argc, char **argv, const char *payload, size_t len,
+		    FILE *out)
+{
+	struct runtime *old;
+	size_t added = 0, replaced = 0;
+	int err;
+
+	if (argc != 2 || !argv[1][0]) {
+		fprintf(out, "usage: load FILE\n");
+		return CONTROL_EXIT_USAGE;
+	}
+	err = live_changes_push_load(&ag->changes, argv[1], payload, len);
+	if (err) {
+		fprintf(out, "%s: cannot keep another change: %s\n", argv[1], strerror(-err));
+		return CONTROL_EXIT_FAILED;
+	}
+	old = runtime_get(ag->rt); /* for the summary below */
+	if (agent_rebuild(ag, out)) {
+		live_changes_pop(&ag->changes);
+		runtime_put(old);
+		fprintf(out, "%s rejected: nothing changed\n", argv[1]);
+		log_warn("control: load %s rejected", argv[1]);
+		return CONTROL_EXIT_FAILED;
+	}
+	live_changes_commit(&ag->changes);
+	for (size_t i = 0; i < ag->rt->cfg->n_routes; i++) {
+		const struct cfg_route *r = &ag->rt->cfg->routes[i];
+
+		if (strcmp(r->src.file, argv[1]))
+			continue;
+		if (has_route(old->cfg, r->name))
+			replaced++;
+		else
+			added++;
+	}
+	runtime_put(old);
+	fprintf(out, "loaded %s: %zu route%s added, %zu replaced\n", argv[1], added,
+		added == 1 ? "" : "s", replaced);
+	log_info("control: loaded %s: %zu added, %zu replaced", argv[1], added, replaced);
+	return CONTROL_EXIT_OK;
+}
+
+static int cmd_unload(struct agent *ag, size_t argc, char **argv, FILE *out)
+{
+	int code = CONTROL_EXIT_OK, err;
+
+	if (argc < 2) {
+		fprintf(out, "usage: unload ROUTE...\n");
+		return CONTROL_EXIT_USAGE;
+	}
+	for (size_t i = 1; i < argc; i++) {
+		if (!has_route(ag->rt->cfg, argv[i])) {
+			fprintf(out, "unknown route %s (see: sockgate routes)\n", argv[i]);
+			code = CONTROL_EXIT_FAILED;
+		}
+	}
+	if (code) {
+		fprintf(out, "nothing changed\n");
+		return code;
+	}
+	err = live_changes_push_unload(&ag->changes, (const char *const *)argv + 1, argc - 1);
+	if (err) {
+		fprintf(out, "cannot keep another change: %s\n", strerror(-err));
+		return CONTROL_EXIT_FAILED;
+	}
+	if (agent_rebuild(ag, out)) {
+		live_changes_pop(&ag->changes);
+		fprintf(out, "unload rejected: nothing changed\n");
+		return CONTROL_EXIT_FAILED;
+	}
+	fprintf(out, "unloaded %zu route%s\n", argc - 1, argc == 2 ? "" : "s");
+	for (size_t i = 1; i < argc; i++)
+		log_info("control: unloaded route %s", argv[i]);
+	return CONTROL_EXIT_OK;
+}
+
+static int cmd_reload(struct agent *ag, size_t argc, FILE *out)
+{
+	if (argc != 1) {
+		fprintf(out, "usage: reload\n");
+		return CONTROL_EXIT_USAGE;
+	}
+	if (agent_rebuild(ag, out)) {
+		fprintf(out, "reload rejected: nothing changed\n");
+		return CONTROL_EXIT_FAILED;
+	}
+	fprintf(out, "reloaded: %zu listeners, %zu routes\n", ag->rt->cfg->n_listeners,
+		ag->rt->cfg->n_routes);
+	return CONTROL_EXIT_OK;
+}
+
+/* "a.com,*.b.com" (or "-") into buf. */
+static const char *join_snis(const struct cfg_route *r, char *buf, size_t cap)
+{
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->n_snis && pos < cap; i++)
+		pos += (size_t)snprintf(buf + pos, cap - pos, "%s%s", i ? "," : "",
+					r->snis[i].pattern);
+	return buf[0] ? buf : "-";
+}
+
+static void route_text(const struct config *c, const struct cfg_route *r, FILE *out)
+{
+	char snis[512];
+
+	fprintf(out, "%-40s ", r->name);
+	for (size_t i = 0; i < r->n_listeners; i++)
+		fprintf(out, "%s%s", i ? "," : "", c->listeners[r->listeners[i]].name);
+	fprintf(out, "%s %s ", r->n_listeners ? "" : "-", join_snis(r, snis, sizeof(snis)));
+	for (size_t i = 0; i < r->n_alpn; i++)
+		fprintf(out, "%s%s", i ? "," : "", r->alpn[i]);
+	fprintf(out, "%s %s ", r->n_alpn ? "" : "-", cfg_balance_str(r->balance));
+	for (size_t i = 0; i < r->n_backends; i++) {
+		const struct cfg_backend *b = &r->backends[i];
+		bool v6 = strchr(b->host, ':') != NULL;
+
+		fprintf(out, "%s%s%s%s:%u*%u", i ? "," : "", v6 ? "[" : "", b->host, v6 ? "]" : "",
+			b->port, b->weight);
+	}
+	fprintf(out, " %s:%u\n", r->src.file, r->src.line);
+}
+
+static void str_array(FILE *out, char *const *v, size_t n)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', out);
+		json_str(out, v[i]);
+	}
+	fputc(']', out);
+}
+
+static void route_json(const struct config *c, const struct cfg_route *r, FILE *out)
+{
+	int first = 1;
+
+	fputc('{', out);
+	json_key(out, "name", &first);
+	json_str(out, r->name);
+	json_key(out, "listeners", &first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->n_listeners; i++) {
+		fputs(i ? "," : "", out);
+		json_str(out, c->listeners[r->listeners[i]].name);
+	}
+	fputc(']', out);
+	json_key(out, "sni", &first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->n_snis; i++) {
+		fputs(i ? "," : "", out);
+		json_str(out, r->snis[i].pattern);
+	}
+	fputc(']', out);
+	json_key(out, "alpn", &first);
+	str_array(out, r->alpn, r->n_alpn);
+	json_key(out, "balance", &first);
+	json_str(out, cfg_balance_str(r->balance));
+	json_key(out, "backends", &first);
+	fputc('[', out);
+	for (size_t i = 0; i < r->n_backends; i++) {
+		fprintf(out, "%s{\"host\":", i ? "," : "");
+		json_str(out, r->backends[i].host);
+		fprintf(out, ",\"port\":%u,\"weight\":%u}", r->backends[i].port,
+			r->backends[i].weight);
+	}
+	fputc(']', out);
+	json_key(out, "file", &first);
+	json_str(out, r->src.file);
+	fprintf(out, ",\"line\":%u}", r->src.line);
+}
+
+static int cmd_routes(struct agent *ag, size_t argc, char **argv, FILE *out)
+{
+	const struct config *c = ag->rt->cfg;
+	int code = CONTROL_EXIT_OK;
+	bool json = want_json(argc, argv, out, &code);
+
+	if (code)
+		return code;
+	if (!json)
+		fprintf(out, "%-40s %s\n", "NAME",
+			"LISTENERS SNI ALPN BALANCE BACKENDS(host:port*weight) FILE:LINE");
+	else
+		fputc('[', out);
+	for (size_t i = 0; i < c->n_routes; i++) {
+		if (json) {
+			fputs(i ? "," : "", out);
+			route_json(c, &c->routes[i], out);
+		} else {
+			route_text(c, &c->routes[i], out);
+		}
+	}
+	if (json)
+		fputs("]\n", out);
+	return CONTROL_EXIT_OK;
+}
+
+/* Live connections of route name to endpoint addr (accepted under any config). */
+static size_t active_on(const struct agent *ag, const char *route, const char *addr)
+{
+	size_t n = 0;
+
+	for (const struct conn *c = ag->conns; c; c = c->next) {
+		if (c->has_route && c->backend_addr_len && !strcmp(c->backend_str, addr) &&
+		    !strcmp(c->rt->cfg->routes[c->route].name, route))
+			n++;
+	}
+	return n;
+}
+
+static int cmd_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
+{
+	const struct config *c = ag->rt->cfg;
+	int code = CONTROL_EXIT_OK, first_row = 1;
+	bool json = want_json(argc, argv, out, &code);
+
+	if (code)
+		return code;
+	if (json)
+		fputc('[', out);
+	else
+		fprintf(out, "%-40s %-32s %-40s %6s %6s\n", "ROUTE", "BACKEND", "ENDPOINT",
+			"WEIGHT", "ACTIVE");
+	for (size_t i = 0; i < c->n_routes; i++) {
+		const struct cfg_route *r = &c->routes[i];
+
+		for (size_t b = 0; b < r->n_backends; b++) {
+			const struct cfg_backend *be = &r->backends[b];
+			char name[300];
+
+			snprintf(name, sizeof(name), "%s%s%s:%u", strchr(be->host, ':') ? "[" : "",
+				 be->host, strchr(be->host, ':') ? "]" : "", be->port);
+			for (size_t e = 0; e < be->n_endpoints || (e == 0 && !be->n_endpoints);
+			     e++) {
+				const struct cfg_endpoint *ep =
+					be->n_endpoints ? &be->endpoints[e] : NULL;
+				char addr[ADDR_STR_MAX] = "unresolved";
+				size_t active = 0;
+				int first = 1;
+
+				if (ep && ep->is_resolved) {
+					addr_format(&ep->addr, addr, sizeof(addr));
+					active = active_on(ag, r->name, addr);
+				}
+				if (!json) {
+					fprintf(out, "%-40s %-32s %-40s %6u %6zu\n", r->name, name,
+						addr, be->weight, active);
+					continue;
+				}
+				fputs(first_row ? "{" : ",{", out);
+				first_row = 0;
+				json_key(out, "route", &first);
+				json_str(out, r->name);
+				json_key(out, "backend", &first);
+				json_str(out, name);
+				json_key(out, "endpoint", &first);
+				json_str(out, ep && ep->is_resolved ? addr : NULL);
+				fprintf(out, ",\"weight\":%u,\"active\":%zu}", be->weight, active);
+			}
+		}
+	}
+	if (json)
+		fputs("]\n", out);
+	return CONTROL_EXIT_OK;
+}
+
+static int cmd_status(struct agent *ag, size_t argc, char **argv, FILE *out)
+{
+	const struct config *c = ag->rt->cfg;
+	int code = CONTROL_EXIT_OK, first = 1;
+	bool json = want_json(argc, argv, out, &code);
+	unsigned long long uptime_s = (loop_now_ms() - ag->start_ms) / 1000;
+
+	if (code)
+		return code;
+	if (!json) {
+		fprintf(out,
+			"sockgated %s pid %d up %llus\n%zu listeners, %zu routes, %zu "
+			"connections, %zu live changes (sockgate load)\n",
+			SG_VERSION, (int)getpid(), uptime_s, c->n_listeners, c->n_routes,
+			ag->n_conns, live_changes_n_loads(&ag->changes));
+		return CONTROL_EXIT_OK;
+	}
+	fputc('{', out);
+	json_key(out, "version", &first);
+	json_str(out, SG_VERSION);
+	fprintf(out,
+		",\"pid\":%d,\"uptime_s\":%llu,\"listeners\":%zu,\"routes\":%zu,"
+		"\"connections\":%zu,\"loaded_files\":%zu,\"dataplane\":\"%s\"}\n",
+		(int)getpid(), uptime_s, c->n_listeners, c->n_routes, ag->n_conns,
+		live_changes_n_loads(&ag->changes), ag->use_sockmap ? "sockmap" : "splice");
+	return CONTROL_EXIT_OK;
+}
+
+int control_dispatch(struct agent *ag, size_t argc, char **argv, const char *payload, size_t len,
+		     FILE *out)
+{
+	const char *cmd = argv[0];
+
+	if (!strcmp(cmd, "load"))
+		return cmd_load(ag, argc, argv, payload, len, out);
+	if (!strcmp(cmd, "unload"))
+		return cmd_unload(ag, argc, argv, out);
+	if (!strcmp(cmd, "reload"))
+		return cmd_reload(ag, argc, out);
+	if (!strcmp(cmd, "routes"))
+		return cmd_routes(ag, argc, argv, out);
+	if (!strcmp(cmd, "backends"))
+		return cmd_backends(ag, argc, argv, out);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(ag, argc, argv, out);
+	fprintf(out, "unknown command %s\n", cmd);
+	return CONTROL_EXIT_USAGE;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* control_client.c: see control_client.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control_client.h"
+
+#define REPLY_MAX (64u << 20)
+#define TIMEOUT_S 60 /* a load resolves hostnames; the agent bounds that itself */
+
+static int send_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int connect_to(const char *path, FILE *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = TIMEOUT_S};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(err, "sockgate: control socket path too long: %s\n", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		fprintf(err, "sockgate: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	if (errno == ENOENT || errno == ECONNREFUSED) {
+		fprintf(err,
+			"sockgate: sockgated is not running: nothing answers on %s "
+			"(--control PATH or $SOCKGATE_CONTROL)\n",
+			path);
+		close(fd);
+		return -CLI_EXIT_NO_AGENT;
+	}
+	if (errno == EACCES || errno == EPERM) {
+		fprintf(err,
+			"sockgate: permission denied on %s: the control socket is for root "
+			"and the agent's user only\n",
+			path);
+		close(fd);
+		return -CLI_EXIT_DENIED;
+	}
+	fprintf(err, "sockgate: cannot connect to %s: %s\n", path, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+static char *read_reply(int fd, size_t *len, FILE *err)
+{
+	size_t cap = 4096;
+	char *buf = malloc(cap);
+
+	*len = 0;
+	while (buf) {
+		ssize_t n;
+
+		if (*len + 1 >= cap) {
+			char *b = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
+
+			if (!b) {
+				fprintf(err, "sockgate: reply too large\n");
+				break;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		n = recv(fd, buf + *len, cap - 1 - *len, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(err, "sockgate: reading the reply: %s\n",
+				errno == EAGAIN ? "timed out" : strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			buf[*len] = '\0';
+			return buf;
+		}
+		*len += (size_t)n;
+	}
+	free(buf);
+	return NULL;
+}
+
+int control_request(const char *path, const char *const *words, size_t n, const char *payload,
+		    size_t len, FILE *out, FILE *err)
+{
+	size_t reply_len;
+	char *reply, *text, *end;
+	long code;
+	int fd = connect_to(path, err), rc = 0;
+
+	if (fd < 0)
+		return fd == -1 ? 1 : -fd;
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = send_all(fd, i ? "\t" : "", i ? 1 : 0);
+		if (!rc)
+			rc = send_all(fd, words[i], strlen(words[i]));
+	}
+	if (!rc)
+		rc = send_all(fd, "\n", 1);
+	if (!rc && len)
+		rc = send_all(fd, payload, len);
+	if (rc) {
+		fprintf(err, "sockgate: sending the request: %s\n", strerror(-rc));
+		close(fd);
+		return 1;
+	}
+	shutdown(fd, SHUT_WR);
+	reply = read_reply(fd, &reply_len, err);
+	close(fd);
+	if (!reply)
+		return 1;
+	code = strtol(reply, &end, 10);
+	if (end == reply || *end != '\n' || code < 0 || code > 125) {
+		fprintf(err, "sockgate: malformed reply from the agent\n");
+		free(reply);
+		return 1;
+	}
+	text = end + 1;
+	fwrite(text, 1, reply_len - (size_t)(text - reply), code ? err : out);
+	free(reply);
+	return (int)code;
+}
