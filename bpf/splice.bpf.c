@@ -204,4 +204,23 @@ int sg_pause_ops(struct bpf_sock_ops *ops)
 	return 1;
 }
 
+/* Run by the agent (BPF_PROG_TEST_RUN) to change a flow's state in place. A
+ * map update from user space would replace the whole value, so increments the
+ * verdict makes to bytes[] between the agent's read and its write would be
+ * lost; here the verdict's atomic adds and these stores touch different bytes
+ * of the same element. Returns 0, or 1 when the flow is not in the map. */
+SEC("syscall")
+int sg_flow_set_state(struct sg_flow_state_req *req)
+{
+	__u64 id = req->flow_id; /* map keys cannot point into a syscall ctx */
+	struct sg_flow *flow = bpf_map_lookup_elem(&sg_flows, &id);
+
+	if (!flow)
+		return 1;
+	flow->state = req->state;
+	flow->flags = req->flags;
+	flow->end = req->end;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

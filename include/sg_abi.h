@@ -10,7 +10,11 @@
 #endif
 
 #define SG_MAX_SOCKS 262144 /* sg_socks entries: two per spliced connection */
-#define SG_MAX_FLOWS 131072 /* sg_flows: LRU, one per spliced connection */
+/* sg_flows: LRU, one entry per spliced connection, closed ones kept until
+ * evicted. Not below SG_MAX_SOCKS / 2: an evicted live flow loses the byte
+ * counters its pacing reads. The kernel preallocates it: 131072 values of
+ * 456 bytes are 57 MiB, about 66 MiB with its per-entry overhead. */
+#define SG_MAX_FLOWS 131072
 
 /* Value of sg_peers, keyed by a spliced socket's cookie: where its bytes go. */
 struct sg_peer {
@@ -48,17 +52,75 @@ enum sg_dir {
 	SG_DIR_MAX
 };
 
-/* Value of sg_flows (the pinned flow -> backend mapping), keyed by flow id. The
- * agent writes everything but the byte counters, which only BPF updates. */
+#define SG_FLOW_SNI_LEN	  256 /* the longest SNI the agent accepts (255 bytes) + NUL */
+#define SG_FLOW_ROUTE_LEN 128 /* route name + NUL; longer names are cut (sockpair.c) */
+
+/* sg_flow.state. Written only by the agent. */
+enum sg_flow_state {
+	SG_FLOW_OPEN = 0,  /* spliced; sg_flow.flags tells what each direction does */
+	SG_FLOW_CLOSED = 1 /* both sockets left the maps; sg_flow.end says why */
+};
+
+/* sg_flow.flags while SG_FLOW_OPEN. "up" is client -> backend. */
+#define SG_FLOW_F_PAUSED_UP	   (1u << 0) /* over budget: the client's input waits in its queue */
+#define SG_FLOW_F_PAUSED_DOWN	   (1u << 1)
+#define SG_FLOW_F_COPYING_UP	   (1u << 2) /* the agent copies the rest in user space */
+#define SG_FLOW_F_COPYING_DOWN	   (1u << 3)
+#define SG_FLOW_F_HALF_CLOSED_UP   (1u << 4) /* the client's end of stream reached the backend */
+#define SG_FLOW_F_HALF_CLOSED_DOWN (1u << 5)
+
+/* sg_flow.end of a closed flow: the access log's end= reasons a spliced pair
+ * can close with. X(enum constant, name); a reason missing here is "other". */
+#define SG_FLOW_END_LIST(X)                                                                        \
+	X(SG_FLOW_END_NONE, "-")                                                                   \
+	X(SG_FLOW_END_EOF, "eof")                                                                  \
+	X(SG_FLOW_END_CLIENT_RESET, "client_reset")                                                \
+	X(SG_FLOW_END_BACKEND_RESET, "backend_reset")                                              \
+	X(SG_FLOW_END_CLIENT_ERROR, "client_error")                                                \
+	X(SG_FLOW_END_BACKEND_ERROR, "backend_error")                                              \
+	X(SG_FLOW_END_OVER_BUDGET, "over_budget")                                                  \
+	X(SG_FLOW_END_TAIL_COPY_FAILED, "tail_copy_failed")                                        \
+	X(SG_FLOW_END_RESUME_FAILED, "resume_failed")                                              \
+	X(SG_FLOW_END_SHUTDOWN, "shutdown")                                                        \
+	X(SG_FLOW_END_OTHER, "other")
+
+enum sg_flow_end {
+#define SG_FLOW_END_ENUM(name, str) name,
+	SG_FLOW_END_LIST(SG_FLOW_END_ENUM)
+#undef SG_FLOW_END_ENUM
+		SG_FLOW_END_MAX
+};
+
+/* Value of sg_flows (the pinned flow table the CLI reads), keyed by flow id.
+ * The verdict program adds to bytes[] in place and writes nothing else; the
+ * agent writes the rest. sockpair.c explains how the agent changes state,
+ * flags and end without losing a concurrent byte count. */
 struct sg_flow {
 	__u8 client_addr[16]; /* IPv4 as v4-mapped IPv6 */
 	__u8 backend_addr[16];
 	__u16 client_port; /* host byte order */
 	__u16 backend_port;
-	__u32 route_id;
+	__u32 route_id; /* index in the configuration it was routed with: void after a reload */
 	__u64 start_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 bytes[SG_DIR_MAX];
+	__u8 state; /* enum sg_flow_state */
+	__u8 flags; /* SG_FLOW_F_* */
+	__u8 end;   /* enum sg_flow_end */
+	__u8 pad[5];
+	char sni[SG_FLOW_SNI_LEN];     /* normalised; "" when the hello had none */
+	char route[SG_FLOW_ROUTE_LEN]; /* NUL-terminated */
 };
-_Static_assert(sizeof(struct sg_flow) == 64, "sg_flow is ABI: update both sides");
+_Static_assert(sizeof(struct sg_flow) == 456, "sg_flow is ABI: update both sides");
+
+/* Context of sg_flow_set_state, the syscall program the agent runs to change
+ * a flow's state, flags and end in place. */
+struct sg_flow_state_req {
+	__u64 flow_id;
+	__u8 state;
+	__u8 flags;
+	__u8 end;
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct sg_flow_state_req) == 16, "sg_flow_state_req is ABI");
 
 #endif

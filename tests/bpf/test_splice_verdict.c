@@ -9,6 +9,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -198,4 +200,126 @@ Test(splice_verdict, socket_without_peer_keeps_its_bytes_queued)
 	close(p.client);
 	close(p.agent_a);
 	bpf_dataplane_close(&dp);
+}
+
+struct pump {
+	int fd;
+	uint8_t *buf;
+	size_t len;
+	bool is_sender;
+	int err; /* 0, or errno of the failing call; EPIPE for an early EOF */
+	atomic_bool is_done;
+};
+
+/* Sends or receives p->len bytes; criterion asserts only in the main thread. */
+static void *pump_run(void *arg)
+{
+	struct pump *p = arg;
+	size_t done = 0;
+
+	while (done < p->len && !p->err) {
+		ssize_t n = p->is_sender ? send(p->fd, p->buf + done, p->len - done, 0)
+					 : recv(p->fd, p->buf + done, p->len - done, 0);
+
+		if (n > 0)
+			done += (size_t)n;
+		else
+			p->err = n == 0 ? EPIPE : errno;
+	}
+	atomic_store(&p->is_done, true);
+	return NULL;
+}
+
+Test(splice_verdict, flow_state_changes_while_bytes_flow_lose_no_count)
+{
+	enum { UP = 8 << 20, DOWN = 8 << 20 };
+	static uint8_t sent_up[UP], got_up[UP], sent_down[DOWN], got_down[DOWN];
+	struct bpf_dataplane dp;
+	struct sg_flow flow = {0};
+	struct sockpair sp;
+	uint64_t flow_id = 43, final[SG_DIR_MAX] = {UP + 5, DOWN + 7};
+	struct pump pumps[4];
+	pthread_t threads[4];
+	unsigned n_changes = 0;
+	uint8_t flags = 0;
+	struct pair p;
+
+	require_root();
+	open_dataplane(&dp);
+	connect_pair(&p.client, &p.agent_a);
+	connect_pair(&p.agent_b, &p.server);
+	fill_pattern(sent_up, sizeof(sent_up), 3);
+	fill_pattern(sent_down, sizeof(sent_down), 4);
+	sockpair_flow_names(&flow, "sample.aliyun.com", "only");
+	cr_assert_eq(sockpair_splice(&sp, &dp, p.agent_a, p.agent_b, flow_id, &flow), 0);
+
+	pumps[0] = (struct pump){.fd = p.client, .buf = sent_up, .len = UP, .is_sender = true};
+	pumps[1] = (struct pump){.fd = p.server, .buf = got_up, .len = UP};
+	pumps[2] = (struct pump){.fd = p.server, .buf = sent_down, .len = DOWN, .is_sender = true};
+	pumps[3] = (struct pump){.fd = p.client, .buf = got_down, .len = DOWN};
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(pthread_create(&threads[i], NULL, pump_run, &pumps[i]), 0);
+	/* The verdict counts on the senders' CPUs while this changes the state. */
+	while (!atomic_load(&pumps[1].is_done) || !atomic_load(&pumps[3].is_done)) {
+		flags = flags == SG_FLOW_F_PAUSED_UP ? SG_FLOW_F_HALF_CLOSED_DOWN
+						     : SG_FLOW_F_PAUSED_UP;
+		cr_assert_eq(sockpair_flow_set_flags(&sp, &dp, flags), 0);
+		n_changes++;
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(threads[i], NULL);
+		cr_assert_eq(pumps[i].err, 0, "pump %d: %s", i, strerror(pumps[i].err));
+	}
+	cr_assert_arr_eq(got_up, sent_up, sizeof(sent_up), "client->backend bytes differ");
+	cr_assert_arr_eq(got_down, sent_down, sizeof(sent_down), "backend->client bytes differ");
+
+	cr_assert_gt(n_changes, 0);
+	cr_assert_eq(bpf_map_lookup_elem(dp.flows_fd, &flow_id, &flow), 0);
+	cr_assert_eq(flow.bytes[SG_DIR_TO_BACKEND], UP, "%u state changes", n_changes);
+	cr_assert_eq(flow.bytes[SG_DIR_TO_CLIENT], DOWN, "%u state changes", n_changes);
+	cr_assert_eq(flow.state, SG_FLOW_OPEN);
+	cr_assert_eq(flow.flags, flags);
+	cr_assert_str_eq(flow.sni, "sample.aliyun.com");
+	cr_assert_str_eq(flow.route, "only");
+
+	sockpair_unsplice(&sp, &dp);
+	sockpair_flow_finalise(&sp, &dp, final, "client_reset");
+	cr_assert_eq(bpf_map_lookup_elem(dp.flows_fd, &flow_id, &flow), 0);
+	cr_assert_eq(flow.state, SG_FLOW_CLOSED);
+	cr_assert_eq(flow.end, SG_FLOW_END_CLIENT_RESET);
+	cr_assert_eq(flow.bytes[SG_DIR_TO_BACKEND], final[SG_DIR_TO_BACKEND]);
+	cr_assert_eq(flow.bytes[SG_DIR_TO_CLIENT], final[SG_DIR_TO_CLIENT]);
+	sockpair_flow_finalise(&sp, &dp, final, "not_a_listed_reason");
+	cr_assert_eq(bpf_map_lookup_elem(dp.flows_fd, &flow_id, &flow), 0);
+	cr_assert_eq(flow.end, SG_FLOW_END_OTHER);
+	cr_assert_eq(sockpair_flow_set_flags(&sp, &dp, 0), 0);
+	sockpair_flow_discard(&sp, &dp);
+	cr_assert_eq(sockpair_flow_set_flags(&sp, &dp, SG_FLOW_F_PAUSED_UP), -ENOENT);
+
+	close(p.client);
+	close(p.agent_a);
+	close(p.agent_b);
+	close(p.server);
+	bpf_dataplane_close(&dp);
+}
+
+Test(splice_verdict, long_route_names_keep_their_start_and_end)
+{
+	char name[301];
+	struct sg_flow flow;
+
+	for (size_t i = 0; i < sizeof(name) - 1; i++)
+		name[i] = (char)('a' + i % 26);
+	name[sizeof(name) - 1] = '\0';
+	sockpair_flow_names(&flow, NULL, name);
+	cr_assert_str_eq(flow.sni, "");
+	cr_assert_eq(strlen(flow.route), sizeof(flow.route) - 1);
+	cr_assert_eq(memcmp(flow.route, name, 62), 0);
+	cr_assert_eq(memcmp(flow.route + 62, "...", 3), 0);
+	cr_assert_str_eq(flow.route + 65, name + sizeof(name) - 1 - 62);
+
+	name[sizeof(flow.route) - 1] = '\0'; /* the longest name that fits */
+	sockpair_flow_names(&flow, "a.example.com", name);
+	cr_assert_str_eq(flow.route, name);
+	cr_assert_str_eq(flow.sni, "a.example.com");
 }

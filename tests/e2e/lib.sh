@@ -480,13 +480,16 @@ e2e_sockgate_env() {
 }
 
 # e2e_bpffs: mounts a bpffs of the test's own (visible from every namespace, so pinned
-# maps can be inspected) and sets BPFFS to a directory in it. Do not call in $(...).
+# maps can be inspected) and sets BPFFS to a directory in it; exports SOCKGATE_CONTROL,
+# the control socket of the test's agent. Do not call in $(...).
 e2e_bpffs() {
 	local mnt
 	mnt=$(e2e_tmpdir bpffs)
 	mount -t bpf bpf "$mnt" || e2e_fail "cannot mount bpffs on $mnt"
 	e2e_on_cleanup "umount $mnt"
 	BPFFS=$mnt/sockgate
+	# The agent's control socket, and the CLI's default, for this test alone.
+	export SOCKGATE_CONTROL=$SG_E2E_TMP/control.sock
 }
 
 # e2e_sgflow_server LOG PORT HELLO [SGFLOW SERVER OPTIONS...]: a checksumming backend on

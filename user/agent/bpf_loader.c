@@ -129,6 +129,7 @@ int bpf_dataplane_open(struct bpf_dataplane *dp, const char *pin_dir)
 	dp->peers_fd = bpf_map__fd(dp->skel->maps.sg_peers);
 	dp->flows_fd = bpf_map__fd(dp->skel->maps.sg_flows);
 	dp->counters_fd = bpf_map__fd(dp->skel->maps.sg_counters);
+	dp->flow_state_fd = bpf_program__fd(dp->skel->progs.sg_flow_set_state);
 	if (bpf_prog_attach(bpf_program__fd(dp->skel->progs.sg_splice_verdict), dp->socks_fd,
 			    BPF_SK_SKB_STREAM_VERDICT, 0) < 0) {
 		err = -errno;

@@ -15,6 +15,7 @@ struct bpf_link;
 struct bpf_dataplane {
 	struct sg_splice *skel;
 	int socks_fd, targets_fd, peers_fd, flows_fd, counters_fd, pausereq_fd, events_fd;
+	int flow_state_fd; /* sg_flow_set_state, run with BPF_PROG_TEST_RUN */
 	bool is_attached;
 	struct bpf_link *pause_link; /* sock_ops on the agent's cgroup; NULL: no pausing */
 };

@@ -103,7 +103,7 @@ static void finish(struct conn *c, enum agent_counter cnt, const char *reason)
 	collect_bytes(c);
 	if (c->state == CONN_SPLICED) {
 		sockpair_unsplice(&c->pair, &c->ag->dp);
-		sockpair_flow_finalise(&c->pair, &c->ag->dp, c->bytes);
+		sockpair_flow_finalise(&c->pair, &c->ag->dp, c->bytes, reason);
 	}
 	if (c->state == CONN_RELAYED)
 		relay_fini(&c->relay);
@@ -219,6 +219,8 @@ static void start_splice(struct conn *c)
 	cap_buffers(c);
 	flow_addr(&c->client_addr, flow.client_addr, &flow.client_port);
 	flow_addr(&c->backend_addr, flow.backend_addr, &flow.backend_port);
+	_Static_assert(sizeof(c->sni) <= sizeof(flow.sni), "every SNI fits the flow entry");
+	sockpair_flow_names(&flow, c->sni, c->rt->cfg->routes[c->route].name);
 	clock_gettime(CLOCK_MONOTONIC, &now); /* the clock of bpf_ktime_get_ns() */
 	flow.start_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	err = sockpair_splice(&c->pair, &ag->dp, c->client_w.fd, c->backend_w.fd,
@@ -236,6 +238,7 @@ static void start_splice(struct conn *c)
 	}
 	if (sockpair_is_stuck(&c->pair, &ag->dp)) {
 		sockpair_unsplice(&c->pair, &ag->dp);
+		sockpair_flow_discard(&c->pair, &ag->dp);
 		start_relay(c);
 		return;
 	}
@@ -283,6 +286,26 @@ static bool forward_fins(struct conn *c)
 	return waiting;
 }
 
+/* What the CLI shows of each direction (SG_FLOW_F_*). */
+static uint8_t flow_flags(const struct conn *c)
+{
+	uint8_t f = 0;
+
+	if (c->copying[SOCKPAIR_CLIENT])
+		f |= SG_FLOW_F_COPYING_UP;
+	else if (c->paused[SOCKPAIR_CLIENT])
+		f |= SG_FLOW_F_PAUSED_UP;
+	if (c->copying[SOCKPAIR_BACKEND])
+		f |= SG_FLOW_F_COPYING_DOWN;
+	else if (c->paused[SOCKPAIR_BACKEND])
+		f |= SG_FLOW_F_PAUSED_DOWN;
+	if (c->shut[SOCKPAIR_BACKEND])
+		f |= SG_FLOW_F_HALF_CLOSED_UP;
+	if (c->shut[SOCKPAIR_CLIENT])
+		f |= SG_FLOW_F_HALF_CLOSED_DOWN;
+	return f;
+}
+
 /* Runs the pair's periodic work and re-arms the timer while there is some:
  * 1 ms while a direction is paused, 5 ms while one drains. */
 void conn_schedule(struct conn *c)
@@ -296,6 +319,8 @@ void conn_schedule(struct conn *c)
 		finish(c, AGENT_CNT_CLOSED, "eof");
 		return;
 	}
+	/* Every pause, resume and half-close passes here. */
+	sockpair_flow_set_flags(&c->pair, &c->ag->dp, flow_flags(c));
 	loop_timer_cancel(c->ag->loop, &c->timer);
 	if (paused || draining)
 		loop_timer_arm(c->ag->loop, &c->timer, paused ? PAUSE_POLL_MS : DRAIN_POLL_MS);

@@ -120,11 +120,40 @@ static enum sockpair_leg other_leg(enum sockpair_leg leg)
 	return leg == SOCKPAIR_CLIENT ? SOCKPAIR_BACKEND : SOCKPAIR_CLIENT;
 }
 
+/* Copies a NUL-terminated name into a field of len bytes. A name that does
+ * not fit keeps its start and its end: Istio route names differ at the end
+ * (".tls[1]#2") and a namespace at the start. The "..." marker is not
+ * escaped; a name of exactly len - 1 bytes with "..." at the same place reads
+ * the same, which route names in practice never are. */
+static void copy_name(char *field, size_t len, const char *name)
+{
+	static const char marker[] = "...";
+	size_t n = strlen(name), head, tail;
+
+	if (n < len) {
+		memcpy(field, name, n + 1);
+		return;
+	}
+	tail = (len - sizeof(marker)) / 2;
+	head = len - sizeof(marker) - tail;
+	memcpy(field, name, head);
+	memcpy(field + head, marker, sizeof(marker) - 1);
+	memcpy(field + head + sizeof(marker) - 1, name + n - tail, tail);
+	field[len - 1] = '\0';
+}
+
+void sockpair_flow_names(struct sg_flow *f, const char *sni, const char *route)
+{
+	copy_name(f->sni, sizeof(f->sni), sni ? sni : "");
+	copy_name(f->route, sizeof(f->route), route ? route : "");
+}
+
 int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int client_fd,
 		    int backend_fd, uint64_t flow_id, const struct sg_flow *flow)
 {
 	struct sg_peer to_backend = {.flow_id = flow_id, .dir = SG_DIR_TO_BACKEND};
 	struct sg_peer to_client = {.flow_id = flow_id, .dir = SG_DIR_TO_CLIENT};
+	struct sg_flow entry = *flow;
 	int err;
 
 	memset(p, 0, sizeof(*p));
@@ -141,7 +170,12 @@ int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int clie
 	p->peer[SOCKPAIR_CLIENT] = to_backend;
 	p->peer[SOCKPAIR_BACKEND] = to_client;
 
-	if (bpf_map_update_elem(dp->flows_fd, &flow_id, flow, BPF_ANY) < 0 ||
+	/* Written whole here, before either socket is in sg_socks: no verdict
+	 * can be counting on it yet, so nothing is lost by replacing the value. */
+	entry.state = SG_FLOW_OPEN;
+	entry.flags = 0;
+	entry.end = SG_FLOW_END_NONE;
+	if (bpf_map_update_elem(dp->flows_fd, &flow_id, &entry, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(dp->peers_fd, &p->cookie[SOCKPAIR_CLIENT], &to_backend, BPF_ANY) <
 		    0 ||
 	    bpf_map_update_elem(dp->peers_fd, &p->cookie[SOCKPAIR_BACKEND], &to_client, BPF_ANY) <
@@ -176,6 +210,7 @@ int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int clie
 	return 0;
 err_unsplice:
 	sockpair_unsplice(p, dp);
+	sockpair_flow_discard(p, dp);
 	return err;
 }
 
@@ -340,15 +375,71 @@ int sockpair_copy_tail(struct sockpair *p, const struct bpf_dataplane *dp, enum 
 	return 0;
 }
 
+/* Changes to state, flags and end go through sg_flow_set_state (splice.bpf.c)
+ * while the pair forwards: a lookup-modify-update from here replaces the whole
+ * value, and a verdict adding to bytes[] between the lookup and the update, or
+ * into the element being replaced, would lose its count for good. That costs
+ * one bpf() call, as a map update would, and only when the flags change. */
+static int run_set_state(const struct bpf_dataplane *dp, uint64_t flow_id, uint8_t state,
+			 uint8_t flags, uint8_t end)
+{
+	struct sg_flow_state_req req = {
+		.flow_id = flow_id, .state = state, .flags = flags, .end = end};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &req, .ctx_size_in = sizeof(req));
+
+	if (bpf_prog_test_run_opts(dp->flow_state_fd, &opts) < 0)
+		return -errno;
+	return opts.retval == 0 ? 0 : -ENOENT;
+}
+
+int sockpair_flow_set_flags(struct sockpair *p, const struct bpf_dataplane *dp, uint8_t flags)
+{
+	int err;
+
+	if (flags == p->flow_flags)
+		return 0;
+	err = run_set_state(dp, p->flow_id, SG_FLOW_OPEN, flags, SG_FLOW_END_NONE);
+	if (!err)
+		p->flow_flags = flags;
+	return err;
+}
+
+static uint8_t end_of(const char *reason)
+{
+	static const char *const names[] = {
+#define SG_FLOW_END_NAME(name, str) [name] = str,
+		SG_FLOW_END_LIST(SG_FLOW_END_NAME)
+#undef SG_FLOW_END_NAME
+	};
+
+	if (!reason)
+		return SG_FLOW_END_NONE;
+	for (size_t i = 0; i < SG_FLOW_END_MAX; i++) {
+		if (strcmp(reason, names[i]) == 0)
+			return (uint8_t)i;
+	}
+	return SG_FLOW_END_OTHER;
+}
+
+/* Here a lookup-modify-update is the way: both sockets left sg_socks and
+ * sg_peers, so no verdict starts counting on this entry any more, and the
+ * bytes written are the final ones, the agent's copies included. */
 void sockpair_flow_finalise(const struct sockpair *p, const struct bpf_dataplane *dp,
-			    const uint64_t bytes[SG_DIR_MAX])
+			    const uint64_t bytes[SG_DIR_MAX], const char *end_reason)
 {
 	struct sg_flow flow;
 
 	if (bpf_map_lookup_elem(dp->flows_fd, &p->flow_id, &flow) < 0)
 		return;
 	memcpy(flow.bytes, bytes, sizeof(flow.bytes));
+	flow.state = SG_FLOW_CLOSED;
+	flow.end = end_of(end_reason);
 	bpf_map_update_elem(dp->flows_fd, &p->flow_id, &flow, BPF_EXIST);
+}
+
+void sockpair_flow_discard(const struct sockpair *p, const struct bpf_dataplane *dp)
+{
+	bpf_map_delete_elem(dp->flows_fd, &p->flow_id);
 }
 
 int sockpair_flow_bytes(const struct sockpair *p, const struct bpf_dataplane *dp,

@@ -27,14 +27,20 @@ struct sockpair {
 	bool is_forwarding[SOCKPAIR_LEGS];  /* in sg_socks: its input is redirected */
 	struct sg_peer peer[SOCKPAIR_LEGS]; /* what sg_peers holds for each leg */
 	uint64_t copied[SOCKPAIR_LEGS];	    /* bytes from leg moved by sockpair_copy_tail() */
+	uint8_t flow_flags;		    /* SG_FLOW_F_* last written to the flow entry */
 };
 
+/* Fills f's sni and route fields. route names longer than the field keep
+ * their start and end around a "..." marker. sni may be NULL or "". */
+void sockpair_flow_names(struct sg_flow *f, const char *sni, const char *route);
+
 /* Splices client_fd and backend_fd (both ESTABLISHED, the ClientHello only
- * peeked): writes both sg_peers entries and the flow, inserts the backend then
- * the client into sg_socks, takes the drain baselines and kicks both sockets.
- * Returns 0, -EOPNOTSUPP when a socket is no longer ESTABLISHED (the caller
- * relays that connection in user space), or another -errno; on error nothing
- * stays in the maps. */
+ * peeked): writes both sg_peers entries and the flow (flow's state and flags
+ * are written as SG_FLOW_OPEN, none), inserts the backend then the client into
+ * sg_socks, takes the drain baselines and kicks both sockets. Returns 0,
+ * -EOPNOTSUPP when a socket is no longer ESTABLISHED (the caller relays that
+ * connection in user space), or another -errno; on error nothing stays in the
+ * maps, the flow entry included. */
 int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int client_fd,
 		    int backend_fd, uint64_t flow_id, const struct sg_flow *flow);
 
@@ -88,10 +94,20 @@ int sockpair_pending(const struct sockpair *p, const struct bpf_dataplane *dp,
  * in the LRU map for the CLI until evicted. Safe to call twice. */
 void sockpair_unsplice(struct sockpair *p, const struct bpf_dataplane *dp);
 
-/* Records the pair's final byte counts (BPF's plus what the agent copied) in
- * the pinned flow entry, once neither leg forwards any more. */
+/* Writes flags (SG_FLOW_F_*) to the pair's flow entry, in place, while the
+ * verdict may be counting; does nothing when they did not change. 0, -ENOENT
+ * when the entry was evicted, or another -errno. */
+int sockpair_flow_set_flags(struct sockpair *p, const struct bpf_dataplane *dp, uint8_t flags);
+
+/* Records the pair's final byte counts (BPF's plus what the agent copied),
+ * SG_FLOW_CLOSED and end_reason (an access-log end= value) in the pinned flow
+ * entry, once neither leg forwards any more (after sockpair_unsplice()). */
 void sockpair_flow_finalise(const struct sockpair *p, const struct bpf_dataplane *dp,
-			    const uint64_t bytes[SG_DIR_MAX]);
+			    const uint64_t bytes[SG_DIR_MAX], const char *end_reason);
+
+/* Removes the flow entry of a pair that was unspliced before it moved any
+ * byte and goes on in the relay, which the flow map does not list. */
+void sockpair_flow_discard(const struct sockpair *p, const struct bpf_dataplane *dp);
 
 /* Reads the flow's byte counters (client->backend, backend->client). */
 int sockpair_flow_bytes(const struct sockpair *p, const struct bpf_dataplane *dp,
