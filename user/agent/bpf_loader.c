@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -76,6 +77,39 @@ static int ensure_bpffs(const char *dir)
 	return 0;
 }
 
+/* libbpf refuses to load when a pinned map differs from the object's, so an
+ * agent upgraded to a new sg_flow would not start until someone removed the
+ * pin by hand. The old map only holds the previous runs' flows: unlink it
+ * and let libbpf create and pin the new one. A CLI or agent still holding the
+ * old map keeps its fd. Checks what libbpf's map_is_reuse_compat() checks. */
+static int drop_incompatible_pin(const struct bpf_map *m, const char *path)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	int fd, err = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* nothing pinned, or not readable: libbpf explains */
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		goto out;
+	if (info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+	    info.value_size == bpf_map__value_size(m) &&
+	    info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m))
+		goto out;
+	log_warn("bpf: pinned %s has another layout (key %u, value %u bytes, %u entries; this "
+		 "build: %u, %u, %u): another sockgated version left it; replacing it, its entries "
+		 "are lost",
+		 path, info.key_size, info.value_size, info.max_entries, bpf_map__key_size(m),
+		 bpf_map__value_size(m), bpf_map__max_entries(m));
+	if (unlink(path) == -1)
+		err = -errno; /* the caller names the directory */
+out:
+	close(fd);
+	return err;
+}
+
 /* Only what outlives a socket is pinned: flows and counters, for the CLI and
  * the next agent. Sockets and peers die with the agent's fds, so pinning them
  * would only hand stale entries to the next run. */
@@ -88,7 +122,9 @@ static int set_pin_paths(struct sg_splice *skel, const char *dir)
 		int err;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(maps[i]));
-		err = bpf_map__set_pin_path(maps[i], path);
+		err = drop_incompatible_pin(maps[i], path);
+		if (!err)
+			err = bpf_map__set_pin_path(maps[i], path);
 		if (err)
 			return err;
 	}

@@ -22,7 +22,9 @@ struct bpf_dataplane {
 
 /* Opens and loads splice.bpf.o, pins (or reuses) its maps under pin_dir
  * (created if missing; NULL: no pinning, for tests), and attaches the verdict
- * program to sg_socks. 0 or -errno; logs the reason once. */
+ * program to sg_socks. A pinned map whose layout differs from this build's
+ * (left by another version) is replaced, with one warning. 0 or -errno; logs
+ * the reason once. */
 int bpf_dataplane_open(struct bpf_dataplane *dp, const char *pin_dir);
 
 /* Attaches the pause program (sock_ops) to the cgroup open at cgroup_fd, which
