@@ -169,60 +169,171 @@ static char *format_age(__u64 ns, char *buf, size_t len)
 	return buf;
 }
 
+static const char *end_name(__u8 end)
+{
+	static const char *const names[] = {
+#define SG_FLOW_END_NAME(name, str) [name] = str,
+		SG_FLOW_END_LIST(SG_FLOW_END_NAME)
+#undef SG_FLOW_END_NAME
+	};
+
+	return end < SG_FLOW_END_MAX ? names[end] : "other";
+}
+
+/* "spliced" while both directions forward in BPF, "closed" once done, and
+ * otherwise what each direction does, joined by '+': "copying_up+half_closed_down". */
+static const char *format_state(const struct sg_flow *f, char *buf, size_t len)
+{
+	static const struct {
+		__u8 flag;
+		const char *name;
+	} flags[] = {
+		{SG_FLOW_F_PAUSED_UP, "paused_up"},
+		{SG_FLOW_F_PAUSED_DOWN, "paused_down"},
+		{SG_FLOW_F_COPYING_UP, "copying_up"},
+		{SG_FLOW_F_COPYING_DOWN, "copying_down"},
+		{SG_FLOW_F_HALF_CLOSED_UP, "half_closed_up"},
+		{SG_FLOW_F_HALF_CLOSED_DOWN, "half_closed_down"},
+	};
+	size_t pos = 0;
+
+	if (f->state == SG_FLOW_CLOSED)
+		return "closed";
+	if (f->state != SG_FLOW_OPEN)
+		return "unknown"; /* written by a newer agent */
+	if (!f->flags)
+		return "spliced";
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]) && pos < len; i++) {
+		if (f->flags & flags[i].flag)
+			pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? "+" : "",
+						flags[i].name);
+	}
+	return pos ? buf : "unknown";
+}
+
+/* A name field of the map as one table cell: it may lack its NUL, and
+ * anything but printable ASCII without spaces would break the columns. */
+static char *format_name(const char *field, size_t field_len, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; n < field_len && n + 1 < len && field[n]; n++)
+		buf[n] = field[n] > ' ' && field[n] <= '~' ? field[n] : '?';
+	if (n == 0 && len > 1)
+		buf[n++] = '-';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A name field as a JSON string (null when empty). Route names may hold any
+ * printable character, '"' and '\' included. */
+static void print_json_name(const char *field, size_t field_len, FILE *out)
+{
+	size_t n = 0;
+
+	if (field_len == 0 || field[0] == '\0') {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (; n < field_len && field[n]; n++) {
+		unsigned char c = (unsigned char)field[n];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
 static void print_json(const struct flow_list *l, __u64 now_ns, FILE *out)
 {
-	char client[ADDR_STR_MAX], backend[ADDR_STR_MAX];
+	char client[ADDR_STR_MAX], backend[ADDR_STR_MAX], state[128];
 
 	fputs("[", out);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct flow_row *r = &l->rows[i];
 
 		/* Addresses are digits, dots, colons and brackets: nothing to escape. */
-		fprintf(out,
-			"%s\n  {\"flow_id\": %" PRIu64 ", \"client\": \"%s\", \"backend\": \"%s\", "
-			"\"route_id\": %" PRIu32 ", \"age_ms\": %" PRIu64 ", \"bytes_up\": %" PRIu64
-			", \"bytes_down\": %" PRIu64 "}",
+		fprintf(out, "%s\n  {\"flow_id\": %" PRIu64 ", \"client\": \"%s\", \"sni\": ",
 			i ? "," : "", (uint64_t)r->id,
-			format_endpoint(r->f.client_addr, r->f.client_port, client, sizeof(client)),
+			format_endpoint(r->f.client_addr, r->f.client_port, client,
+					sizeof(client)));
+		print_json_name(r->f.sni, sizeof(r->f.sni), out);
+		fputs(", \"route\": ", out);
+		print_json_name(r->f.route, sizeof(r->f.route), out);
+		fprintf(out,
+			", \"route_id\": %" PRIu32 ", \"backend\": \"%s\", \"age_ms\": %" PRIu64
+			", \"bytes_up\": %" PRIu64 ", \"bytes_down\": %" PRIu64
+			", \"state\": \"%s\", \"end\": ",
+			(uint32_t)r->f.route_id,
 			format_endpoint(r->f.backend_addr, r->f.backend_port, backend,
 					sizeof(backend)),
-			(uint32_t)r->f.route_id, (uint64_t)(age_ns(&r->f, now_ns) / NS_PER_MS),
+			(uint64_t)(age_ns(&r->f, now_ns) / NS_PER_MS),
 			(uint64_t)r->f.bytes[SG_DIR_TO_BACKEND],
-			(uint64_t)r->f.bytes[SG_DIR_TO_CLIENT]);
+			(uint64_t)r->f.bytes[SG_DIR_TO_CLIENT],
+			format_state(&r->f, state, sizeof(state)));
+		if (r->f.state == SG_FLOW_CLOSED)
+			fprintf(out, "\"%s\"}", end_name(r->f.end));
+		else
+			fputs("null}", out);
 	}
 	fputs(l->n ? "\n]\n" : "]\n", out);
 }
 
+/* The text of one table row; names are at most their field's length. */
+struct row_text {
+	char client[ADDR_STR_MAX];
+	char sni[SG_FLOW_SNI_LEN];
+	char route[SG_FLOW_ROUTE_LEN];
+	char backend[ADDR_STR_MAX];
+};
+
+static void row_text(const struct flow_row *r, struct row_text *t)
+{
+	format_endpoint(r->f.client_addr, r->f.client_port, t->client, sizeof(t->client));
+	format_name(r->f.sni, sizeof(r->f.sni), t->sni, sizeof(t->sni));
+	format_name(r->f.route, sizeof(r->f.route), t->route, sizeof(t->route));
+	format_endpoint(r->f.backend_addr, r->f.backend_port, t->backend, sizeof(t->backend));
+}
+
+static int max_width(int w, const char *s)
+{
+	int n = (int)strlen(s);
+
+	return n > w ? n : w;
+}
+
 static void print_table(const struct flow_list *l, __u64 now_ns, FILE *out)
 {
-	char client[ADDR_STR_MAX], backend[ADDR_STR_MAX], age[32];
-	int wc = (int)strlen("CLIENT"), wb = (int)strlen("BACKEND");
+	int wc = (int)strlen("CLIENT"), ws = (int)strlen("SNI"), wr = (int)strlen("ROUTE"),
+	    wb = (int)strlen("BACKEND");
+	char age[32], state[128];
+	struct row_text t;
 
 	for (size_t i = 0; i < l->n; i++) {
-		const struct flow_row *r = &l->rows[i];
-		int n;
-
-		n = (int)strlen(format_endpoint(r->f.client_addr, r->f.client_port, client,
-						sizeof(client)));
-		wc = n > wc ? n : wc;
-		n = (int)strlen(format_endpoint(r->f.backend_addr, r->f.backend_port, backend,
-						sizeof(backend)));
-		wb = n > wb ? n : wb;
+		row_text(&l->rows[i], &t);
+		wc = max_width(wc, t.client);
+		ws = max_width(ws, t.sni);
+		wr = max_width(wr, t.route);
+		wb = max_width(wb, t.backend);
 	}
-	fprintf(out, "%-*s  %-*s  %5s  %7s  %14s  %14s\n", wc, "CLIENT", wb, "BACKEND", "ROUTE",
-		"AGE", "BYTES_UP", "BYTES_DOWN");
+	fprintf(out, "%-*s  %-*s  %-*s  %-*s  %7s  %14s  %14s  %s\n", wc, "CLIENT", ws, "SNI", wr,
+		"ROUTE", wb, "BACKEND", "AGE", "BYTES_UP", "BYTES_DOWN", "STATE");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct flow_row *r = &l->rows[i];
 
-		fprintf(out, "%-*s  %-*s  %5" PRIu32 "  %7s  %14" PRIu64 "  %14" PRIu64 "\n", wc,
-			format_endpoint(r->f.client_addr, r->f.client_port, client, sizeof(client)),
-			wb,
-			format_endpoint(r->f.backend_addr, r->f.backend_port, backend,
-					sizeof(backend)),
-			(uint32_t)r->f.route_id,
+		row_text(r, &t);
+		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %7s  %14" PRIu64 "  %14" PRIu64 "  %s\n", wc,
+			t.client, ws, t.sni, wr, t.route, wb, t.backend,
 			format_age(age_ns(&r->f, now_ns), age, sizeof(age)),
 			(uint64_t)r->f.bytes[SG_DIR_TO_BACKEND],
-			(uint64_t)r->f.bytes[SG_DIR_TO_CLIENT]);
+			(uint64_t)r->f.bytes[SG_DIR_TO_CLIENT],
+			format_state(&r->f, state, sizeof(state)));
 	}
 }
 
