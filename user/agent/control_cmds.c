@@ -5,6 +5,7 @@
  * configuration they were accepted under. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "json.h"
 #include "log.h"
 #include "sg_defaults.h"
+#include "table.h"
 
 static bool has_route(const struct config *c, const char *name)
 {
@@ -127,37 +129,58 @@ static int cmd_reload(struct agent *ag, size_t argc, FILE *out)
 	return CONTROL_EXIT_OK;
 }
 
-/* "a.com,*.b.com" (or "-") into buf. */
-static const char *join_snis(const struct cfg_route *r, char *buf, size_t cap)
-{
-	size_t pos = 0;
+/* A cell written piecewise with fprintf(): cell_begin(), then cell_end(). */
+struct cell {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < r->n_snis && pos < cap; i++)
-		pos += (size_t)snprintf(buf + pos, cap - pos, "%s%s", i ? "," : "",
-					r->snis[i].pattern);
-	return buf[0] ? buf : "-";
+static FILE *cell_begin(struct cell *c)
+{
+	c->buf = NULL;
+	c->f = open_memstream(&c->buf, &c->len);
+	return c->f ? c->f : stderr; /* stderr only keeps fprintf() safe; the cell is "?" */
 }
 
-static void route_text(const struct config *c, const struct cfg_route *r, FILE *out)
+static void cell_end(struct cell *c, struct table *t)
 {
-	char snis[512];
+	if (c->f)
+		fclose(c->f);
+	table_cell(t, "%s", !c->f ? "?" : c->buf && c->buf[0] ? c->buf : "-");
+	free(c->buf);
+}
 
-	fprintf(out, "%-40s ", r->name);
+/* One row of `routes`: NAME LISTENERS SNI ALPN BALANCE BACKENDS FILE:LINE. */
+static void route_row(const struct config *c, const struct cfg_route *r, struct table *t)
+{
+	struct cell cell;
+	FILE *f;
+
+	table_cell(t, "%s", r->name);
+	f = cell_begin(&cell);
 	for (size_t i = 0; i < r->n_listeners; i++)
-		fprintf(out, "%s%s", i ? "," : "", c->listeners[r->listeners[i]].name);
-	fprintf(out, "%s %s ", r->n_listeners ? "" : "-", join_snis(r, snis, sizeof(snis)));
+		fprintf(f, "%s%s", i ? "," : "", c->listeners[r->listeners[i]].name);
+	cell_end(&cell, t);
+	f = cell_begin(&cell);
+	for (size_t i = 0; i < r->n_snis; i++)
+		fprintf(f, "%s%s", i ? "," : "", r->snis[i].pattern);
+	cell_end(&cell, t);
+	f = cell_begin(&cell);
 	for (size_t i = 0; i < r->n_alpn; i++)
-		fprintf(out, "%s%s", i ? "," : "", r->alpn[i]);
-	fprintf(out, "%s %s ", r->n_alpn ? "" : "-", cfg_balance_str(r->balance));
+		fprintf(f, "%s%s", i ? "," : "", r->alpn[i]);
+	cell_end(&cell, t);
+	table_cell(t, "%s", cfg_balance_str(r->balance));
+	f = cell_begin(&cell);
 	for (size_t i = 0; i < r->n_backends; i++) {
 		const struct cfg_backend *b = &r->backends[i];
 		bool v6 = strchr(b->host, ':') != NULL;
 
-		fprintf(out, "%s%s%s%s:%u*%u", i ? "," : "", v6 ? "[" : "", b->host, v6 ? "]" : "",
+		fprintf(f, "%s%s%s%s:%u*%u", i ? "," : "", v6 ? "[" : "", b->host, v6 ? "]" : "",
 			b->port, b->weight);
 	}
-	fprintf(out, " %s:%u\n", r->src.file, r->src.line);
+	cell_end(&cell, t);
+	table_cell(t, "%s:%u", r->src.file, r->src.line);
 }
 
 static void str_array(FILE *out, char *const *v, size_t n)
@@ -218,21 +241,24 @@ static int cmd_routes(struct agent *ag, size_t argc, char **argv, FILE *out)
 
 	if (code)
 		return code;
-	if (!json)
-		fprintf(out, "%-40s %s\n", "NAME",
-			"LISTENERS SNI ALPN BALANCE BACKENDS(host:port*weight) FILE:LINE");
-	else
-		fputc('[', out);
-	for (size_t i = 0; i < c->n_routes; i++) {
-		if (json) {
-			fputs(i ? "," : "", out);
-			route_json(c, &c->routes[i], out);
-		} else {
-			route_text(c, &c->routes[i], out);
-		}
+	if (!json) {
+		static const char *const cols[] = {"NAME",    "LISTENERS", "SNI",      "ALPN",
+						   "BALANCE", "BACKENDS",  "FILE:LINE"};
+		struct table t;
+
+		table_init(&t, cols, 7);
+		for (size_t i = 0; i < c->n_routes; i++)
+			route_row(c, &c->routes[i], &t);
+		table_print(&t, out);
+		table_free(&t);
+		return CONTROL_EXIT_OK;
 	}
-	if (json)
-		fputs("]\n", out);
+	fputc('[', out);
+	for (size_t i = 0; i < c->n_routes; i++) {
+		fputs(i ? "," : "", out);
+		route_json(c, &c->routes[i], out);
+	}
+	fputs("]\n", out);
 	return CONTROL_EXIT_OK;
 }
 
@@ -257,11 +283,12 @@ static int cmd_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 
 	if (code)
 		return code;
+	static const char *const cols[] = {"ROUTE", "BACKEND", "ENDPOINT", "WEIGHT", "ACTIVE"};
+	struct table t;
+
+	table_init(&t, cols, 5);
 	if (json)
 		fputc('[', out);
-	else
-		fprintf(out, "%-40s %-32s %-40s %6s %6s\n", "ROUTE", "BACKEND", "ENDPOINT",
-			"WEIGHT", "ACTIVE");
 	for (size_t i = 0; i < c->n_routes; i++) {
 		const struct cfg_route *r = &c->routes[i];
 
@@ -284,8 +311,11 @@ static int cmd_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 					active = active_on(ag, r->name, addr);
 				}
 				if (!json) {
-					fprintf(out, "%-40s %-32s %-40s %6u %6zu\n", r->name, name,
-						addr, be->weight, active);
+					table_cell(&t, "%s", r->name);
+					table_cell(&t, "%s", name);
+					table_cell(&t, "%s", addr);
+					table_cell(&t, "%u", be->weight);
+					table_cell(&t, "%zu", active);
 					continue;
 				}
 				fputs(first_row ? "{" : ",{", out);
@@ -302,6 +332,9 @@ static int cmd_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 	}
 	if (json)
 		fputs("]\n", out);
+	else
+		table_print(&t, out);
+	table_free(&t);
 	return CONTROL_EXIT_OK;
 }
 
