@@ -93,8 +93,8 @@ Test(histogram, without_labels_only_le_is_written_and_fractions_keep_their_digit
 			       "x_bytes_bucket{le=\"0.25\"} 1\n"
 			       "x_bytes_bucket{le=\"5\"} 1\n"
 			       "x_bytes_bucket{le=\"+Inf\"} 1\n"
-			       "x_bytes_sum{} 0.000123\n"
-			       "x_bytes_count{} 1\n");
+			       "x_bytes_sum 0.000123\n"
+			       "x_bytes_count 1\n");
 	free(text);
 }
 

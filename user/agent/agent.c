@@ -23,6 +23,7 @@
 #include "config_watch.h"
 #include "control.h"
 #include "conn.h"
+#include "conn_stats.h"
 #include "listeners.h"
 #include "metrics.h"
 #include "log.h"
@@ -214,7 +215,8 @@ static int agent_start(struct agent *ag)
 	ag->flow_id_base = (uint64_t)time(NULL) << 32;
 	ag->start_ms = loop_now_ms();
 	ag->index = calloc(AGENT_INDEX_SIZE, sizeof(*ag->index));
-	if (!ag->index)
+	ag->stats = conn_stats_new();
+	if (!ag->index || !ag->stats)
 		return -ENOMEM;
 	err = open_signals(ag);
 	if (err) {
@@ -260,6 +262,7 @@ static void agent_stop(struct agent *ag)
 		loop_free(ag->loop);
 	}
 	free(ag->index);
+	conn_stats_free(ag->stats);
 	runtime_put(ag->rt);
 	live_changes_free(&ag->changes);
 }

@@ -45,6 +45,7 @@ enum agent_counter {
 struct conn;
 struct ring_buffer;
 struct metrics;
+struct conn_stats;
 struct config_watch;
 struct control;
 
@@ -80,6 +81,9 @@ struct agent {
 	struct control *control;	   /* the control socket; NULL with --control off */
 	uint64_t start_ms;
 	uint64_t hello_errors[CHELLO_REASON_MAX];
+
+	struct conn_stats *stats; /* labelled metrics; outlive every reload */
+
 	uint64_t log_window_ms; /* rate limit of per-connection warnings */
 	unsigned log_in_window, log_suppressed;
 };

@@ -10,10 +10,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn_internal.h"
 #include "conn_pace.h"
+#include "conn_stats.h"
 #include "log.h"
 
 #define PEEK_START_BYTES 4096
@@ -96,9 +98,36 @@ void conn_set_watch(struct conn *c, int leg, uint32_t events)
 		c->is_watched[leg] = true;
 }
 
-static void close_early(struct conn *c, enum agent_counter cnt, const char *reason)
+void conn_count(struct conn *c, enum agent_counter cnt)
 {
 	c->ag->counters[cnt]++;
+	if (c->stats)
+		c->stats[cnt]++;
+}
+
+/* The counters of c's listener and, once chosen, its route, by name: the
+ * agent's table outlives the configuration c was routed with. */
+static void attach_stats(struct conn *c)
+{
+	const struct config *cfg = c->rt->cfg;
+
+	if (!c->ag->stats)
+		return;
+	c->stats = conn_stats_counters(c->ag->stats, cfg->listeners[c->listener].name,
+				       c->has_route ? cfg->routes[c->route].name : "");
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void close_early(struct conn *c, enum agent_counter cnt, const char *reason)
+{
+	conn_count(c, cnt);
 	c->end_reason = reason;
 	conn_log_access(c);
 	conn_release(c);
@@ -133,7 +162,8 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 	c->index_next = *index_slot(ag, c->id);
 	*index_slot(ag, c->id) = c;
 	ag->n_conns++;
-	ag->counters[AGENT_CNT_ACCEPTED]++;
+	attach_stats(c);
+	conn_count(c, AGENT_CNT_ACCEPTED);
 
 	c->state = CONN_HELLO;
 	c->parser = malloc(sizeof(*c->parser));
@@ -170,7 +200,9 @@ static void route_hello(struct conn *c)
 	enum route_match m;
 	size_t route;
 
-	ag->counters[AGENT_CNT_HELLO_OK]++;
+	conn_count(c, AGENT_CNT_HELLO_OK);
+	if (ag->stats)
+		conn_stats_hello(ag->stats, info->hello_end);
 	if (info->has_sni)
 		memcpy(c->sni, info->sni, info->sni_len + 1);
 	c->alpn_len = info->alpn_len;
@@ -192,6 +224,7 @@ static void route_hello(struct conn *c)
 	}
 	c->route = route;
 	c->has_route = true;
+	attach_stats(c);
 	/* The parser's 10 KiB are not needed past this point. */
 	free(c->parser);
 	free(c->peek);
@@ -270,6 +303,15 @@ static void on_client(struct loop_watch *w, uint32_t events)
 	}
 }
 
+/* One failed attempt, whichever way it failed. The connection's outcome
+ * (connect_failed once every attempt failed) is counted when it closes. */
+static void count_connect_failure(struct conn *c)
+{
+	if (c->ag->stats)
+		conn_stats_connect_failed(c->ag->stats, c->rt->cfg->routes[c->route].name,
+					  c->backend_str);
+}
+
 static void connect_failed(struct conn *c, int err)
 {
 	struct agent *ag = c->ag;
@@ -283,12 +325,15 @@ static void connect_failed(struct conn *c, int err)
 	c->is_watched[1] = false;
 	close(c->backend_w.fd);
 	c->backend_w.fd = -1;
-	ag->counters[AGENT_CNT_CONNECT_FAILED]++;
+	count_connect_failure(c);
 	start_connect(c);
 }
 
 static void connected(struct conn *c)
 {
+	if (c->ag->stats)
+		conn_stats_connected(c->ag->stats, c->rt->cfg->routes[c->route].name,
+				     now_ns() - c->connect_start_ns);
 	loop_timer_cancel(c->ag->loop, &c->timer);
 	conn_start_data(c);
 }
@@ -356,6 +401,7 @@ static void start_connect(struct conn *c)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->backend_w.fd = fd;
+		c->connect_start_ns = now_ns();
 		if (connect(fd, (const struct sockaddr *)&ep->addr, ep->addr_len) == 0) {
 			connected(c);
 			return;
@@ -365,7 +411,7 @@ static void start_connect(struct conn *c)
 		if (agent_log_allowed(ag))
 			log_warn("conn=%llu backend %s: %s", (unsigned long long)c->id,
 				 c->backend_str, strerror(errno));
-		ag->counters[AGENT_CNT_CONNECT_FAILED]++;
+		count_connect_failure(c);
 		close(fd);
 		c->backend_w.fd = -1;
 	}

@@ -107,7 +107,7 @@ static void finish(struct conn *c, enum agent_counter cnt, const char *reason)
 	}
 	if (c->state == CONN_RELAYED)
 		relay_fini(&c->relay);
-	c->ag->counters[cnt]++;
+	conn_count(c, cnt);
 	c->ag->bytes_total[0] += c->bytes[0];
 	c->ag->bytes_total[1] += c->bytes[1];
 	c->ag->copied_total += conn_copied_bytes(c);
@@ -130,7 +130,7 @@ void conn_abort(struct conn *c, const char *reason)
 		finish(c, AGENT_CNT_ABORTED, reason);
 		return;
 	}
-	c->ag->counters[AGENT_CNT_ABORTED]++;
+	conn_count(c, AGENT_CNT_ABORTED);
 	c->end_reason = reason;
 	conn_log_access(c);
 	conn_release(c);
@@ -181,7 +181,7 @@ static void start_relay(struct conn *c)
 		return;
 	}
 	c->state = CONN_RELAYED;
-	c->ag->counters[AGENT_CNT_RELAYED]++;
+	conn_count(c, AGENT_CNT_RELAYED);
 	step_relay(c);
 }
 
@@ -243,7 +243,7 @@ static void start_splice(struct conn *c)
 		return;
 	}
 	c->state = CONN_SPLICED;
-	ag->counters[AGENT_CNT_SPLICED]++;
+	conn_count(c, AGENT_CNT_SPLICED);
 	conn_set_watch(c, 0, EPOLLRDHUP);
 	conn_set_watch(c, 1, EPOLLRDHUP);
 	conn_pace_start(c);

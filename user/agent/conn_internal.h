@@ -37,6 +37,9 @@ struct conn {
 	size_t listener;
 	struct sockaddr_storage client_addr, local_addr;
 	uint64_t start_ms;
+	/* Outcome counters of this listener and route in ag->stats (conn_stats.h);
+	 * NULL when that table was out of memory. */
+	uint64_t *stats;
 
 	/* HELLO */
 	struct chello_parser *parser;
@@ -58,6 +61,7 @@ struct conn {
 	struct sockaddr_storage backend_addr;
 	socklen_t backend_addr_len;
 	char backend_str[ADDR_STR_MAX];
+	uint64_t connect_start_ns; /* CLOCK_MONOTONIC, of the attempt in flight */
 
 	/* SPLICED / RELAYED */
 	struct sockpair pair;
@@ -75,6 +79,8 @@ struct conn {
 
 /* conn.c */
 void conn_release(struct conn *c);
+/* Counts outcome cnt agent-wide and under c's listener and route. */
+void conn_count(struct conn *c, enum agent_counter cnt);
 void conn_set_watch(struct conn *c, int leg, uint32_t events);
 
 /* conn_data.c */

@@ -15,8 +15,10 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "conn_stats.h"
 #include "log.h"
 #include "metrics.h"
+#include "prom.h"
 #include "sg_counters.h"
 
 #define REQUEST_MAX	  4096
@@ -94,6 +96,37 @@ static void write_process(FILE *f)
 		(long)ru.ru_stime.tv_usec, pages * sysconf(_SC_PAGESIZE));
 }
 
+/* The pool keeps no health state yet (no checks, no passive ejection): what
+ * decides whether a backend can take connections is its weight and whether
+ * its name resolved, so that is what is shown, for the running config. */
+static void write_backends(const struct agent *ag, FILE *f)
+{
+	static const char *const names[] = {"route", "backend"};
+	const struct config *cfg = ag->rt->cfg;
+
+	fprintf(f, "# HELP sockgate_backend_endpoints_resolved Endpoints of a backend with an "
+		   "address to connect to (0: the backend cannot take connections). No health "
+		   "checks yet.\n"
+		   "# TYPE sockgate_backend_endpoints_resolved gauge\n");
+	for (size_t r = 0; r < cfg->n_routes; r++) {
+		for (size_t b = 0; b < cfg->routes[r].n_backends; b++) {
+			const struct cfg_backend *be = &cfg->routes[r].backends[b];
+			char backend[300];
+			const char *values[] = {cfg->routes[r].name, backend};
+			size_t n = 0;
+
+			snprintf(backend, sizeof(backend),
+				 be->host && strchr(be->host, ':') ? "[%s]:%u" : "%s:%u",
+				 be->host ? be->host : "-", be->port);
+			for (size_t e = 0; e < be->n_endpoints; e++)
+				n += be->endpoints[e].is_resolved;
+			fputs("sockgate_backend_endpoints_resolved{", f);
+			prom_write_labels(f, names, values, 2);
+			fprintf(f, "} %zu\n", n);
+		}
+	}
+}
+
 void metrics_write(const struct agent *ag, FILE *f)
 {
 	fprintf(f, "# HELP sockgate_connections_total Client connections by outcome.\n"
@@ -126,7 +159,11 @@ void metrics_write(const struct agent *ag, FILE *f)
 		"sockgate_reloads_total{result=\"ok\"} %llu\n"
 		"sockgate_reloads_total{result=\"rejected\"} %llu\n",
 		(unsigned long long)ag->bytes_total[0], (unsigned long long)ag->bytes_total[1],
-		(unsigned long long)ag->copied_total, (unsigned long long)ag->n_reloads, (unsigned long long)ag->n_reloads_rejected);
+		(unsigned long long)ag->copied_total, (unsigned long long)ag->n_reloads,
+		(unsigned long long)ag->n_reloads_rejected);
+	if (ag->stats)
+		conn_stats_write(ag->stats, f);
+	write_backends(ag, f);
 	write_bpf_counters(ag, f);
 	write_process(f);
 }

@@ -2,7 +2,6 @@
 /* histogram.c: see histogram.h. Buckets are kept per range and summed only
  * when written, so observing is one comparison walk and one increment. */
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 
 #include "histogram.h"
@@ -40,11 +39,19 @@ void histogram_observe(struct histogram *h, double v)
 	h->sum += v;
 }
 
-static void write_head(FILE *f, const char *name, const char *suffix, const char *const *names,
-		       const char *const *values, size_t n)
+/* name + suffix and the label set, braces left out when it is empty (the
+ * _bucket lines always add le). */
+static void write_series(FILE *f, const char *name, const char *suffix, const char *const *names,
+			 const char *const *values, size_t n, const char *le)
 {
-	fprintf(f, "%s%s{", name, suffix);
+	fprintf(f, "%s%s", name, suffix);
+	if (!n && !le)
+		return;
+	fputc('{', f);
 	prom_write_labels(f, names, values, n);
+	if (le)
+		fprintf(f, "%sle=\"%s\"", n ? "," : "", le);
+	fputc('}', f);
 }
 
 void histogram_write(const struct histogram *h, FILE *f, const char *name,
@@ -52,18 +59,21 @@ void histogram_write(const struct histogram *h, FILE *f, const char *name,
 		     size_t n_labels)
 {
 	uint64_t cumulative = 0;
+	char le[32];
 
 	for (size_t i = 0; i <= h->n_bounds; i++) {
 		cumulative += h->counts[i];
-		write_head(f, name, "_bucket", label_names, label_values, n_labels);
-		fprintf(f, "%sle=\"", n_labels ? "," : "");
-		prom_write_value(f, i < h->n_bounds ? h->bounds[i] : INFINITY);
-		fprintf(f, "\"} %llu\n", (unsigned long long)cumulative);
+		if (i < h->n_bounds)
+			snprintf(le, sizeof(le), "%.15g", h->bounds[i]);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		write_series(f, name, "_bucket", label_names, label_values, n_labels, le);
+		fprintf(f, " %llu\n", (unsigned long long)cumulative);
 	}
-	write_head(f, name, "_sum", label_names, label_values, n_labels);
-	fputs("} ", f);
+	write_series(f, name, "_sum", label_names, label_values, n_labels, NULL);
+	fputc(' ', f);
 	prom_write_value(f, h->sum);
 	fputc('\n', f);
-	write_head(f, name, "_count", label_names, label_values, n_labels);
-	fprintf(f, "} %llu\n", (unsigned long long)h->count);
+	write_series(f, name, "_count", label_names, label_values, n_labels, NULL);
+	fprintf(f, " %llu\n", (unsigned long long)h->count);
 }
