@@ -136,6 +136,7 @@ for line in sys.stdin.read().splitlines():
     assert types.get(name) or types.get(family) == "histogram", "no TYPE: " + line
 ' <<<"$after" || e2e_fail "the exposition is not valid Prometheus text"
 printf 'ok - metrics: every sample parses and has a TYPE\n'
+e2e_assert_eq 0 "$(value "$after" sockgate_access_log_dropped_total)" "metrics: no access line dropped"
 rss=$(value "$after" sockgate_agent_resident_bytes)
 [ "$rss" -gt 0 ] && [ $((rss % $(getconf PAGESIZE))) -eq 0 ] ||
 	e2e_fail "sockgate_agent_resident_bytes is $rss, not a positive number of pages"

@@ -17,6 +17,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "access_log.h"
 #include "addr.h"
 #include "agent.h"
 #include "cgroup.h"
@@ -87,9 +88,17 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 	(void)events;
 
 	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			begin_stop(ag, (int)si.ssi_signo);
-		else if (si.ssi_signo == SIGHUP && !ag->is_stopping)
+			continue;
+		}
+		if (si.ssi_signo != SIGHUP)
+			continue;
+		/* logrotate sends SIGHUP after renaming the file; reopen even
+		 * while draining, so the last lines land in the new file. */
+		if (ag->access_log)
+			access_log_reopen(ag->access_log);
+		if (!ag->is_stopping)
 			agent_reload(ag);
 	}
 }
@@ -218,6 +227,13 @@ static int agent_start(struct agent *ag)
 	ag->stats = conn_stats_new();
 	if (!ag->index || !ag->stats)
 		return -ENOMEM;
+	/* First, so a bad path fails before anything is attached. */
+	if (ag->args->access_log_path) {
+		err = access_log_open(&ag->access_log, ag->args->access_log_path,
+				      ag->args->access_log_fmt, ACCESS_LOG_QUEUE_BYTES);
+		if (err)
+			return err;
+	}
 	err = open_signals(ag);
 	if (err) {
 		log_err("signals: %s", strerror(-err));
@@ -245,6 +261,9 @@ static void agent_stop(struct agent *ag)
 {
 	conn_abort_all(ag);
 	listeners_close(ag);
+	/* After the last connection's line: everything queued is written. */
+	access_log_close(ag->access_log);
+	ag->access_log = NULL;
 	metrics_close(ag->metrics);
 	config_watch_close(ag->config_watch);
 	control_close(ag->control);

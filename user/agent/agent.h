@@ -46,6 +46,7 @@ struct conn;
 struct ring_buffer;
 struct metrics;
 struct conn_stats;
+struct access_log;
 struct config_watch;
 struct control;
 
@@ -82,15 +83,16 @@ struct agent {
 	uint64_t start_ms;
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 
-	struct conn_stats *stats; /* labelled metrics; outlive every reload */
+	struct conn_stats *stats;      /* labelled metrics; outlive every reload */
+	struct access_log *access_log; /* NULL with --access-log off */
 
 	uint64_t log_window_ms; /* rate limit of per-connection warnings */
 	unsigned log_in_window, log_suppressed;
 };
 
 /* Serves rt (taking over the caller's reference) until SIGTERM or SIGINT;
- * SIGHUP reloads --config. Returns the process exit code: 0 after a clean
- * shutdown, 1 when startup failed (logged once). */
+ * SIGHUP reloads --config and reopens the access log. Returns the process
+ * exit code: 0 after a clean shutdown, 1 when startup failed (logged once). */
 int agent_main(const struct args *a, struct runtime *rt);
 
 /* Re-reads --config; on success new connections use it at once, connections

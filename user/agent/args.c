@@ -24,6 +24,8 @@ enum opt_id {
 	OPT_LABEL,
 	OPT_CHECK,
 	OPT_PAIR_BUDGET,
+	OPT_ACCESS_LOG,
+	OPT_ACCESS_LOG_FORMAT,
 };
 
 struct opt_doc {
@@ -48,6 +50,12 @@ static const struct opt_doc opt_docs[] = {
 	{{"metrics", required_argument, NULL, OPT_METRICS},
 	 "ADDR",
 	 "serve Prometheus /metrics on ADDR (host:port, [v6]:port or :port)"},
+	{{"access-log", required_argument, NULL, OPT_ACCESS_LOG},
+	 "FILE|-|off",
+	 "one line per closed connection to FILE, stdout (-, the default) or nowhere"},
+	{{"access-log-format", required_argument, NULL, OPT_ACCESS_LOG_FORMAT},
+	 "kv|json",
+	 "key=value (default) or one JSON object per line"},
 	{{"pair-budget", required_argument, NULL, OPT_PAIR_BUDGET},
 	 "SIZE",
 	 "bytes one direction of a spliced pair may queue before it is paused (default 4M)"},
@@ -146,6 +154,20 @@ static int parse_one(struct args *a, int id, const char *v)
 	case OPT_METRICS:
 		a->metrics_addr = v;
 		return 0;
+	case OPT_ACCESS_LOG:
+		if (!v[0]) {
+			fprintf(stderr, "sockgated: --access-log: expected FILE, - or off\n");
+			return -EINVAL;
+		}
+		a->access_log_path = strcmp(v, "off") == 0 ? NULL : v;
+		return 0;
+	case OPT_ACCESS_LOG_FORMAT:
+		if (access_fmt_parse(v, &a->access_log_fmt) < 0) {
+			fprintf(stderr, "sockgated: --access-log-format %s: expected kv or json\n",
+				v);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_DATAPLANE:
 		if (strcmp(v, "sockmap") == 0)
 			a->dataplane = ARGS_DATAPLANE_SOCKMAP;
@@ -190,6 +212,7 @@ int args_parse(struct args *a, int argc, char **argv)
 	a->bpffs_dir = SG_DEFAULT_BPFFS_DIR;
 	a->log_level = LOG_LEVEL_INFO;
 	a->pair_budget_bytes = ARGS_DEFAULT_PAIR_BUDGET;
+	a->access_log_path = "-";
 	for (size_t i = 0; i < N_OPTS; i++)
 		longopts[i] = opt_docs[i].opt;
 	memset(&longopts[N_OPTS], 0, sizeof(longopts[N_OPTS]));

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "access_fmt.h"
 #include "log.h"
 
 #define ARGS_MAX_CONFIGS	 16
@@ -28,7 +29,9 @@ struct args {
 	size_t n_labels;
 	const char *control_path;
 	const char *bpffs_dir;
-	const char *metrics_addr; /* NULL: no metrics listener */
+	const char *metrics_addr;    /* NULL: no metrics listener */
+	const char *access_log_path; /* "-": stdout (the default); NULL: off */
+	enum access_fmt access_log_fmt;
 	enum args_dataplane dataplane;
 	/* Bytes one direction of a spliced pair may hold in kernel queues before
 	 * that direction is paused (sockmap has no backpressure of its own). */

@@ -6,13 +6,13 @@
  * reset. Relayed pairs move their bytes with splice(2). */
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "addr.h"
 #include "conn_internal.h"
 #include "conn_pace.h"
@@ -35,38 +35,41 @@ static uint64_t conn_copied_bytes(const struct conn *c)
 
 void conn_log_access(const struct conn *c)
 {
-	char client[ADDR_STR_MAX], alpn[CHELLO_ALPN_MAX + 8] = "-", stamp[32];
-	const uint8_t *name;
-	size_t name_len, off, pos = 0;
+	const struct config *cfg = c->rt->cfg;
+	char client[ADDR_STR_MAX], stamp[32];
+	struct access_record r;
 	struct timespec ts;
 	struct tm tm;
 
+	if (!c->ag->access_log)
+		return;
 	addr_format(&c->client_addr, client, sizeof(client));
-	for_each_alpn (name, name_len, c->alpn, c->alpn_len, off) {
-		pos += (size_t)snprintf(alpn + pos, sizeof(alpn) - pos, "%s%.*s", pos ? "," : "",
-					(int)name_len, (const char *)name);
-		if (pos >= sizeof(alpn))
-			break;
-	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("access ts=%s conn=%llu client=%s listener=%s sni=%s alpn=%s route=%s backend=%s "
-	       "dataplane=%s bytes_up=%llu bytes_down=%llu copied=%llu duration_ms=%llu "
-	       "pauses=%u peak_queued=%llu end=%s%s%s\n",
-	       stamp, (unsigned long long)c->id, client, c->rt->cfg->listeners[c->listener].name,
-	       c->sni[0] ? c->sni : "-", alpn,
-	       c->has_route ? c->rt->cfg->routes[c->route].name : "-",
-	       c->backend_addr_len ? c->backend_str : "-",
-	       c->state == CONN_SPLICED	  ? "sockmap"
-	       : c->state == CONN_RELAYED ? "splice"
-					  : "-",
-	       (unsigned long long)c->bytes[0], (unsigned long long)c->bytes[1],
-	       (unsigned long long)conn_copied_bytes(c),
-	       (unsigned long long)(loop_now_ms() - c->start_ms), c->n_pauses,
-	       (unsigned long long)c->peak_queued, c->end_reason ? c->end_reason : "-",
-	       c->hello_error ? " hello_error=" : "", c->hello_error ? c->hello_error : "");
-	fflush(stdout);
+	r = (struct access_record){
+		.ts = stamp,
+		.conn = c->id,
+		.client = client,
+		.listener = cfg->listeners[c->listener].name,
+		.sni = c->sni[0] ? c->sni : NULL,
+		.alpn = c->alpn,
+		.alpn_len = c->alpn_len,
+		.route = c->has_route ? cfg->routes[c->route].name : NULL,
+		.backend = c->backend_addr_len ? c->backend_str : NULL,
+		.dataplane = c->state == CONN_SPLICED	? "sockmap"
+			     : c->state == CONN_RELAYED ? "splice"
+							: NULL,
+		.bytes_up = c->bytes[0],
+		.bytes_down = c->bytes[1],
+		.copied = conn_copied_bytes(c),
+		.duration_ms = loop_now_ms() - c->start_ms,
+		.pauses = c->n_pauses,
+		.peak_queued = c->peak_queued,
+		.end = c->end_reason,
+		.hello_error = c->hello_error,
+	};
+	access_log_write(c->ag->access_log, &r);
 }
 
 static void collect_bytes(struct conn *c)

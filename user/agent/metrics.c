@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "access_log.h"
 #include "agent.h"
 #include "conn_stats.h"
 #include "log.h"
@@ -127,6 +128,21 @@ static void write_backends(const struct agent *ag, FILE *f)
 	}
 }
 
+static void write_access_log(const struct agent *ag, FILE *f)
+{
+	fprintf(f,
+		"# HELP sockgate_access_log_dropped_total Access-log lines dropped because the "
+		"writer's queue was full.\n"
+		"# TYPE sockgate_access_log_dropped_total counter\n"
+		"sockgate_access_log_dropped_total %llu\n"
+		"# HELP sockgate_access_log_write_errors_total Failed writes of the access log "
+		"(their lines are lost).\n"
+		"# TYPE sockgate_access_log_write_errors_total counter\n"
+		"sockgate_access_log_write_errors_total %llu\n",
+		(unsigned long long)(ag->access_log ? access_log_dropped(ag->access_log) : 0),
+		(unsigned long long)(ag->access_log ? access_log_write_errors(ag->access_log) : 0));
+}
+
 void metrics_write(const struct agent *ag, FILE *f)
 {
 	fprintf(f, "# HELP sockgate_connections_total Client connections by outcome.\n"
@@ -164,6 +180,7 @@ void metrics_write(const struct agent *ag, FILE *f)
 	if (ag->stats)
 		conn_stats_write(ag->stats, f);
 	write_backends(ag, f);
+	write_access_log(ag, f);
 	write_bpf_counters(ag, f);
 	write_process(f);
 }
