@@ -23,6 +23,7 @@
 #include "cgroup.h"
 #include "config_watch.h"
 #include "control.h"
+#include "endpoint_load.h"
 #include "conn.h"
 #include "conn_stats.h"
 #include "listeners.h"
@@ -225,6 +226,9 @@ static int agent_start(struct agent *ag)
 	ag->start_ms = loop_now_ms();
 	ag->index = calloc(AGENT_INDEX_SIZE, sizeof(*ag->index));
 	ag->stats = conn_stats_new();
+	ag->endpoint_load = endpoint_load_new();
+	if (!ag->endpoint_load)
+		return -ENOMEM;
 	if (!ag->index || !ag->stats)
 		return -ENOMEM;
 	/* First, so a bad path fails before anything is attached. */
@@ -282,6 +286,7 @@ static void agent_stop(struct agent *ag)
 	}
 	free(ag->index);
 	conn_stats_free(ag->stats);
+	endpoint_load_free(ag->endpoint_load);
 	runtime_put(ag->rt);
 	live_changes_free(&ag->changes);
 }

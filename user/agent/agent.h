@@ -49,6 +49,7 @@ struct conn_stats;
 struct access_log;
 struct config_watch;
 struct control;
+struct endpoint_load;
 
 #define AGENT_INDEX_SIZE 65536 /* power of two */
 
@@ -79,6 +80,7 @@ struct agent {
 	struct metrics *metrics;	   /* NULL without --metrics */
 	struct config_watch *config_watch; /* NULL unless --config names a directory */
 	struct live_changes changes;	   /* sockgate load / unload, replayed on reload */
+	struct endpoint_load *endpoint_load; /* open connections per endpoint address */
 	struct control *control;	   /* the control socket; NULL with --control off */
 	uint64_t start_ms;
 	uint64_t hello_errors[CHELLO_REASON_MAX];

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "conn_internal.h"
+#include "endpoint_load.h"
+#include "maglev.h"
 #include "conn_pace.h"
 #include "conn_stats.h"
 #include "log.h"
@@ -75,6 +77,9 @@ void conn_release(struct conn *c)
 		w->fd = -1;
 		c->is_watched[leg] = false;
 	}
+	if (c->endpoint_active)
+		(*c->endpoint_active)--;
+	c->endpoint_active = NULL;
 	free(c->parser);
 	free(c->peek);
 	c->parser = NULL;
@@ -226,6 +231,9 @@ static void route_hello(struct conn *c)
 	c->has_route = true;
 	attach_stats(c);
 	/* The parser's 10 KiB are not needed past this point. */
+	if (c->endpoint_active)
+		(*c->endpoint_active)--;
+	c->endpoint_active = NULL;
 	free(c->parser);
 	free(c->peek);
 	c->parser = NULL;
@@ -373,18 +381,40 @@ static void on_timer(struct loop_timer *t)
 	}
 }
 
+/* Maglev's key: the client's address without its port (Istio useSourceIp),
+ * so every connection of one client lands on the same endpoint. */
+static uint64_t client_key(const struct conn *c)
+{
+	const struct sockaddr_storage *ss = &c->client_addr;
+
+	if (ss->ss_family == AF_INET6)
+		return maglev_hash(&((const struct sockaddr_in6 *)ss)->sin6_addr, 16, 0);
+	return maglev_hash(&((const struct sockaddr_in *)ss)->sin_addr, 4, 0);
+}
+
+/* Moves this connection's count to the endpoint it now connects to. */
+static void count_on_endpoint(struct conn *c)
+{
+	if (c->endpoint_active)
+		(*c->endpoint_active)--;
+	c->endpoint_active = endpoint_load_slot(c->ag->endpoint_load, c->backend_str);
+	if (c->endpoint_active)
+		(*c->endpoint_active)++;
+}
+
 static void start_connect(struct conn *c)
 {
 	struct agent *ag = c->ag;
 	const struct cfg_route *rt = &c->rt->cfg->routes[c->route];
 	const struct cfg_endpoint *ep;
 	struct pool_choice choice;
+	struct pool_hint hint = {.key = client_key(c), .active = endpoint_load_active, .arg = c};
 	int one = 1, fd;
 
 	c->state = CONN_CONNECTING;
 	for (;;) {
 		if (c->n_tried > rt->connect_retries ||
-		    !pool_pick(c->rt->pools[c->route], c->tried, c->n_tried, &choice)) {
+		    !pool_pick(c->rt->pools[c->route], &hint, c->tried, c->n_tried, &choice)) {
 			close_early(c, c->n_tried ? AGENT_CNT_CONNECT_FAILED : AGENT_CNT_NO_BACKEND,
 				    c->n_tried ? "connect_failed" : "no_backend");
 			return;
@@ -394,6 +424,7 @@ static void start_connect(struct conn *c)
 		memcpy(&c->backend_addr, &ep->addr, ep->addr_len);
 		c->backend_addr_len = ep->addr_len;
 		addr_format(&c->backend_addr, c->backend_str, sizeof(c->backend_str));
+		count_on_endpoint(c);
 		fd = socket(ep->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd == -1) {
 			close_early(c, AGENT_CNT_ABORTED, "socket_failed");

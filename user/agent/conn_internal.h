@@ -61,6 +61,7 @@ struct conn {
 	struct sockaddr_storage backend_addr;
 	socklen_t backend_addr_len;
 	char backend_str[ADDR_STR_MAX];
+	uint64_t *endpoint_active; /* endpoint_load's count this connection is in */
 	uint64_t connect_start_ns; /* CLOCK_MONOTONIC, of the attempt in flight */
 
 	/* SPLICED / RELAYED */

@@ -13,6 +13,8 @@
 #include "agent.h"
 #include "conn_internal.h"
 #include "control_cmds.h"
+#include "control_top.h"
+#include "endpoint_load.h"
 #include "json.h"
 #include "log.h"
 #include "sg_defaults.h"
@@ -262,19 +264,6 @@ static int cmd_routes(struct agent *ag, size_t argc, char **argv, FILE *out)
 	return CONTROL_EXIT_OK;
 }
 
-/* Live connections of route name to endpoint addr (accepted under any config). */
-static size_t active_on(const struct agent *ag, const char *route, const char *addr)
-{
-	size_t n = 0;
-
-	for (const struct conn *c = ag->conns; c; c = c->next) {
-		if (c->has_route && c->backend_addr_len && !strcmp(c->backend_str, addr) &&
-		    !strcmp(c->rt->cfg->routes[c->route].name, route))
-			n++;
-	}
-	return n;
-}
-
 static int cmd_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 {
 	const struct config *c = ag->rt->cfg;
@@ -303,19 +292,19 @@ static int cmd_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 				const struct cfg_endpoint *ep =
 					be->n_endpoints ? &be->endpoints[e] : NULL;
 				char addr[ADDR_STR_MAX] = "unresolved";
-				size_t active = 0;
+				uint64_t active = 0;
 				int first = 1;
 
 				if (ep && ep->is_resolved) {
 					addr_format(&ep->addr, addr, sizeof(addr));
-					active = active_on(ag, r->name, addr);
+					active = endpoint_load_get(ag->endpoint_load, addr);
 				}
 				if (!json) {
 					table_cell(&t, "%s", r->name);
 					table_cell(&t, "%s", name);
 					table_cell(&t, "%s", addr);
 					table_cell(&t, "%u", be->weight);
-					table_cell(&t, "%zu", active);
+					table_cell(&t, "%llu", (unsigned long long)active);
 					continue;
 				}
 				fputs(first_row ? "{" : ",{", out);
@@ -326,7 +315,8 @@ static int cmd_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 				json_str(out, name);
 				json_key(out, "endpoint", &first);
 				json_str(out, ep && ep->is_resolved ? addr : NULL);
-				fprintf(out, ",\"weight\":%u,\"active\":%zu}", be->weight, active);
+				fprintf(out, ",\"weight\":%u,\"active\":%llu}", be->weight,
+					(unsigned long long)active);
 			}
 		}
 	}
@@ -383,6 +373,8 @@ int control_dispatch(struct agent *ag, size_t argc, char **argv, const char *pay
 		return cmd_backends(ag, argc, argv, out);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(ag, argc, argv, out);
+	if (!strcmp(cmd, "top"))
+		return control_top(ag, argc, out);
 	fprintf(out, "unknown command %s\n", cmd);
 	return CONTROL_EXIT_USAGE;
 }

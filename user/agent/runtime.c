@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* runtime.c: see runtime.h. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "runtime.h"
@@ -37,12 +39,17 @@ static void report(FILE *out, const char *msg)
 static struct runtime *build(struct config *cfg, FILE *out)
 {
 	struct runtime *rt = calloc(1, sizeof(*rt));
+	struct timespec now;
+	uint64_t seed;
 	char why[512];
 
 	if (!rt) {
 		config_free(cfg);
 		return NULL;
 	}
+	/* random2's draws need only differ between runs, not be secret. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	seed = ((uint64_t)now.tv_sec << 32) ^ (uint64_t)now.tv_nsec;
 	rt->refs = 1;
 	rt->cfg = cfg;
 	rt->router = router_new(cfg, why, sizeof(why));
@@ -56,7 +63,7 @@ static struct runtime *build(struct config *cfg, FILE *out)
 		return NULL;
 	}
 	for (size_t i = 0; rt->pools && i < cfg->n_routes; i++) {
-		rt->pools[i] = pool_new(&cfg->routes[i]);
+		rt->pools[i] = pool_new(&cfg->routes[i], seed + i);
 		if (!rt->pools[i])
 			break;
 	}

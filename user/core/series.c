@@ -117,6 +117,13 @@ static struct series *add(struct series_table *t, const char *const *values, uin
 	return s;
 }
 
+void *series_table_find(const struct series_table *t, const char *const *values)
+{
+	struct series *s = find(t, values, hash_values(values, t->n_labels));
+
+	return s ? s->payload : NULL;
+}
+
 void *series_table_get(struct series_table *t, const char *const *values)
 {
 	const char *other[SERIES_MAX_LABELS];

@@ -29,6 +29,10 @@ void series_table_free(struct series_table *t);
  * payload keeps its address until series_table_free(). NULL only on ENOMEM. */
 void *series_table_get(struct series_table *t, const char *const *values);
 
+/* The payload of the series labelled values[0..n_labels), or NULL when the
+ * table has no such series; never adds one. */
+void *series_table_find(const struct series_table *t, const char *const *values);
+
 /* Series held, SERIES_OTHER included once it exists. */
 size_t series_table_count(const struct series_table *t);
 
