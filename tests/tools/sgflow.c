@@ -44,7 +44,7 @@ static const char usage_text[] =
 	"  sgflow server ADDR PORT [--once] [--max-conns N] [--reply-after-eof] [--hello FILE]\n"
 	"                [--ignore-empty] [--timeout S] [--lifetime S]\n"
 	"  sgflow client HOST PORT --hello FILE [--up N] [--down M] [--conns C] [--seed S]\n"
-	"                [--pause-read MS] [--timeout S] [--bytewise-hello] "
+	"                [--pause-read MS] [--up-rate N] [--timeout S] [--bytewise-hello] "
 	"[--reply-after-eof-check] [--fin-after-eof]\n"
 	"  sgflow replay HOST PORT FILE [--bytewise] [--wait S]\n"
 	"\n"
@@ -65,6 +65,8 @@ static const char usage_text[] =
 	"  send FILE, the header, N pattern bytes + FIN, and verify M reply bytes + EOF.\n"
 	"  Prints `conn i seed=S up=N down=M result=ok|FAIL:<reason> ms=T` and a summary line.\n"
 	"  --pause-read MS         read nothing for MS ms after connecting (stalled receiver)\n"
+	"  --up-rate N             send the up bytes at N bytes a second, in 100 ms steps\n"
+	"                          (a long-lived flow, e.g. for sockgate top)\n"
 	"  --timeout S             overall deadline (default 60)\n"
 	"  --bytewise-hello        send FILE one byte per segment (TCP_NODELAY), 1 ms apart\n"
 	"  --reply-after-eof-check fail if reply bytes arrive before our FIN (for a server\n"
@@ -262,6 +264,8 @@ struct flow {
 	struct half tx, rx;
 	int64_t deadline;
 	int64_t read_from;  /* no recv() before this time (--pause-read) */
+	uint64_t tx_rate;   /* --up-rate: bytes a second, 0 unlimited */
+	int64_t tx_from;    /* when pacing started */
 	bool tx_after_eof;  /* server --reply-after-eof: start sending only after the peer's EOF */
 	bool rx_after_fin;  /* client --reply-after-eof-check: data before our FIN is a failure */
 	bool fin_after_eof; /* client --fin-after-eof: our FIN only after the peer's EOF */
@@ -278,9 +282,21 @@ static int flow_timeout(struct flow *f)
 		     down->fin ? "+fin" : "");
 }
 
-static int tx_step(struct flow *f)
+/* --up-rate: how many bytes may have been sent by now, in 100 ms steps so a
+ * step is worth a send(); UINT64_MAX when unpaced. *next gets the next step. */
+static uint64_t tx_allowed(const struct flow *f, int64_t now, int64_t *next)
+{
+	uint64_t steps = (uint64_t)(now - f->tx_from) / 100 + 1;
+	uint64_t per_step = f->tx_rate / 10 ? f->tx_rate / 10 : 1;
+
+	*next = f->tx_from + (int64_t)steps * 100;
+	return f->tx_rate ? steps * per_step : UINT64_MAX;
+}
+
+static int tx_step(struct flow *f, uint64_t allowed)
 {
 	struct half *h = &f->tx;
+	size_t want;
 	ssize_t n;
 
 	if (h->off == h->len) {
@@ -291,7 +307,10 @@ static int tx_step(struct flow *f)
 		h->off = 0;
 		h->len = len;
 	}
-	n = send(f->fd, h->buf + h->off, h->len - h->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	want = h->len - h->off;
+	if (allowed - h->done < want)
+		want = (size_t)(allowed - h->done);
+	n = send(f->fd, h->buf + h->off, want, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
@@ -346,7 +365,8 @@ static int flow_run(struct flow *f)
 	for (;;) {
 		struct pollfd p = {.fd = -1};
 		int64_t now = now_ms();
-		int64_t wake = f->deadline;
+		int64_t wake = f->deadline, next_step;
+		uint64_t allowed = tx_allowed(f, now, &next_step);
 		int r;
 
 		if (!f->tx.fin && f->tx.done == f->tx.total &&
@@ -359,8 +379,12 @@ static int flow_run(struct flow *f)
 			return 0;
 		if (now >= f->deadline)
 			return flow_timeout(f);
-		if (!f->tx.fin && f->tx.done < f->tx.total && (!f->tx_after_eof || f->rx.fin))
-			p.events |= POLLOUT;
+		if (!f->tx.fin && f->tx.done < f->tx.total && (!f->tx_after_eof || f->rx.fin)) {
+			if (f->tx.done < allowed)
+				p.events |= POLLOUT;
+			else if (next_step < wake)
+				wake = next_step;
+		}
 		if (!f->rx.fin) {
 			if (now >= f->read_from)
 				p.events |= POLLIN;
@@ -379,7 +403,7 @@ static int flow_run(struct flow *f)
 		if ((p.events & POLLIN) && (p.revents & (POLLIN | POLLHUP | POLLERR)) && rx_step(f))
 			return -1;
 		if ((p.events & POLLOUT) && (p.revents & (POLLOUT | POLLHUP | POLLERR)) &&
-		    tx_step(f))
+		    tx_step(f, allowed))
 			return -1;
 	}
 }
@@ -881,6 +905,7 @@ struct client {
 	uint64_t conns;
 	uint32_t seed;
 	int64_t pause_ms, timeout_ms;
+	uint64_t up_rate;
 	bool bytewise, eof_check, fin_after_eof;
 	uint8_t *hello;
 	size_t hello_len;
@@ -913,6 +938,7 @@ static int cli_conn_run(struct cli_conn *cc, uint8_t *bufs, char *why)
 		return -1;
 	flow_init(&f, fd, cl->bufsz, bufs, why);
 	f.read_from = now_ms() + cl->pause_ms;
+	f.tx_rate = cl->up_rate;
 	if (cl->bytewise)
 		r = send_bytewise(fd, cl->hello, cl->hello_len, cl->deadline, why);
 	else
@@ -933,6 +959,7 @@ static int cli_conn_run(struct cli_conn *cc, uint8_t *bufs, char *why)
 		f.deadline = cl->deadline;
 		f.rx_after_fin = cl->eof_check;
 		f.fin_after_eof = cl->fin_after_eof;
+		f.tx_from = now_ms();
 		r = flow_run(&f);
 		cc->up_done = f.tx.done;
 		cc->down_done = f.rx.done;
@@ -983,6 +1010,7 @@ static int cmd_client(int argc, char **argv)
 		{"conns", required_argument, NULL, 'c'},
 		{"seed", required_argument, NULL, 's'},
 		{"pause-read", required_argument, NULL, 'p'},
+		{"up-rate", required_argument, NULL, 'r'},
 		{"timeout", required_argument, NULL, 't'},
 		{"bytewise-hello", no_argument, NULL, 'b'},
 		{"reply-after-eof-check", no_argument, NULL, 'e'},
@@ -1016,6 +1044,9 @@ static int cmd_client(int argc, char **argv)
 			break;
 		case 'p':
 			cl.pause_ms = (int64_t)parse_uint("--pause-read", optarg, 0, 86400000);
+			break;
+		case 'r':
+			cl.up_rate = parse_size("--up-rate", optarg);
 			break;
 		case 't':
 			cl.timeout_ms = parse_secs("--timeout", optarg);
