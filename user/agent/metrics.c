@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "access_log.h"
 #include "agent.h"
 #include "conn_stats.h"
+#include "exchange.h"
 #include "log.h"
 #include "metrics.h"
 #include "prom.h"
@@ -25,20 +25,8 @@
 #define REQUEST_MAX	  4096
 #define SCRAPE_TIMEOUT_MS 5000
 
-struct scrape {
-	struct loop_watch w;
-	struct loop_timer timer;
-	struct loop_deferred reaper;
-	struct metrics *m;
-	char req[REQUEST_MAX];
-	size_t req_len;
-	char *resp;
-	size_t resp_len, resp_off;
-};
-
 struct metrics {
-	struct loop_watch w;
-	struct agent *ag;
+	struct exchange_server *srv;
 };
 
 static const char *const agent_counter_names[AGENT_CNT_MAX] = {
@@ -185,36 +173,28 @@ void metrics_write(const struct agent *ag, FILE *f)
 	write_process(f);
 }
 
-static void scrape_reap(struct loop_deferred *d)
+/* A scrape is one HTTP/1.0 request head. */
+static bool is_complete(const char *req, size_t len, bool eof)
 {
-	free((char *)d - offsetof(struct scrape, reaper));
+	(void)len;
+	(void)eof;
+	return strstr(req, "\r\n\r\n") || strstr(req, "\n\n");
 }
 
-static void scrape_end(struct scrape *s)
+static char *respond(void *ctx, int fd, char *req, size_t len, size_t *resp_len)
 {
-	struct loop *loop = s->m->ag->loop;
-
-	loop_timer_cancel(loop, &s->timer);
-	loop_del(loop, &s->w);
-	close(s->w.fd);
-	free(s->resp);
-	s->resp = NULL;
-	s->reaper.run = scrape_reap;
-	loop_defer(loop, &s->reaper);
-}
-
-static void build_response(struct scrape *s)
-{
-	bool is_metrics = strncmp(s->req, "GET /metrics ", 13) == 0 ||
-			  strncmp(s->req, "GET /metrics?", 13) == 0;
-	char *body = NULL, *head = NULL;
+	bool is_metrics =
+		strncmp(req, "GET /metrics ", 13) == 0 || strncmp(req, "GET /metrics?", 13) == 0;
+	char *body = NULL, *head = NULL, *resp;
 	size_t body_len = 0;
 	FILE *f = open_memstream(&body, &body_len);
+	(void)fd;
+	(void)len;
 
 	if (!f)
-		return;
+		return NULL;
 	if (is_metrics)
-		metrics_write(s->m->ag, f);
+		metrics_write(ctx, f);
 	else
 		fprintf(f, "not found: try /metrics\n");
 	fclose(f);
@@ -224,94 +204,26 @@ static void build_response(struct scrape *s)
 		     is_metrics ? "200 OK" : "404 Not Found",
 		     is_metrics ? "text/plain; version=0.0.4" : "text/plain", body_len) < 0) {
 		free(body);
-		return;
+		return NULL;
 	}
-	s->resp_len = strlen(head) + body_len;
-	s->resp = malloc(s->resp_len);
-	if (s->resp) {
-		memcpy(s->resp, head, strlen(head));
-		memcpy(s->resp + strlen(head), body, body_len);
+	*resp_len = strlen(head) + body_len;
+	resp = malloc(*resp_len);
+	if (resp) {
+		memcpy(resp, head, strlen(head));
+		memcpy(resp + strlen(head), body, body_len);
 	}
 	free(head);
 	free(body);
+	return resp;
 }
 
-static void on_scrape(struct loop_watch *w, uint32_t events)
-{
-	struct scrape *s = (struct scrape *)w;
-
-	if (events & (EPOLLERR | EPOLLHUP)) {
-		scrape_end(s);
-		return;
-	}
-	if (!s->resp) {
-		ssize_t n = recv(w->fd, s->req + s->req_len, sizeof(s->req) - 1 - s->req_len, 0);
-
-		if (n <= 0) {
-			if (n == 0 || (errno != EAGAIN && errno != EINTR))
-				scrape_end(s);
-			return;
-		}
-		s->req_len += (size_t)n;
-		s->req[s->req_len] = '\0';
-		if (!strstr(s->req, "\r\n\r\n") && !strstr(s->req, "\n\n")) {
-			if (s->req_len == sizeof(s->req) - 1)
-				scrape_end(s); /* a head this large is not a scrape */
-			return;
-		}
-		build_response(s);
-		if (!s->resp) {
-			scrape_end(s);
-			return;
-		}
-		loop_mod(s->m->ag->loop, w, EPOLLOUT);
-	}
-	while (s->resp_off < s->resp_len) {
-		ssize_t n =
-			send(w->fd, s->resp + s->resp_off, s->resp_len - s->resp_off, MSG_NOSIGNAL);
-
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				scrape_end(s);
-			return;
-		}
-		s->resp_off += (size_t)n;
-	}
-	scrape_end(s);
-}
-
-static void on_scrape_timeout(struct loop_timer *t)
-{
-	scrape_end((struct scrape *)((char *)t - offsetof(struct scrape, timer)));
-}
-
-static void on_metrics_accept(struct loop_watch *w, uint32_t events)
-{
-	struct metrics *m = (struct metrics *)w;
-	(void)events;
-
-	for (int i = 0; i < 16; i++) {
-		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct scrape *s;
-
-		if (fd == -1)
-			return;
-		s = calloc(1, sizeof(*s));
-		if (!s) {
-			close(fd);
-			return;
-		}
-		s->m = m;
-		s->w = (struct loop_watch){.fd = fd, .on_event = on_scrape};
-		s->timer.on_expire = on_scrape_timeout;
-		if (loop_add(m->ag->loop, &s->w, EPOLLIN) ||
-		    loop_timer_arm(m->ag->loop, &s->timer, SCRAPE_TIMEOUT_MS)) {
-			loop_timer_cancel(m->ag->loop, &s->timer);
-			close(fd);
-			free(s);
-		}
-	}
-}
+/* A head this large is not a scrape: close without answering. */
+static const struct exchange_ops scrape_ops = {
+	.max_request = REQUEST_MAX,
+	.timeout_ms = SCRAPE_TIMEOUT_MS,
+	.is_complete = is_complete,
+	.respond = respond,
+};
 
 /* "host:port", "[v6]:port" or ":port" into a bound, listening socket. */
 static int listen_on(const char *addr)
@@ -361,14 +273,10 @@ struct metrics *metrics_open(struct agent *ag, const char *addr)
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m));
-	if (!m) {
-		close(fd);
-		return NULL;
-	}
-	m->ag = ag;
-	m->w = (struct loop_watch){.fd = fd, .on_event = on_metrics_accept};
-	if (loop_add(ag->loop, &m->w, EPOLLIN)) {
-		close(fd);
+	m->srv = m ? exchange_serve(ag->loop, fd, &scrape_ops, ag) : NULL;
+	if (!m || !m->srv) {
+		if (!m)
+			close(fd);
 		free(m);
 		return NULL;
 	}
@@ -380,7 +288,6 @@ void metrics_close(struct metrics *m)
 {
 	if (!m)
 		return;
-	loop_del(m->ag->loop, &m->w);
-	close(m->w.fd);
+	exchange_close(m->srv);
 	free(m);
 }

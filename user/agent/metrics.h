@@ -14,8 +14,7 @@ struct metrics;
  * addresses) for scrapes. Returns NULL and logs the reason on failure. */
 struct metrics *metrics_open(struct agent *ag, const char *addr);
 
-/* Closes the listener (a scrape already accepted ends with its own timeout or
- * with the loop). NULL-tolerant. */
+/* Closes the listener and ends the scrapes in progress. NULL-tolerant. */
 void metrics_close(struct metrics *m);
 
 /* Writes the exposition of ag's state to f (also used by tests and tools). */
