@@ -59,6 +59,21 @@ static struct config *load(const struct cfg_input *in, size_t n, const struct cf
 	return c;
 }
 
+/* Loads what must be rejected; returns every diagnostic as text. */
+static char *load_rejected(const struct cfg_input *in, size_t n, const struct cfg_unload *unload,
+			   size_t n_unload)
+{
+	struct cfg_diags d = {0};
+	struct config *c = NULL;
+	char *text;
+
+	cr_assert_eq(config_load_inputs(in, n, unload, n_unload, NULL, &c, &d), -EINVAL);
+	cr_assert_null(c);
+	text = diags_text(&d);
+	cfg_diags_free(&d);
+	return text;
+}
+
 Test(config_layers, later_layer_replaces_route_by_name_and_adds_new)
 {
 	static const char over[] = "routes:\n"
@@ -99,19 +114,13 @@ Test(config_layers, same_name_twice_in_one_layer_is_still_an_error)
 				   "    backends: [{address: \"10.0.0.4:443\"}]\n";
 	struct cfg_input in[] = {buf_input("base.yaml", BASE, false),
 				 buf_input("over.yaml", over, true)};
-	struct cfg_diags d = {0};
-	struct config *c = NULL;
-	char *text;
+	char *text = load_rejected(in, 2, NULL, 0);
 
-	cr_assert_eq(config_load_inputs(in, 2, NULL, 0, NULL, &c, &d), -EINVAL);
-	cr_assert_null(c);
-	text = diags_text(&d);
 	cr_assert_str_eq(text,
 			 "over.yaml:5:5: routes[1]: duplicate route name \"c\" "
 			 "(first defined at over.yaml:2:5)\n",
 			 "got: %s", text);
 	free(text);
-	cfg_diags_free(&d);
 }
 
 Test(config_layers, replacing_a_listener_keeps_routes_that_name_it)
@@ -164,16 +173,11 @@ Test(config_layers, unloading_a_route_a_policy_names_is_an_error_at_the_policy)
 				   "    backends: [{address: \"10.0.0.1:443\"}]\n";
 	const struct cfg_unload gone[] = {{"a", 1}};
 	struct cfg_input in[] = {buf_input("base.yaml", base, false)};
-	struct cfg_diags d = {0};
-	struct config *c = NULL;
-	char *text;
+	char *text = load_rejected(in, 1, gone, 1);
 
-	cr_assert_eq(config_load_inputs(in, 1, gone, 1, NULL, &c, &d), -EINVAL);
-	text = diags_text(&d);
 	cr_assert(strstr(text, "base.yaml:4:") && strstr(text, "unknown route \"a\""), "got: %s",
 		  text);
 	free(text);
-	cfg_diags_free(&d);
 }
 
 Test(config_layers, conflicting_sni_from_a_new_route_is_rejected)
@@ -184,16 +188,11 @@ Test(config_layers, conflicting_sni_from_a_new_route_is_rejected)
 				   "    backends: [{address: \"10.0.0.3:443\"}]\n";
 	struct cfg_input in[] = {buf_input("base.yaml", BASE, false),
 				 buf_input("over.yaml", over, true)};
-	struct cfg_diags d = {0};
-	struct config *c = NULL;
-	char *text;
+	char *text = load_rejected(in, 2, NULL, 0);
 
-	cr_assert_eq(config_load_inputs(in, 2, NULL, 0, NULL, &c, &d), -EINVAL);
-	text = diags_text(&d);
 	cr_assert(strstr(text, "over.yaml:3:") && strstr(text, "already routed by route \"a\""),
 		  "got: %s", text);
 	free(text);
-	cfg_diags_free(&d);
 }
 
 Test(config_layers, istio_virtualservice_layer_replaces_its_routes)
