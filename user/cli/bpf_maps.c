@@ -39,14 +39,14 @@ static const struct map_spec counters_spec = {
 	.value_size = sizeof(__u64),
 };
 
-static void explain_open_error(const char *dir, const char *path, const struct map_spec *s, int err)
+static void explain_open_error(const char *dir, const char *path, const struct map_spec *s, int err,
+			       FILE *out)
 {
 	struct statfs st;
 
 	switch (err) {
 	case -ENOENT:
-		fprintf(stderr,
-			"sockgate: no %s map at %s: is sockgated running with --bpffs %s?\n",
+		fprintf(out, "sockgate: no %s map at %s: is sockgated running with --bpffs %s?\n",
 			s->what, path, dir);
 		break;
 	case -EACCES:
@@ -54,18 +54,18 @@ static void explain_open_error(const char *dir, const char *path, const struct m
 		/* The kernel also answers EACCES for a path outside any bpffs,
 		 * where running as root would not help. */
 		if (statfs(path, &st) == 0 && st.f_type != BPF_FS_MAGIC)
-			fprintf(stderr, "sockgate: %s is not on a bpf filesystem: wrong --bpffs?\n",
+			fprintf(out, "sockgate: %s is not on a bpf filesystem: wrong --bpffs?\n",
 				path);
 		else
-			fprintf(stderr, "sockgate: %s: permission denied (run as root)\n", path);
+			fprintf(out, "sockgate: %s: permission denied (run as root)\n", path);
 		break;
 	default:
-		fprintf(stderr, "sockgate: %s: %s\n", path, strerror(-err));
+		fprintf(out, "sockgate: %s: %s\n", path, strerror(-err));
 		break;
 	}
 }
 
-static int open_pinned(const char *dir, const struct map_spec *s, __u32 *max_entries)
+static int open_pinned(const char *dir, const struct map_spec *s, __u32 *max_entries, FILE *out)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
 	struct bpf_map_info info;
@@ -75,26 +75,26 @@ static int open_pinned(const char *dir, const struct map_spec *s, __u32 *max_ent
 	int fd, err;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, s->name) >= sizeof(path)) {
-		fprintf(stderr, "sockgate: --bpffs %s: path too long\n", dir);
+		fprintf(out, "sockgate: --bpffs %s: path too long\n", dir);
 		return -ENAMETOOLONG;
 	}
 	/* libbpf 1.x low-level calls return -errno (not -1) and set errno. */
 	fd = bpf_obj_get_opts(path, &opts);
 	if (fd < 0) {
 		err = -errno;
-		explain_open_error(dir, path, s, err);
+		explain_open_error(dir, path, s, err, out);
 		return err;
 	}
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) < 0) {
 		err = -errno;
-		fprintf(stderr, "sockgate: %s: %s\n", path, strerror(-err));
+		fprintf(out, "sockgate: %s: %s\n", path, strerror(-err));
 		goto err_close;
 	}
 	if (info.type != (__u32)s->type || info.key_size != s->key_size ||
 	    info.value_size != s->value_size) {
 		type_name = libbpf_bpf_map_type_str((enum bpf_map_type)info.type);
-		fprintf(stderr,
+		fprintf(out,
 			"sockgate: %s is not sockgate's %s map (%s, key %u bytes, value %u bytes; "
 			"expected %s, %u, %u): sockgate and sockgated versions differ?\n",
 			path, s->what, type_name ? type_name : "unknown type", info.key_size,
@@ -112,10 +112,15 @@ err_close:
 
 int bpf_maps_open_flows(const char *dir, __u32 *max_entries)
 {
-	return open_pinned(dir, &flows_spec, max_entries);
+	return open_pinned(dir, &flows_spec, max_entries, stderr);
+}
+
+int bpf_maps_open_flows_to(const char *dir, __u32 *max_entries, FILE *err)
+{
+	return open_pinned(dir, &flows_spec, max_entries, err);
 }
 
 int bpf_maps_open_counters(const char *dir, __u32 *n_entries)
 {
-	return open_pinned(dir, &counters_spec, n_entries);
+	return open_pinned(dir, &counters_spec, n_entries, stderr);
 }

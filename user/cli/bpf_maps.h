@@ -8,6 +8,7 @@
 #define SG_CLI_BPF_MAPS_H
 
 #include <linux/types.h>
+#include <stdio.h>
 
 /* The agent's default --bpffs (user/agent/args.c). */
 #include "sg_defaults.h"
@@ -19,6 +20,9 @@
  * negative errno after printing one line to stderr that says what to do
  * (missing map, not root, not a bpf filesystem, wrong layout). */
 int bpf_maps_open_flows(const char *dir, __u32 *max_entries);
+
+/* bpf_maps_open_flows() with the line written to err instead of stderr. */
+int bpf_maps_open_flows_to(const char *dir, __u32 *max_entries, FILE *err);
 
 /* Opens DIR/sg_counters read-only and checks it is a per-CPU array of u64
  * keyed by u32. *n_entries gets its length, which is SG_CNT_MAX unless the

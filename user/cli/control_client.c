@@ -10,8 +10,8 @@
 
 #include "control_client.h"
 
-#define REPLY_MAX (64u << 20)
-#define TIMEOUT_S 60 /* a load resolves hostnames; the agent bounds that itself */
+#define REPLY_MAX  (64u << 20)
+#define TIMEOUT_MS 60000 /* a load resolves hostnames; the agent bounds that itself */
 
 static int send_all(int fd, const char *p, size_t len)
 {
@@ -28,10 +28,10 @@ static int send_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-static int connect_to(const char *path, FILE *err)
+static int connect_to(const char *path, int timeout_ms, FILE *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = TIMEOUT_S};
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000};
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -109,10 +109,16 @@ static char *read_reply(int fd, size_t *len, FILE *err)
 int control_request(const char *path, const char *const *words, size_t n, const char *payload,
 		    size_t len, FILE *out, FILE *err)
 {
+	return control_request_timed(path, words, n, payload, len, out, err, TIMEOUT_MS);
+}
+
+int control_request_timed(const char *path, const char *const *words, size_t n, const char *payload,
+			  size_t len, FILE *out, FILE *err, int timeout_ms)
+{
 	size_t reply_len;
 	char *reply, *text, *end;
 	long code;
-	int fd = connect_to(path, err), rc = 0;
+	int fd = connect_to(path, timeout_ms, err), rc = 0;
 
 	if (fd < 0)
 		return fd == -1 ? 1 : -fd;

@@ -18,4 +18,9 @@
 int control_request(const char *path, const char *const *words, size_t n, const char *payload,
 		    size_t len, FILE *out, FILE *err);
 
+/* control_request() that waits at most timeout_ms (> 0) for each send and
+ * receive instead of a minute: `top` must not freeze on a stuck agent. */
+int control_request_timed(const char *path, const char *const *words, size_t n, const char *payload,
+			  size_t len, FILE *out, FILE *err, int timeout_ms);
+
 #endif
