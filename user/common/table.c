@@ -44,16 +44,43 @@ void table_cell(struct table *t, const char *fmt, ...)
 		t->cells[t->n_cells++] = s;
 }
 
+void table_align_right(struct table *t, size_t col)
+{
+	if (col < t->n_cols)
+		t->right |= 1u << col;
+}
+
+void table_max_width(struct table *t, size_t col, size_t width)
+{
+	if (col < t->n_cols)
+		t->max_width[col] = width < 4 ? 4 : width;
+}
+
+/* The cell as printed: cut in the middle when over its column's cap. */
+static const char *shown(const struct table *t, size_t i, char *buf, size_t len)
+{
+	const char *s = t->cells[i];
+	size_t max = t->max_width[i % t->n_cols], n = strlen(s), head, tail;
+
+	if (!max || n <= max || max >= len)
+		return s;
+	tail = (max - 3) / 2;
+	head = max - 3 - tail;
+	snprintf(buf, len, "%.*s...%s", (int)head, s, s + n - tail);
+	return buf;
+}
+
 int table_print(const struct table *t, FILE *out)
 {
 	size_t width[TABLE_MAX_COLS] = {0};
+	char buf[1024];
 
 	if (t->err) {
 		fprintf(out, "out of memory building the table\n");
 		return t->err;
 	}
 	for (size_t i = 0; i < t->n_cells; i++) {
-		size_t len = strlen(t->cells[i]);
+		size_t len = strlen(shown(t, i, buf, sizeof(buf)));
 
 		if (len > width[i % t->n_cols])
 			width[i % t->n_cols] = len;
@@ -61,11 +88,15 @@ int table_print(const struct table *t, FILE *out)
 	for (size_t i = 0; i < t->n_cells; i++) {
 		size_t col = i % t->n_cols;
 		bool is_last = col + 1 == t->n_cols || i + 1 == t->n_cells;
+		const char *s = shown(t, i, buf, sizeof(buf));
+		int w = (int)width[col];
 
-		if (is_last)
-			fprintf(out, "%s\n", t->cells[i]);
+		if (t->right & (1u << col))
+			fprintf(out, "%*s%s", w, s, is_last ? "\n" : "  ");
+		else if (is_last)
+			fprintf(out, "%s\n", s);
 		else
-			fprintf(out, "%-*s  ", (int)width[col], t->cells[i]);
+			fprintf(out, "%-*s  ", w, s);
 	}
 	return 0;
 }
