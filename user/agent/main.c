@@ -37,6 +37,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (a.check_only) {
 		router_dump(rt->router, stdout);
+		if (rt->cfg->guard.is_set)
+			cfg_guard_dump(&rt->cfg->guard, stdout);
 		printf("configuration ok: %zu listener%s, %zu route%s\n", rt->cfg->n_listeners,
 		       rt->cfg->n_listeners == 1 ? "" : "s", rt->cfg->n_routes,
 		       rt->cfg->n_routes == 1 ? "" : "s");

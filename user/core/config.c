@@ -88,6 +88,7 @@ void config_free(struct config *c)
 		cfg_listener_fini(&c->listeners[i]);
 	for (size_t i = 0; i < c->n_routes; i++)
 		cfg_route_fini(&c->routes[i]);
+	cfg_guard_fini(&c->guard);
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
 	free(c->listeners);
@@ -163,6 +164,8 @@ void config_dump(const struct config *c, FILE *f)
 	}
 	for (size_t i = 0; i < c->n_routes; i++)
 		dump_route(c, &c->routes[i], f);
+	if (c->guard.is_set)
+		cfg_guard_dump(&c->guard, f);
 }
 
 /* --- reading ------------------------------------------------------------------------ */

@@ -123,7 +123,27 @@ struct cfg_route {
 	struct cfg_src src;
 };
 
+/* A deny or allow entry of the guard, and where it was written. */
+struct cfg_guard_rule {
+	struct cfg_cidr cidr;
+	struct cfg_src src;
+};
+
+/* The XDP guard (docs/CONFIG.md, "guard"): which interfaces it is attached
+ * to and the policies it starts with. is_set is false without a guard: key. */
+struct cfg_guard {
+	bool is_set;
+	char **interfaces; /* network interface names, distinct */
+	size_t n_interfaces;
+	struct cfg_guard_rule *deny, *allow; /* distinct within a list */
+	size_t n_deny, n_allow;
+	uint32_t syn_per_second; /* new connections per source; 0: no limit */
+	uint32_t syn_burst;	 /* SYNs an idle source may send at once */
+	struct cfg_src src;
+};
+
 struct config {
+	struct cfg_guard guard;
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_route *routes;
@@ -227,6 +247,9 @@ void config_free(struct config *c);
 
 /* Writes a human-readable listing of listeners, routes, backends and endpoints. */
 void config_dump(const struct config *c, FILE *f);
+
+/* Writes the guard: its interfaces, SYN limit and rules, one per line. */
+void cfg_guard_dump(const struct cfg_guard *g, FILE *f);
 
 /* Names for the enums above ("round_robin", "v2", ...), as written in native YAML. */
 const char *cfg_balance_str(enum cfg_balance b);

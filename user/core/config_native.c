@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* config_native.c: the native format (docs/CONFIG.md, "listeners:" and "routes:")
+/* config_native.c: the native format (docs/CONFIG.md, "listeners:", "routes:", "guard:")
  * into the model. Only what one document can check is checked here; names that may
  * live in another file (route listeners, policies) are resolved by config.c. */
 #include <string.h>
@@ -18,10 +18,11 @@
 static const char *const balance_names[] = {"round_robin", "least_conn", "random2", "maglev", NULL};
 static const char *const proxy_names[] = {"off", "v1", "v2", NULL};
 
-enum { ROOT_LISTENERS = 0, ROOT_ROUTES, ROOT_MAX };
+enum { ROOT_LISTENERS = 0, ROOT_ROUTES, ROOT_GUARD, ROOT_MAX };
 static const struct cfg_field root_fields[ROOT_MAX] = {
 	[ROOT_LISTENERS] = {.key = "listeners", .kind = CFG_K_SEQ},
 	[ROOT_ROUTES] = {.key = "routes", .kind = CFG_K_SEQ},
+	[ROOT_GUARD] = {.key = "guard", .kind = CFG_K_MAP}, /* config_guard.c */
 };
 
 enum { LS_NAME = 0, LS_ADDRESS, LS_NO_SNI, LS_UNKNOWN_SNI, LS_HELLO_TIMEOUT, LS_MAX_HELLO, LS_MAX };
@@ -336,4 +337,6 @@ void cfg_native_doc(struct cfg_loader *l, yaml_node_t *root)
 		}
 		cfg_path_pop(l, saved);
 	}
+	if (v[ROOT_GUARD].node)
+		cfg_native_guard(l, v[ROOT_GUARD].key, v[ROOT_GUARD].node);
 }

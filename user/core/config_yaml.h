@@ -175,8 +175,15 @@ void cfg_backend_fini(struct cfg_backend *b);
 
 /* --- converters (run once every file is parsed) ---------------------------------- */
 
-/* Native documents: listeners and routes. */
+/* Native documents: listeners, routes and the guard. */
 void cfg_native_doc(struct cfg_loader *l, yaml_node_t *root);
+
+/* The native "guard:" mapping node, its key at key (config_guard.c). Replaces
+ * a guard of an earlier layer; a second one in the same layer is an error. */
+void cfg_native_guard(struct cfg_loader *l, yaml_node_t *key, yaml_node_t *node);
+
+/* Frees what g owns and zeroes it. */
+void cfg_guard_fini(struct cfg_guard *g);
 
 enum cfg_doc_type {
 	CFG_DOC_EMPTY = 0,
