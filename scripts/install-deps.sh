@@ -9,6 +9,7 @@ PKGS=(
 	libbpf-dev libelf-dev zlib1g-dev libyaml-dev bpftool
 	libcriterion-dev libclang-rt-14-dev
 	nginx-light curl openssl iproute2 ethtool procps psmisc python3
+	tmux
 )
 
 missing=()

@@ -3,7 +3,8 @@
  * One table drives dispatch and `help`, so they cannot disagree. Exit codes:
  * 0 ok, 1 runtime error or a change the agent rejected (the reason on
  * stderr), 2 usage, 3 no agent answers on the control socket, 4 permission
- * denied. flows and stats read the pinned maps and need no agent. */
+ * denied. flows and stats read the pinned maps and need no agent; top asks
+ * the agent and reads the flow map. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include "sg_defaults.h"
 #include "cmd_flows.h"
 #include "cmd_stats.h"
+#include "cmd_top.h"
 #include "control_client.h"
 
 #define EXIT_RUNTIME 1
@@ -27,12 +29,16 @@ struct cli_opts {
 	const char *bpffs_dir;
 	const char *control_path;
 	bool is_json;
-	char **args; /* after the command name */
+	bool has_top_opts;	  /* --interval, --iterations or --once given */
+	double interval_s;	  /* top */
+	unsigned long iterations; /* top; 0: until quit */
+	char **args;		  /* after the command name */
 	int n_args;
 };
 
 enum cmd_flags {
 	CMD_TAKES_JSON = 1u << 0,
+	CMD_TAKES_TOP_OPTS = 1u << 1,
 };
 
 struct command {
@@ -50,6 +56,9 @@ enum opt_id {
 	OPT_BPFFS = 256,
 	OPT_CONTROL,
 	OPT_JSON,
+	OPT_INTERVAL,
+	OPT_ITERATIONS,
+	OPT_ONCE,
 };
 
 struct opt_doc {
@@ -66,6 +75,13 @@ static const struct opt_doc opt_docs[] = {
 	 "PATH",
 	 "sockgated's control socket (default $" SG_CONTROL_ENV ", else " SG_DEFAULT_CONTROL ")"},
 	{{"json", no_argument, NULL, OPT_JSON}, NULL, "JSON output (commands marked [--json])"},
+	{{"interval", required_argument, NULL, OPT_INTERVAL},
+	 "SECONDS",
+	 "top: refresh every SECONDS (default 1, at least 0.1)"},
+	{{"iterations", required_argument, NULL, OPT_ITERATIONS},
+	 "N",
+	 "top: print N plain frames, one per interval, then exit"},
+	{{"once", no_argument, NULL, OPT_ONCE}, NULL, "top: the same as --iterations 1"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "print this help (same as `sockgate help`)"},
 };
 
@@ -76,6 +92,18 @@ static void usage(FILE *f);
 static int run_flows(const struct cli_opts *o)
 {
 	return cmd_flows(o->bpffs_dir, o->is_json, stdout) < 0 ? EXIT_RUNTIME : 0;
+}
+
+static int run_top(const struct cli_opts *o)
+{
+	struct top_opts t = {
+		.bpffs_dir = o->bpffs_dir,
+		.control_path = o->control_path,
+		.interval_s = o->interval_s,
+		.iterations = o->iterations,
+	};
+
+	return cmd_top(&t);
 }
 
 static int run_stats(const struct cli_opts *o)
@@ -218,6 +246,8 @@ static const struct command commands[] = {
 	 CMD_TAKES_JSON, 0, 0, run_flows},
 	{"stats", "[--json]", "dataplane counters, summed over CPUs", CMD_TAKES_JSON, 0, 0,
 	 run_stats},
+	{"top", "[--once]", "live routes, backends and busiest flows with byte rates (q quits)",
+	 CMD_TAKES_TOP_OPTS, 0, 0, run_top},
 	{"version", "", "print the version", 0, 0, 0, run_version},
 	{"help", "", "print this help", 0, 0, 0, run_help},
 };
@@ -242,7 +272,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-18s %s\n", left, opt_docs[i].help);
 	}
 	fprintf(f, "\nflows and stats read the maps sockgated pins, so they work with the agent\n"
-		   "stopped; the other commands ask the agent on its control socket.\n"
+		   "stopped; top reads both, and shows flows while the agent does not answer;\n"
+		   "the other commands ask the agent on its control socket.\n"
 		   "Exit status: 0 ok, 1 error or change rejected (nothing changed), 2 usage,\n"
 		   "3 sockgated not running, 4 permission denied.\n");
 }
@@ -257,6 +288,24 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	va_end(ap);
 	fputs(" (see 'sockgate help')\n", stderr);
 	return -EINVAL;
+}
+
+static int parse_interval(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return end == s || *end || errno || !(*v >= 0.1 && *v <= 3600) ? -EINVAL : 0;
+}
+
+static int parse_count(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return s[0] < '0' || s[0] > '9' || *end || errno || *v < 1 || *v > 1000000 ? -EINVAL : 0;
 }
 
 static const struct command *find_command(const char *name)
@@ -284,6 +333,9 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 	if (!o->control_path || !o->control_path[0])
 		o->control_path = SG_DEFAULT_CONTROL;
 	o->is_json = false;
+	o->has_top_opts = false;
+	o->interval_s = 1;
+	o->iterations = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -299,6 +351,21 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 			break;
 		case OPT_JSON:
 			o->is_json = true;
+			break;
+		case OPT_INTERVAL:
+			if (parse_interval(optarg, &o->interval_s))
+				return usage_error("--interval: '%s' is not 0.1..3600 seconds",
+						   optarg);
+			o->has_top_opts = true;
+			break;
+		case OPT_ITERATIONS:
+			if (parse_count(optarg, &o->iterations))
+				return usage_error("--iterations: '%s' is not 1..1000000", optarg);
+			o->has_top_opts = true;
+			break;
+		case OPT_ONCE:
+			o->iterations = 1;
+			o->has_top_opts = true;
 			break;
 		case OPT_HELP:
 			wants_help = true;
@@ -329,6 +396,8 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 				   o->args[(*cmd)->max_args]);
 	if (o->is_json && !((*cmd)->flags & CMD_TAKES_JSON))
 		return usage_error("%s does not take --json", (*cmd)->name);
+	if (o->has_top_opts && !((*cmd)->flags & CMD_TAKES_TOP_OPTS))
+		return usage_error("--interval, --iterations and --once are for top");
 	return 0;
 }
 
