@@ -26,6 +26,7 @@
 #include "endpoint_load.h"
 #include "conn.h"
 #include "conn_stats.h"
+#include "guard.h"
 #include "listeners.h"
 #include "metrics.h"
 #include "log.h"
@@ -197,12 +198,14 @@ int agent_rebuild(struct agent *ag, FILE *out)
 	struct runtime *rt = runtime_load(ag->args, &ag->changes, out);
 	struct runtime *old = ag->rt;
 
-	if (!rt || listeners_apply(ag, rt->cfg)) {
+	if (!rt || guard_prepare(ag, rt->cfg) || listeners_apply(ag, rt->cfg)) {
+		guard_abort(ag);
 		ag->n_reloads_rejected++;
 		runtime_put(rt);
 		log_err("reload rejected: still serving the previous configuration");
 		return -EINVAL;
 	}
+	guard_commit(ag, rt->cfg);
 	ag->rt = rt;
 	runtime_put(old);
 	ag->n_reloads++;
@@ -249,6 +252,10 @@ static int agent_start(struct agent *ag)
 	err = listeners_apply(ag, ag->rt->cfg);
 	if (err)
 		return err;
+	err = guard_prepare(ag, ag->rt->cfg);
+	if (err)
+		return err;
+	guard_commit(ag, ag->rt->cfg);
 	ag->config_watch = config_watch_open(ag);
 	ag->control = control_open(ag, ag->args->control_path);
 	if (!ag->control)
@@ -265,6 +272,7 @@ static void agent_stop(struct agent *ag)
 {
 	conn_abort_all(ag);
 	listeners_close(ag);
+	guard_close(ag);
 	/* After the last connection's line: everything queued is written. */
 	access_log_close(ag->access_log);
 	ag->access_log = NULL;

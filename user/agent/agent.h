@@ -49,6 +49,7 @@ struct conn_stats;
 struct access_log;
 struct config_watch;
 struct control;
+struct guard;
 struct endpoint_load;
 
 #define AGENT_INDEX_SIZE 65536 /* power of two */
@@ -82,6 +83,7 @@ struct agent {
 	struct live_changes changes;	   /* sockgate load / unload, replayed on reload */
 	struct endpoint_load *endpoint_load; /* open connections per endpoint address */
 	struct control *control;	   /* the control socket; NULL with --control off */
+	struct guard *guard;		   /* the XDP guard (guard.h); NULL before start */
 	uint64_t start_ms;
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 

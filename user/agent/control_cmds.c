@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "conn_internal.h"
 #include "control_cmds.h"
+#include "guard_cmds.h"
 #include "control_top.h"
 #include "endpoint_load.h"
 #include "json.h"
@@ -375,6 +376,8 @@ int control_dispatch(struct agent *ag, size_t argc, char **argv, const char *pay
 		return cmd_status(ag, argc, argv, out);
 	if (!strcmp(cmd, "top"))
 		return control_top(ag, argc, out);
+	if (!strcmp(cmd, "guard"))
+		return guard_cmd(ag, argc, argv, out);
 	fprintf(out, "unknown command %s\n", cmd);
 	return CONTROL_EXIT_USAGE;
 }

@@ -16,6 +16,7 @@
 #include "access_log.h"
 #include "agent.h"
 #include "conn_stats.h"
+#include "guard_cmds.h"
 #include "exchange.h"
 #include "log.h"
 #include "metrics.h"
@@ -170,6 +171,7 @@ void metrics_write(const struct agent *ag, FILE *f)
 	write_backends(ag, f);
 	write_access_log(ag, f);
 	write_bpf_counters(ag, f);
+	guard_metrics_write(ag, f);
 	write_process(f);
 }
 

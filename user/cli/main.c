@@ -156,6 +156,29 @@ static int run_status(const struct cli_opts *o)
 	return run_agent(o, "status");
 }
 
+/* The subcommand is checked here too, so a typo is a usage error (2) even
+ * with no agent to ask. */
+static int run_guard(const struct cli_opts *o)
+{
+	bool is_show = o->n_args == 0 || (o->n_args == 1 && !strcmp(o->args[0], "show"));
+	bool is_change = o->n_args == 3 &&
+			 (!strcmp(o->args[0], "deny") || !strcmp(o->args[0], "allow")) &&
+			 (!strcmp(o->args[1], "add") || !strcmp(o->args[1], "del"));
+
+	if (!is_show && !is_change) {
+		fprintf(stderr,
+			"sockgate: usage: guard [show] [--json], or guard deny|allow add|del "
+			"CIDR (see 'sockgate help')\n");
+		return EXIT_USAGE;
+	}
+	if (is_change && o->is_json) {
+		fprintf(stderr, "sockgate: guard %s %s does not take --json\n", o->args[0],
+			o->args[1]);
+		return EXIT_USAGE;
+	}
+	return run_agent(o, "guard");
+}
+
 /* Reads path whole, at most FILE_MAX bytes; NULL after one line on stderr. */
 static char *read_file(const char *path, size_t *len)
 {
@@ -246,6 +269,8 @@ static const struct command commands[] = {
 	 CMD_TAKES_JSON, 0, 0, run_flows},
 	{"stats", "[--json]", "dataplane counters, summed over CPUs", CMD_TAKES_JSON, 0, 0,
 	 run_stats},
+	{"guard", "SUBCOMMAND", "the XDP guard: show [--json]; deny|allow add|del CIDR at run time",
+	 CMD_TAKES_JSON, 0, 3, run_guard},
 	{"top", "[--once]", "live routes, backends and busiest flows with byte rates (q quits)",
 	 CMD_TAKES_TOP_OPTS, 0, 0, run_top},
 	{"version", "", "print the version", 0, 0, 0, run_version},

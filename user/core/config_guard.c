@@ -12,13 +12,13 @@
 
 #include "cfg_value.h"
 #include "config_yaml.h"
+#include "guard_rules.h"
 
 #define IFNAME_MAX_LEN 15 /* IFNAMSIZ - 1 */
 #define INTERFACES_MAX 64
 #define RULES_MAX      16384 /* per list; the BPF tries hold more, for runtime entries */
 #define SYN_RATE_MAX   10000000
 #define SYN_BURST_MAX  10000000
-#define CIDR_TEXT_MAX  64
 
 enum { GD_INTERFACES = 0, GD_DENY, GD_ALLOW, GD_SYN_RATE, GD_MAX };
 static const struct cfg_field guard_fields[GD_MAX] = {
@@ -128,41 +128,30 @@ static void guard_interfaces(struct cfg_loader *l, struct cfg_guard *g, const st
 	cfg_path_pop(l, saved);
 }
 
-/* Why s is not a usable CIDR, as precisely as can be said. */
-static void bad_cidr(struct cfg_loader *l, yaml_node_t *item, const char *s)
+/* Parses one deny/allow entry into *c, or reports why it is unusable, as
+ * precisely as can be said. */
+static bool take_cidr(struct cfg_loader *l, yaml_node_t *item, const char *s, struct cfg_cidr *c)
 {
-	struct cfg_cidr loose;
-	char ip[CIDR_TEXT_MAX], net[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	uint64_t bits;
+	char net[64];
 
-	/* Parse the address alone, then apply the prefix by hand: if that
-	 * works, the only fault is host bits, and the fix can be shown. */
-	if (slash && (size_t)(slash - s) < sizeof(ip) && cfg_parse_u64(slash + 1, &bits) == 0) {
-		memcpy(ip, s, (size_t)(slash - s));
-		ip[slash - s] = '\0';
-		if (cfg_parse_cidr(ip, &loose) == 0 &&
-		    bits <= (loose.family == AF_INET ? 32u : 128u)) {
-			for (unsigned b = (unsigned)bits;
-			     b < (loose.family == AF_INET ? 32u : 128u); b++)
-				loose.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
-			inet_ntop(loose.family, loose.addr, net, sizeof(net));
-			cfg_error(l, item, "%s has host bits set: did you mean \"%s/%u\"?",
-				  cfg_quote(l, s), net, (unsigned)bits);
-			return;
-		}
+	switch (guard_parse_cidr(s, c)) {
+	case GUARD_CIDR_OK:
+		return true;
+	case GUARD_CIDR_HOST_BITS:
+		cfg_error(l, item, "%s has host bits set: did you mean \"%s\"?", cfg_quote(l, s),
+			  guard_cidr_str(c, net, sizeof(net)));
+		return false;
+	case GUARD_CIDR_V4_MAPPED:
+		cfg_error(l, item, "%s is IPv4-mapped: write the IPv4 form", cfg_quote(l, s));
+		return false;
+	case GUARD_CIDR_BAD:
+		break;
 	}
 	cfg_error(l, item,
 		  "expected an IP address or CIDR such as \"203.0.113.0/24\" or "
 		  "\"2001:db8::/32\", got %s",
 		  cfg_quote(l, s));
-}
-
-static bool is_v4_mapped(const struct cfg_cidr *c)
-{
-	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-	return c->family == AF_INET6 && c->prefix_len >= 96 && !memcmp(c->addr, prefix, 12);
+	return false;
 }
 
 static bool same_cidr(const struct cfg_cidr *a, const struct cfg_cidr *b)
@@ -190,12 +179,7 @@ static void guard_rules(struct cfg_loader *l, const struct cfg_val *v, const cha
 		struct cfg_guard_rule *r;
 		struct cfg_cidr c;
 
-		if (cfg_parse_cidr(s, &c) != 0) {
-			bad_cidr(l, item, s);
-		} else if (is_v4_mapped(&c)) {
-			cfg_error(l, item, "%s is IPv4-mapped: write the IPv4 form",
-				  cfg_quote(l, s));
-		} else {
+		if (take_cidr(l, item, s, &c)) {
 			for (size_t k = 0; k < *n_rules && dup == SIZE_MAX; k++)
 				dup = same_cidr(&(*rules)[k].cidr, &c) ? k : SIZE_MAX;
 			if (dup != SIZE_MAX)

@@ -5,11 +5,13 @@
  * of memory changes nothing. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
+#include "cfg_value.h"
 #include "guard_rules.h"
 
 const char *guard_list_str(enum guard_list l)
@@ -43,6 +45,39 @@ char *guard_cidr_str(const struct cfg_cidr *c, char *buf, size_t len)
 	inet_ntop(c->family, c->addr, ip, sizeof(ip));
 	snprintf(buf, len, "%s/%u", ip, c->prefix_len);
 	return buf;
+}
+
+static bool is_v4_mapped(const struct cfg_cidr *c)
+{
+	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	return c->family == AF_INET6 && c->prefix_len >= 96 && !memcmp(c->addr, prefix, 12);
+}
+
+enum guard_cidr_result guard_parse_cidr(const char *s, struct cfg_cidr *out)
+{
+	const char *slash = strchr(s, '/');
+	char ip[INET6_ADDRSTRLEN];
+	unsigned max_bits;
+	uint64_t bits;
+
+	if (cfg_parse_cidr(s, out) == 0)
+		return is_v4_mapped(out) ? GUARD_CIDR_V4_MAPPED : GUARD_CIDR_OK;
+	/* Parse the address alone, then apply the prefix by hand: if that works,
+	 * the only fault is host bits, and the fix can be shown. */
+	if (!slash || (size_t)(slash - s) >= sizeof(ip) || cfg_parse_u64(slash + 1, &bits) != 0)
+		return GUARD_CIDR_BAD;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	if (cfg_parse_cidr(ip, out) != 0)
+		return GUARD_CIDR_BAD;
+	max_bits = out->family == AF_INET ? 32 : 128;
+	if (bits > max_bits)
+		return GUARD_CIDR_BAD;
+	for (unsigned b = (unsigned)bits; b < max_bits; b++)
+		out->addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+	out->prefix_len = (uint8_t)bits;
+	return GUARD_CIDR_HOST_BITS;
 }
 
 static int cidr_cmp(const struct cfg_cidr *a, const struct cfg_cidr *b)

@@ -78,6 +78,17 @@ enum guard_rules_result guard_rules_del(struct guard_rules *r, enum guard_list l
 const struct guard_rule *guard_rules_find(const struct guard_rules *r, enum guard_list list,
 					  const struct cfg_cidr *c);
 
+enum guard_cidr_result {
+	GUARD_CIDR_OK = 0,
+	GUARD_CIDR_BAD,	      /* neither an address nor address/prefix */
+	GUARD_CIDR_HOST_BITS, /* bits set past the prefix */
+	GUARD_CIDR_V4_MAPPED  /* ::ffff:a.b.c.d: IPv4 packets never carry it */
+};
+
+/* Parses a deny or allow entry: an address (a full-length prefix) or a CIDR.
+ * With GUARD_CIDR_HOST_BITS, *out is the network s probably meant. */
+enum guard_cidr_result guard_parse_cidr(const char *s, struct cfg_cidr *out);
+
 /* Formats c as "203.0.113.0/24" or "2001:db8::/32" into buf (64 bytes is
  * always enough); returns buf. */
 char *guard_cidr_str(const struct cfg_cidr *c, char *buf, size_t len);
