@@ -22,7 +22,7 @@ e2e_sockgate_env
 SOCKGATE=$ROOT/build/sockgate
 [ -x "$SOCKGATE" ] || e2e_fail "$SOCKGATE not built (run make)"
 HELLO=$HELLOS/crafted-baseline.bin # SNI sample.aliyun.com
-LONG=route-with-a-name-much-longer-than-the-top-column-allows-xyz
+LONG="route-with-a-name-much-longer-than-the-top-column-allows-xyz"
 [ ${#LONG} -eq 60 ] || e2e_fail "the long route name is ${#LONG} characters, not 60"
 
 e2e_topology_up
@@ -141,7 +141,9 @@ n2=$(refresh_no)
 [ "$frame1" != "$frame2" ] || e2e_fail "the frame did not change between refreshes"
 age1=$(age_of "$frame1")
 age2=$(age_of "$frame2")
-[ -n "$age1" ] && [ "$age1" != "$age2" ] || e2e_fail "the flow's age did not advance: '$age1' then '$age2'"
+if [ -z "$age1" ] || [ "$age1" = "$age2" ]; then
+	e2e_fail "the flow's age did not advance: '$age1' then '$age2'"
+fi
 printf 'ok - the frame changed: refresh #%s then #%s, flow age %s then %s\n' "$n1" "$n2" "$age1" "$age2"
 assert_rows "$frame2" "tmux, later"
 
@@ -149,6 +151,20 @@ tm send-keys -t top s
 sorted_by_bytes() { screen | head -n1 | grep -q 'sort: bytes'; }
 e2e_poll 5 sorted_by_bytes || e2e_fail "s did not switch the sort: $(screen | head -n1)"
 printf 'ok - s switches the sort to bytes\n'
+
+# A 10-line terminal: no blank lines, and each table keeps its busiest rows.
+tm resize-window -t top -x 160 -y 10
+fits_small() {
+	local f
+	f=$(screen)
+	grep -q "^${CLI_IP//./\\.}:.* spliced" <<<"$f" && ! grep -q "$BE_IP:9001" <<<"$f"
+}
+e2e_poll 5 fits_small || e2e_fail "top did not fit 10 lines: $(screen)"
+small=$(screen)
+e2e_assert_eq 10 "$(wc -l <<<"$small")" "the pane is 10 lines high"
+e2e_assert_eq "CLIENT" "$(sed -n '9s/ .*//p' <<<"$small")" \
+	"in 10 lines the flows table still shows its header and the busiest flow"
+e2e_assert_contains "$small" "$BE_IP:9000" "the busy backend is shown, the idle one left out"
 
 tm send-keys -t top q
 top_exited() { screen | grep -q 'top-exit='; }

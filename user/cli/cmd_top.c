@@ -26,6 +26,13 @@
 #define EXIT_RUNTIME	 1
 #define KEY_CTRL_L	 0x0c
 
+/* What each sample is converted to and measured into, grown as flows come. */
+struct sample_buf {
+	struct flow_sample *samples;
+	struct flow_rate *rates;
+	size_t cap;
+};
+
 struct top {
 	const struct top_opts *o;
 	bool is_tty;
@@ -34,9 +41,7 @@ struct top {
 	struct top_agent agent;
 	struct flow_list flows;
 	struct flow_rates rates;
-	struct flow_sample *samples;
-	struct flow_rate *flow_rates; /* [flows.n] */
-	size_t cap;
+	struct sample_buf *buf; /* [flows.n] of each */
 	struct top_model model;
 	char flows_error[512]; /* "" when the map was read */
 	enum top_sort sort;
@@ -93,28 +98,29 @@ static void read_flows(struct top *t)
 	}
 }
 
-static int grow_samples(struct top *t, size_t n)
+static int grow(struct sample_buf *b, size_t n)
 {
 	struct flow_sample *s;
 	struct flow_rate *r;
 
-	if (n <= t->cap)
+	if (n <= b->cap)
 		return 0;
-	s = realloc(t->samples, n * sizeof(*s));
+	s = realloc(b->samples, n * sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	t->samples = s;
-	r = realloc(t->flow_rates, n * sizeof(*r));
+	b->samples = s;
+	r = realloc(b->rates, n * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	t->flow_rates = r;
-	t->cap = n;
+	b->rates = r;
+	b->cap = n;
 	return 0;
 }
 
 /* Asks the agent, reads the flows and rebuilds the model. 0 or -ENOMEM. */
 static int sample(struct top *t)
 {
+	struct sample_buf *b = t->buf;
 	int err;
 
 	top_agent_query(&t->agent, t->o->control_path, AGENT_TIMEOUT_MS);
@@ -122,22 +128,22 @@ static int sample(struct top *t)
 	/* After the walk, so no flow can look younger than zero. */
 	t->now_ns = flow_now_ns();
 	t->wall = time(NULL);
-	err = grow_samples(t, t->flows.n);
+	err = grow(b, t->flows.n);
 	if (err)
 		return err;
 	for (size_t i = 0; i < t->flows.n; i++) {
 		const struct flow_row *r = &t->flows.rows[i];
 
-		t->samples[i].id = r->id;
-		t->samples[i].start_ns = r->f.start_ns;
-		t->samples[i].bytes[0] = r->f.bytes[SG_DIR_TO_BACKEND];
-		t->samples[i].bytes[1] = r->f.bytes[SG_DIR_TO_CLIENT];
+		b->samples[i].id = r->id;
+		b->samples[i].start_ns = r->f.start_ns;
+		b->samples[i].bytes[0] = r->f.bytes[SG_DIR_TO_BACKEND];
+		b->samples[i].bytes[1] = r->f.bytes[SG_DIR_TO_CLIENT];
 	}
-	err = flow_rates_update(&t->rates, t->samples, t->flows.n, t->now_ns, t->flow_rates);
+	err = flow_rates_update(&t->rates, b->samples, t->flows.n, t->now_ns, b->rates);
 	if (err)
 		return err;
 	top_model_fini(&t->model);
-	err = top_model_build(&t->model, &t->agent, &t->flows, t->flow_rates, t->rates.elapsed_ns);
+	err = top_model_build(&t->model, &t->agent, &t->flows, b->rates, t->rates.elapsed_ns);
 	if (err)
 		return err;
 	top_model_sort(&t->model, t->sort);
@@ -326,7 +332,8 @@ static int open_signals(bool is_tty, sigset_t *old)
 
 int cmd_top(const struct top_opts *o)
 {
-	struct top t = {.o = o, .sig_fd = -1};
+	struct sample_buf buf = {0};
+	struct top t = {.o = o, .sig_fd = -1, .buf = &buf};
 	sigset_t old;
 	int code, err;
 
@@ -351,7 +358,7 @@ int cmd_top(const struct top_opts *o)
 	top_agent_fini(&t.agent);
 	flow_list_free(&t.flows);
 	flow_rates_fini(&t.rates);
-	free(t.samples);
-	free(t.flow_rates);
+	free(buf.samples);
+	free(buf.rates);
 	return code;
 }

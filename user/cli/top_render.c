@@ -78,18 +78,18 @@ static int emit_table(struct screen *s, const struct table *t)
 static char *fmt_bytes(uint64_t v, char *buf, size_t len)
 {
 	static const char units[] = "KMGTPE";
-	double x = (double)v;
-	int u = -1;
+	uint64_t scale = 1024;
+	size_t u = 0;
 
 	if (v < 1024) {
 		snprintf(buf, len, "%" PRIu64, v);
 		return buf;
 	}
-	while (x >= 1024 && u < 5) {
-		x /= 1024;
+	while (u + 1 < sizeof(units) - 1 && v / scale >= 1024) {
+		scale *= 1024;
 		u++;
 	}
-	snprintf(buf, len, "%.1f%c", x, units[u]);
+	snprintf(buf, len, "%.1f%c", (double)v / (double)scale, units[u]);
 	return buf;
 }
 
@@ -111,16 +111,18 @@ static void cell_count(struct table *t, long v)
 		table_cell(t, "%ld", v);
 }
 
-/* Shows n rows in at most lines lines: a cut list ends in "... N more". */
+/* Shows n rows in at most lines lines: a cut list ends in "... N more",
+ * except in a single line, where the busiest row says more than the count
+ * (the summary lines give the totals). */
 static size_t shown_rows(size_t n, size_t lines)
 {
-	return n <= lines ? n : lines ? lines - 1 : 0;
+	return n <= lines ? n : lines > 1 ? lines - 1 : 1;
 }
 
-static void emit_more(struct screen *s, size_t n, size_t shown, const char *what)
+static void emit_more(struct screen *s, size_t n, size_t lines, const char *what)
 {
-	if (shown < n)
-		emitf(s, "... %zu more %s", n - shown, what);
+	if (n > lines && lines > 1)
+		emitf(s, "... %zu more %s", n - (lines - 1), what);
 }
 
 static void set_caps(struct table *t, const struct top_frame *fr, const size_t *cols, size_t cap)
@@ -161,7 +163,7 @@ static int emit_routes(struct screen *s, const struct top_frame *fr, size_t line
 	}
 	err = emit_table(s, &t);
 	table_free(&t);
-	emit_more(s, m->n_routes, n, "routes");
+	emit_more(s, m->n_routes, lines, "routes");
 	return err;
 }
 
@@ -198,7 +200,7 @@ static int emit_endpoints(struct screen *s, const struct top_frame *fr, size_t l
 	}
 	err = emit_table(s, &t);
 	table_free(&t);
-	emit_more(s, m->n_eps, n, "backends");
+	emit_more(s, m->n_eps, lines, "backends");
 	return err;
 }
 
@@ -249,7 +251,7 @@ static int emit_flows(struct screen *s, const struct top_frame *fr, size_t lines
 		flow_cells(&t, &m->flows[i], fr->now_ns);
 	err = emit_table(s, &t);
 	table_free(&t);
-	emit_more(s, m->n_flows, n, "flows");
+	emit_more(s, m->n_flows, lines, "flows");
 	return err;
 }
 
@@ -285,13 +287,20 @@ static void emit_summary(struct screen *s, const struct top_frame *fr)
 		      fmt_rate(m, m->delta_total[1], down, sizeof(down)));
 }
 
+/* Whether a blank line goes before each section: not on a terminal too
+ * short for three rows a section with them. */
+static bool has_blank_lines(const struct top_frame *fr)
+{
+	return !fr->rows || fr->rows >= N_SUMMARY_LINES + 2 * N_SECTIONS + 3 * N_SECTIONS;
+}
+
 /* Lines for each section's rows: on a terminal, routes and endpoints get up
  * to a quarter of the room each, flows the rest, and what one section does
  * not need goes to the others. */
 static void budget(const struct top_frame *fr, const size_t need[N_SECTIONS],
 		   size_t got[N_SECTIONS])
 {
-	int fixed = N_SUMMARY_LINES + 2 * N_SECTIONS;
+	int fixed = N_SUMMARY_LINES + (has_blank_lines(fr) ? 2 : 1) * N_SECTIONS;
 	size_t room, quarter, spare;
 
 	if (!fr->rows) {
@@ -320,6 +329,7 @@ int top_render(const struct top_frame *fr, FILE *out)
 	const struct top_model *m = fr->m;
 	struct screen s = {.out = out, .rows = fr->rows, .cols = fr->cols};
 	size_t need[N_SECTIONS], got[N_SECTIONS];
+	bool is_spaced = has_blank_lines(fr);
 	int err;
 
 	/* A table's header line is counted in the fixed lines; an empty
@@ -329,12 +339,15 @@ int top_render(const struct top_frame *fr, FILE *out)
 	need[SEC_FLOWS] = m->n_flows ? m->n_flows : 1;
 	budget(fr, need, got);
 	emit_summary(&s, fr);
-	emit(&s, "", 0);
+	if (is_spaced)
+		emit(&s, "", 0);
 	err = emit_routes(&s, fr, got[SEC_ROUTES]);
-	emit(&s, "", 0);
+	if (is_spaced)
+		emit(&s, "", 0);
 	if (!err)
 		err = emit_endpoints(&s, fr, got[SEC_EPS]);
-	emit(&s, "", 0);
+	if (is_spaced)
+		emit(&s, "", 0);
 	if (!err)
 		err = emit_flows(&s, fr, got[SEC_FLOWS]);
 	return err;
