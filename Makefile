@@ -51,7 +51,7 @@ BINS := $(B)/sockgated $(if $(CLI_SRCS),$(B)/sockgate)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-unit test-bpf test-e2e fuzz demo check format clean help
+.PHONY: all deps test test-unit test-bpf test-e2e bench-guard fuzz demo check format clean help
 
 all: $(BINS) $(BPF_OBJS)
 
@@ -61,6 +61,7 @@ help:
 	@echo "make test       deps + build + unit (ASan/UBSan), BPF and e2e tests"
 	@echo "make test-unit  Criterion unit tests only (no root)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
+	@echo "make bench-guard  ns/packet of the XDP guard per verdict path (root; docs/BENCHMARKS.md)"
 	@echo "make demo       deps + build + the reference scenario"
 	@echo "make check      clang-format and clang --analyze"
 	@echo "make clean      remove build/"
@@ -116,12 +117,12 @@ $(B)/test/bpf-tests: $(BPFTEST_OBJS) $(AGENT_LIB_OBJS) $(TEST_LIB_OBJS)
 	@echo "  LD-SAN  $@"
 	$(Q)$(CC) $(SANFLAGS) $^ -o $@ -lcriterion $(LDLIBS)
 
-# Test tools (traffic generators for e2e) are optimised, not sanitized: they
+# Test tools (traffic generators for e2e, benchmarks) are optimised, not sanitized: they
 # must outrun the gateway they measure.
-$(B)/test/%: tests/tools/%.c
+$(B)/test/%: tests/tools/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) -O2 -pthread $< -o $@
+	$(Q)$(CC) $(BASEFLAGS) -O2 -pthread $< -o $@ $(LDLIBS)
 
 TEST_BINS := $(B)/test/unit-tests $(if $(BPFTEST_SRCS),$(B)/test/bpf-tests) $(TOOL_BINS)
 
@@ -137,6 +138,10 @@ test-bpf: all $(B)/test/bpf-tests
 
 test-e2e: all $(TOOL_BINS)
 	$(Q)bash tests/run.sh e2e
+
+# The XDP guard's cost per packet on each verdict path (BPF_PROG_TEST_RUN).
+bench-guard: $(B)/test/guard_bench
+	$(Q)$(B)/test/guard_bench
 
 # --- fuzzing (libFuzzer, clang) --------------------------------------------
 FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
