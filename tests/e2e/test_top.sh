@@ -99,15 +99,16 @@ assert_rows() {
 
 # ---- the full-screen view, in tmux -----------------------------------------------------------
 
-TMUX_SOCKET=sg$$-top
-tm() { timeout 10 tmux -L "$TMUX_SOCKET" "$@"; }
-e2e_on_cleanup "timeout 10 tmux -L $TMUX_SOCKET kill-server 2>/dev/null"
+# A tmux server of our own, its socket in the scratch directory that cleanup removes.
+TMUX_SOCKET=$tmp/tmux.sock
+tm() { timeout 10 tmux -S "$TMUX_SOCKET" "$@"; }
+e2e_on_cleanup "timeout 10 tmux -S $TMUX_SOCKET kill-server 2>/dev/null"
 screen() { tm capture-pane -p -t top; }
 pane() { tm display-message -p -t top "$1"; }
 # shellcheck disable=SC2016 # PS1 is the inner shell's
 tm new-session -d -s top -x 160 -y 40 -e 'PS1=sg$ ' -e "SOCKGATE_CONTROL=$SOCKGATE_CONTROL" \
 	bash --norc --noprofile
-e2e_poll 10 bash -c "timeout 5 tmux -L $TMUX_SOCKET capture-pane -p -t top | grep -q 'sg\\$'" ||
+e2e_poll 10 bash -c "timeout 5 tmux -S $TMUX_SOCKET capture-pane -p -t top | grep -q 'sg\\$'" ||
 	e2e_fail "the shell in tmux did not start"
 e2e_assert_eq "160x40" "$(pane '#{pane_width}x#{pane_height}')" "the tmux pane is 160x40"
 tm send-keys -t top "'$SOCKGATE' --bpffs '$BPFFS' top; echo top-exit=\$?" Enter
