@@ -69,10 +69,10 @@ e2e_routed "$OLD_HELLO" || e2e_fail "route old does not work"
 
 streams=$tmp/streams.out
 ip netns exec "$SG_NS_CLI" "$SGFLOW" client "$GW_IP_CLI" 443 --hello "$OLD_HELLO" \
-	--conns 100 --up 8M --down 32M --seed 100 --pause-read 4000 --fin-after-eof \
+	--conns 100 --up 8M --down 32M --seed 100 --pause-read 8000 --fin-after-eof \
 	--timeout 120 >"$streams" 2>&1 &
 client=$!
-# The clients read nothing for 4 s: every stream is still in flight during the changes.
+# The clients read nothing for 8 s: every stream is still in flight during the changes.
 e2e_poll 30 bash -c "[ \$(ip netns exec $SG_NS_GW ss -Htn state established '( sport = :443 )' \
 	| wc -l) -ge 100 ]" || e2e_fail "the 100 streams did not start"
 
