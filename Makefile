@@ -51,7 +51,8 @@ BINS := $(B)/sockgated $(if $(CLI_SRCS),$(B)/sockgate)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-unit test-bpf test-e2e bench-guard fuzz demo check format clean help
+.PHONY: all deps test test-unit test-bpf test-e2e bench-guard bench-synflood fuzz demo check format \
+	clean help
 
 all: $(BINS) $(BPF_OBJS)
 
@@ -62,6 +63,7 @@ help:
 	@echo "make test-unit  Criterion unit tests only (no root)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
 	@echo "make bench-guard  ns/packet of the XDP guard per verdict path (root; docs/BENCHMARKS.md)"
+	@echo "make bench-synflood  SYN flood: kernel cookies vs guard vs XDP cookies (root, ~1 min)"
 	@echo "make demo       deps + build + the reference scenario"
 	@echo "make check      clang-format and clang --analyze"
 	@echo "make clean      remove build/"
@@ -142,6 +144,10 @@ test-e2e: all $(TOOL_BINS)
 # The XDP guard's cost per packet on each verdict path (BPF_PROG_TEST_RUN).
 bench-guard: $(B)/test/guard_bench
 	$(Q)$(B)/test/guard_bench
+
+# What a SYN flood costs with kernel SYN cookies, the guard, and XDP cookies.
+bench-synflood: all $(TOOL_BINS)
+	$(Q)bash tests/bench/syn_flood.sh 1000000 100000
 
 # --- fuzzing (libFuzzer, clang) --------------------------------------------
 FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer

@@ -8,6 +8,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -81,12 +82,31 @@ static int watch_addrs(struct guard *g)
 	return err;
 }
 
+/* The guard limits SYNs per source; a flood from many sources is the kernel's
+ * SYN cookies' to absorb (docs/BENCHMARKS.md, "SYN flood"). Say so if they
+ * are off in this network namespace. */
+static void check_syncookies(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_syncookies", "re");
+	int v = -1;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	if (v == 0)
+		log_warn("guard: net.ipv4.tcp_syncookies is 0: a SYN flood from many sources can "
+			 "fill the listeners' queues; set it to 1");
+}
+
 static int load(struct guard *g)
 {
 	int err = guard_bpf_open(&g->bpf);
 
 	if (err)
 		return err;
+	check_syncookies();
 	g->has_all_rules = false;
 	err = watch_addrs(g);
 	if (err)
