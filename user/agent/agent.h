@@ -82,8 +82,8 @@ struct agent {
 	struct config_watch *config_watch; /* NULL unless --config names a directory */
 	struct live_changes changes;	   /* sockgate load / unload, replayed on reload */
 	struct endpoint_load *endpoint_load; /* open connections per endpoint address */
-	struct control *control;	   /* the control socket; NULL with --control off */
-	struct guard *guard;		   /* the XDP guard (guard.h); NULL before start */
+	struct control *control;	     /* the control socket; NULL with --control off */
+	struct guard *guard;		     /* the XDP guard (guard.h); NULL before start */
 	uint64_t start_ms;
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 
