@@ -446,6 +446,9 @@ Test(guard, syn_rate_cuts_one_source_at_its_burst)
 	expect("an ACK of the same source is not limited", &s, SG_GUARD_R_SERVED);
 	expect("another source has its own bucket", &other, SG_GUARD_R_SYN);
 	s.flags = PKT_SYN;
+	cr_assert_eq(guard_bpf_clear_syn(&g), 0);
+	expect("after the table is cleared (a new rate): a full burst again", &s, SG_GUARD_R_SYN);
+	expect("... and again", &s, SG_GUARD_R_SYN);
 	set_cfg(0, 0, false);
 	expect("limit removed at run time: the source passes again", &s, SG_GUARD_R_SYN);
 }

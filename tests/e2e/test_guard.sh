@@ -158,6 +158,15 @@ kill -HUP "$pid"
 e2e_poll 10 bash -c "[ \$(grep -c 'info reloaded: ' '$log') -gt $reloads ]" ||
 	e2e_fail "no reload after SIGHUP: $(tail -5 "$log")"
 e2e_assert_eq timeout "$(probe "$CLI_IP" "$GW_IP_CLI" 443)" "the runtime deny survives SIGHUP"
+cp "$cfg" "$tmp/gw.good"
+sed -i "s/^  interfaces: \[\(.*\)\]/  interfaces: [\1, nosuch0]/" "$cfg"
+run_cli reload
+e2e_assert_eq 1 "$rc" "a reload naming a missing interface is rejected"
+e2e_assert_contains "$err" "guard: interface nosuch0: No such device" "... and says which"
+cp "$tmp/gw.good" "$cfg"
+e2e_assert_contains "$("$SOCKGATE" guard show)" \
+	"interfaces: $GW_IF_CLI (native) $GW_IF_BE (native) lo (generic)" "the guard is unchanged"
+e2e_assert_eq timeout "$(probe "$CLI_IP" "$GW_IP_CLI" 443)" "... the runtime deny too"
 run_cli guard deny del "$CLI_IP/32"
 e2e_assert_eq "0 deny $CLI_IP/32 deleted" "$rc $out" "guard deny del"
 e2e_assert_eq ok "$(probe "$CLI_IP" "$GW_IP_CLI" 443)" "after del the source connects again"

@@ -198,7 +198,7 @@ int agent_rebuild(struct agent *ag, FILE *out)
 	struct runtime *rt = runtime_load(ag->args, &ag->changes, out);
 	struct runtime *old = ag->rt;
 
-	if (!rt || guard_prepare(ag, rt->cfg) || listeners_apply(ag, rt->cfg)) {
+	if (!rt || guard_prepare(ag, rt->cfg, out) || listeners_apply(ag, rt->cfg)) {
 		guard_abort(ag);
 		ag->n_reloads_rejected++;
 		runtime_put(rt);
@@ -252,7 +252,7 @@ static int agent_start(struct agent *ag)
 	err = listeners_apply(ag, ag->rt->cfg);
 	if (err)
 		return err;
-	err = guard_prepare(ag, ag->rt->cfg);
+	err = guard_prepare(ag, ag->rt->cfg, NULL);
 	if (err)
 		return err;
 	guard_commit(ag, ag->rt->cfg);

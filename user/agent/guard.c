@@ -4,6 +4,7 @@
  * enter, and the allow-only flag goes on after the allow entries are in and
  * off before they leave. */
 #include <errno.h>
+#include <stdarg.h>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -131,7 +132,22 @@ static void detach_new(struct guard *g)
 
 /* Keeps the link of an interface still there under the same index; else
  * attaches, native first. */
-static int attach_one(struct guard *g, const char *name, struct guard_iface *out)
+/* Logs an error of guard_prepare(), and writes it to out too (a reload asked
+ * for on the control socket answers with it). */
+__attribute__((format(printf, 2, 3))) static void prepare_error(FILE *out, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_err("%s", msg);
+	if (out)
+		fprintf(out, "%s\n", msg);
+}
+
+static int attach_one(struct guard *g, const char *name, struct guard_iface *iface, FILE *out)
 {
 	const struct guard_iface *cur = find_iface(g->ifs, g->n_ifs, name);
 	int ifindex = (int)if_nametoindex(name), generic_err, fd;
@@ -139,32 +155,32 @@ static int attach_one(struct guard *g, const char *name, struct guard_iface *out
 	if (ifindex == 0) {
 		int err = -errno;
 
-		log_err("guard: interface %s: %s", name, strerror(-err));
+		prepare_error(out, "guard: interface %s: %s", name, strerror(-err));
 		return err;
 	}
-	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "%s", name);
-	out->ifindex = ifindex;
+	memset(iface, 0, sizeof(*iface));
+	snprintf(iface->name, sizeof(iface->name), "%s", name);
+	iface->ifindex = ifindex;
 	if (cur && cur->ifindex == ifindex) {
-		out->link_fd = cur->link_fd;
-		out->is_generic = cur->is_generic;
+		iface->link_fd = cur->link_fd;
+		iface->is_generic = cur->is_generic;
 		return 0;
 	}
-	fd = guard_bpf_attach(&g->bpf, ifindex, &out->is_generic, &generic_err);
+	fd = guard_bpf_attach(&g->bpf, ifindex, &iface->is_generic, &generic_err);
 	if (fd < 0) {
-		log_err("guard: cannot attach XDP to %s: native: %s; generic: %s", name,
-			strerror(-fd), strerror(-generic_err));
+		prepare_error(out, "guard: cannot attach XDP to %s: native: %s; generic: %s", name,
+			      strerror(-fd), strerror(-generic_err));
 		return fd;
 	}
-	if (out->is_generic)
+	if (iface->is_generic)
 		log_warn("guard: %s: native XDP unavailable; attached in generic mode, which costs "
 			 "more per packet",
 			 name);
-	out->link_fd = fd;
+	iface->link_fd = fd;
 	return 0;
 }
 
-int guard_prepare(struct agent *ag, const struct config *cfg)
+int guard_prepare(struct agent *ag, const struct config *cfg, FILE *out)
 {
 	const struct cfg_guard *cg = &cfg->guard;
 	struct guard *g = guard_get(ag);
@@ -175,15 +191,19 @@ int guard_prepare(struct agent *ag, const struct config *cfg)
 	detach_new(g);
 	if (cg->is_set && !g->bpf.skel) {
 		err = load(g);
-		if (err)
+		if (err) {
+			if (out)
+				fprintf(out, "guard: cannot load its BPF program: %s\n",
+					strerror(-err));
 			return err;
+		}
 	}
 	g->next = calloc(cg->n_interfaces + 1, sizeof(*g->next));
 	if (!g->next)
 		return -ENOMEM;
 	g->has_next = true;
 	for (size_t i = 0; cg->is_set && i < cg->n_interfaces && !err; i++) {
-		err = attach_one(g, cg->interfaces[i], &g->next[i]);
+		err = attach_one(g, cg->interfaces[i], &g->next[i], out);
 		if (!err)
 			g->n_next++;
 	}
@@ -245,7 +265,7 @@ static void write_rule(struct guard *g, enum guard_list l, const struct cfg_cidr
 
 static void commit_rules(struct guard *g, const struct cfg_guard *cg)
 {
-	bool was_allow_only = g->rules.n[GUARD_ALLOW] > 0;
+	bool was_allow_only = g->rules.n[GUARD_ALLOW] > 0, is_new_rate;
 	struct guard_change *ch = NULL;
 	size_t n = 0;
 	int err = guard_rules_set_config(&g->rules, cg, &ch, &n);
@@ -254,10 +274,16 @@ static void commit_rules(struct guard *g, const struct cfg_guard *cg)
 		log_err("guard: rules unchanged: %s", strerror(-err));
 		return;
 	}
+	is_new_rate = g->syn_per_second != (cg->is_set ? cg->syn_per_second : 0) ||
+		      g->syn_burst != (cg->is_set ? cg->syn_burst : 0);
 	g->syn_per_second = cg->is_set ? cg->syn_per_second : 0;
 	g->syn_burst = cg->is_set ? cg->syn_burst : 0;
 	if (!g->bpf.skel)
 		goto out;
+	/* A source's state is a time in the old rate's units: a new rate starts
+	 * every source afresh, with a full burst. */
+	if (is_new_rate && (err = guard_bpf_clear_syn(&g->bpf)))
+		log_warn("guard: clearing the SYN table for the new rate: %s", strerror(-err));
 	write_cfg(g, was_allow_only && g->rules.n[GUARD_ALLOW] > 0);
 	if (!g->has_all_rules) {
 		/* A fresh object: everything the lists hold, runtime entries too. */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "guard_bpf.h"
 #include "guard_rules.h"
@@ -48,9 +49,10 @@ struct guard {
 /* First half of applying cfg (at start and on every reload): loads the BPF
  * object if cfg has a guard and it is not loaded yet, and attaches to the
  * interfaces cfg adds. Nothing takes effect until guard_commit(). 0, or
- * -errno after logging why (unknown interface, no XDP, no BPF); then
- * guard_abort() undoes it and the reload is rejected. */
-int guard_prepare(struct agent *ag, const struct config *cfg);
+ * -errno after logging why (unknown interface, no XDP, no BPF), and writing
+ * it to out unless NULL; then guard_abort() undoes it and the reload is
+ * rejected. */
+int guard_prepare(struct agent *ag, const struct config *cfg, FILE *out);
 
 /* Undoes guard_prepare(): detaches what it attached. Safe without one. */
 void guard_abort(struct agent *ag);

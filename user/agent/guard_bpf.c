@@ -182,6 +182,21 @@ int guard_bpf_set_listeners(const struct guard_bpf *b, const struct guard_listen
 	return err;
 }
 
+int guard_bpf_clear_syn(const struct guard_bpf *b)
+{
+	struct sg_guard_src key;
+
+	/* Always delete the first key: deleting the one a walk stands on makes
+	 * get_next_key start over anyway. Bounded by the table's size. */
+	for (unsigned i = 0; i <= SG_GUARD_SYN_SOURCES; i++) {
+		if (bpf_map_get_next_key(b->syn_fd, NULL, &key) < 0)
+			return errno == ENOENT ? 0 : -errno;
+		if (bpf_map_delete_elem(b->syn_fd, &key) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return -EAGAIN; /* refilled as fast as it was emptied */
+}
+
 int guard_bpf_read_counters(const struct guard_bpf *b, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();

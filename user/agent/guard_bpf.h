@@ -59,6 +59,9 @@ int guard_bpf_set_cfg(const struct guard_bpf *b, const struct sg_guard_cfg *cfg)
  * mix; the next call repairs it). */
 int guard_bpf_set_listeners(const struct guard_bpf *b, const struct guard_listen *ls, size_t n);
 
+/* Empties the SYN table: every source starts with a full burst. 0 or -errno. */
+int guard_bpf_clear_syn(const struct guard_bpf *b);
+
 /* Fills l from a bound socket address (AF_INET or AF_INET6). */
 void guard_listen_from(const struct sockaddr_storage *ss, struct guard_listen *l);
 

@@ -90,9 +90,37 @@ static int change(struct guard *g, enum guard_list list, bool is_add, const char
 	return CONTROL_EXIT_OK;
 }
 
+static void rules_table(const struct guard *g, FILE *out)
+{
+	static const char *const cols[] = {"LIST", "CIDR", "ORIGIN"};
+	char buf[80];
+	struct table t;
+
+	if (!g->rules.n[GUARD_DENY] && !g->rules.n[GUARD_ALLOW]) {
+		fprintf(out, "no deny or allow entries\n");
+		return;
+	}
+	table_init(&t, cols, 3);
+	for (int l = 0; l < GUARD_LIST_MAX; l++) {
+		for (size_t i = 0; i < g->rules.n[l]; i++) {
+			const struct guard_rule *r = &g->rules.v[l][i];
+			bool is_both = r->origins == (GUARD_ORIGIN_CONFIG | GUARD_ORIGIN_RUNTIME);
+
+			table_cell(&t, "%s", guard_list_str((enum guard_list)l));
+			table_cell(&t, "%s", guard_cidr_str(&r->cidr, buf, sizeof(buf)));
+			table_cell(&t, "%s%s%s%s",
+				   r->origins & GUARD_ORIGIN_CONFIG ? "config " : "",
+				   r->origins & GUARD_ORIGIN_CONFIG ? r->where : "",
+				   is_both ? ", " : "",
+				   r->origins & GUARD_ORIGIN_RUNTIME ? "runtime" : "");
+		}
+	}
+	table_print(&t, out);
+	table_free(&t);
+}
+
 static void show_text(const struct guard *g, const uint64_t *cnt, FILE *out)
 {
-	static const char *const rule_cols[] = {"LIST", "CIDR", "ORIGIN"};
 	static const char *const cnt_cols[] = {"VERDICT", "REASON", "PACKETS"};
 	char buf[80];
 	struct table t;
@@ -112,23 +140,7 @@ static void show_text(const struct guard *g, const uint64_t *cnt, FILE *out)
 	fprintf(out, "allow list: %s\n\n",
 		g->rules.n[GUARD_ALLOW] ? "in force: only its sources may connect"
 					: "empty: every source not denied may connect");
-	table_init(&t, rule_cols, 3);
-	for (int l = 0; l < GUARD_LIST_MAX; l++) {
-		for (size_t i = 0; i < g->rules.n[l]; i++) {
-			const struct guard_rule *r = &g->rules.v[l][i];
-
-			table_cell(&t, "%s", guard_list_str((enum guard_list)l));
-			table_cell(&t, "%s", guard_cidr_str(&r->cidr, buf, sizeof(buf)));
-			table_cell(&t, "%s%s%s%s",
-				   r->origins & GUARD_ORIGIN_CONFIG ? "config " : "",
-				   r->origins & GUARD_ORIGIN_CONFIG ? r->where : "",
-				   r->origins == (GUARD_ORIGIN_CONFIG | GUARD_ORIGIN_RUNTIME) ? ", "
-											      : "",
-				   r->origins & GUARD_ORIGIN_RUNTIME ? "runtime" : "");
-		}
-	}
-	table_print(&t, out);
-	table_free(&t);
+	rules_table(g, out);
 	fputc('\n', out);
 	table_init(&t, cnt_cols, 3);
 	for (int r = 0; r < SG_GUARD_R_MAX; r++) {
