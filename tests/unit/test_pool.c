@@ -207,8 +207,7 @@ Test(pool, random2_follows_weights_within_3_percent_when_idle)
 		counts[c.backend]++;
 	}
 	/* Idle endpoints tie, so the first draw stands: shares follow weights. */
-	cr_assert(counts[0] > 75000 - 3000 && counts[0] < 75000 + 3000, "heavy got %zu",
-		  counts[0]);
+	cr_assert(counts[0] > 75000 - 3000 && counts[0] < 75000 + 3000, "heavy got %zu", counts[0]);
 	pool_free(p);
 }
 

@@ -11,7 +11,6 @@
 #include "args.h"
 #include "sg_defaults.h"
 
-
 enum opt_id {
 	OPT_CONFIG = 'c',
 	OPT_HELP = 'h',

@@ -196,10 +196,13 @@ struct control *control_open(struct agent *ag, const char *path)
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
-	c->srv = c ? exchange_serve(ag->loop, fd, &control_ops, ag) : NULL;
-	if (!c || !c->srv) {
-		if (!c)
-			close(fd);
+	if (!c) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	c->srv = exchange_serve(ag->loop, fd, &control_ops, ag); /* closes fd on failure */
+	if (!c->srv) {
 		unlink(path);
 		free(c);
 		return NULL;

@@ -275,10 +275,12 @@ struct metrics *metrics_open(struct agent *ag, const char *addr)
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m));
-	m->srv = m ? exchange_serve(ag->loop, fd, &scrape_ops, ag) : NULL;
-	if (!m || !m->srv) {
-		if (!m)
-			close(fd);
+	if (!m) {
+		close(fd);
+		return NULL;
+	}
+	m->srv = exchange_serve(ag->loop, fd, &scrape_ops, ag); /* closes fd on failure */
+	if (!m->srv) {
 		free(m);
 		return NULL;
 	}
