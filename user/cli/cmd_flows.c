@@ -11,31 +11,8 @@
 #include "cmd_flows.h"
 #include "flow_fmt.h"
 #include "flow_list.h"
+#include "json.h"
 #include "sg_abi.h"
-
-/* A name field as a JSON string (null when empty). Route names may hold any
- * printable character, '"' and '\' included. */
-static void print_json_name(const char *field, size_t field_len, FILE *out)
-{
-	size_t n = 0;
-
-	if (field_len == 0 || field[0] == '\0') {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; n < field_len && field[n]; n++) {
-		unsigned char c = (unsigned char)field[n];
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
 
 static void print_json(const struct flow_list *l, __u64 now_ns, FILE *out)
 {
@@ -50,9 +27,9 @@ static void print_json(const struct flow_list *l, __u64 now_ns, FILE *out)
 			i ? "," : "", (uint64_t)r->id,
 			flow_fmt_endpoint(r->f.client_addr, r->f.client_port, client,
 					  sizeof(client)));
-		print_json_name(r->f.sni, sizeof(r->f.sni), out);
+		json_field(out, r->f.sni, sizeof(r->f.sni));
 		fputs(", \"route\": ", out);
-		print_json_name(r->f.route, sizeof(r->f.route), out);
+		json_field(out, r->f.route, sizeof(r->f.route));
 		fprintf(out,
 			", \"route_id\": %" PRIu32 ", \"backend\": \"%s\", \"age_ms\": %" PRIu64
 			", \"bytes_up\": %" PRIu64 ", \"bytes_down\": %" PRIu64

@@ -12,6 +12,7 @@
 
 #include "access_fmt.h"
 #include "clienthello.h"
+#include "json.h"
 
 struct out {
 	char *buf;
@@ -113,71 +114,19 @@ static void format_kv(struct out *o, const struct access_record *r)
 		kv_str(o, "hello_error", r->hello_error);
 }
 
-/* The length of the valid UTF-8 sequence at s (of n bytes), or 0 when the
- * first byte does not start one: no overlong forms, surrogates or code
- * points above U+10FFFF (RFC 3629). */
-static size_t utf8_seq(const uint8_t *s, size_t n)
+static void put_out(void *ctx, const char *p, size_t len)
 {
-	size_t want;
-	uint32_t cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		want = 2;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		want = 3;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		want = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	cp = s[0] & (0x7f >> want);
-	if (n < want)
-		return 0;
-	for (size_t i = 1; i < want; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return want;
+	put(ctx, p, len);
 }
 
 static void json_bytes(struct out *o, const uint8_t *s, size_t n)
 {
 	puts_(o, "\"");
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(s + i, n - i);
-
-		if (k == 0) {
-			puts_(o, "\\ufffd");
-			i++;
-			continue;
-		}
-		if (k > 1 || (s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')) {
-			put(o, (const char *)s + i, k);
-		} else if (s[i] == '"' || s[i] == '\\') {
-			putf(o, "\\%c", s[i]);
-		} else if (s[i] == '\n') {
-			puts_(o, "\\n");
-		} else if (s[i] == '\r') {
-			puts_(o, "\\r");
-		} else if (s[i] == '\t') {
-			puts_(o, "\\t");
-		} else {
-			putf(o, "\\u%04x", s[i]);
-		}
-		i += k;
-	}
+	json_escape(s, n, put_out, o);
 	puts_(o, "\"");
 }
 
-static void json_str(struct out *o, const char *key, const char *v)
+static void json_kstr(struct out *o, const char *key, const char *v)
 {
 	putf(o, ",\"%s\":", key);
 	if (!v)
@@ -215,21 +164,21 @@ static void format_json(struct out *o, const struct access_record *r)
 	else
 		puts_(o, "null");
 	json_u64(o, "conn", r->conn);
-	json_str(o, "client", r->client);
-	json_str(o, "listener", r->listener);
-	json_str(o, "sni", r->sni);
+	json_kstr(o, "client", r->client);
+	json_kstr(o, "listener", r->listener);
+	json_kstr(o, "sni", r->sni);
 	json_alpn(o, r);
-	json_str(o, "route", r->route);
-	json_str(o, "backend", r->backend);
-	json_str(o, "dataplane", r->dataplane);
+	json_kstr(o, "route", r->route);
+	json_kstr(o, "backend", r->backend);
+	json_kstr(o, "dataplane", r->dataplane);
 	json_u64(o, "bytes_up", r->bytes_up);
 	json_u64(o, "bytes_down", r->bytes_down);
 	json_u64(o, "copied", r->copied);
 	json_u64(o, "duration_ms", r->duration_ms);
 	json_u64(o, "pauses", r->pauses);
 	json_u64(o, "peak_queued", r->peak_queued);
-	json_str(o, "end", r->end);
-	json_str(o, "hello_error", r->hello_error);
+	json_kstr(o, "end", r->end);
+	json_kstr(o, "hello_error", r->hello_error);
 	puts_(o, "}");
 }
 
