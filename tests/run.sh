@@ -44,17 +44,25 @@ run_criterion() {
 }
 
 run_scripts() {
-	local dir=$1 t rc
+	local dir=$1 t rc log why
 	for t in "$dir"/test_*.sh; do
 		[ -e "$t" ] || continue
 		echo "== $t"
-		timeout --kill-after=10 600 bash "$t"
-		rc=$?
+		# The output is kept so that a failure's reason is repeated in the summary:
+		# CI shows only the end of a long run.
+		log=$(mktemp)
+		timeout --kill-after=10 600 bash "$t" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
 		case $rc in
 		0) passed=$((passed + 1)); echo "-- PASS $t" ;;
 		77) skipped=$((skipped + 1)); echo "-- SKIP $t" ;;
-		*) failed=$((failed + 1)); failures+=("$t: exit $rc"); echo "-- FAIL $t (exit $rc)" ;;
+		*)
+			failed=$((failed + 1))
+			why=$(grep -a -E '^(FAIL|not ok)' "$log" | head -n 3 | cut -c1-400 | tr '\n' ' ')
+			failures+=("$t: exit $rc${why:+: $why}")
+			echo "-- FAIL $t (exit $rc)" ;;
 		esac
+		rm -f "$log"
 	done
 }
 
