@@ -49,6 +49,8 @@ srv_log=$(e2e_tmpdir)/sgflow-server.log
 e2e_sgflow_server "$srv_log" 9000 "$HELLO" --timeout 120
 hc_log=$(e2e_tmpdir)/sgflow-server-hc.log
 e2e_sgflow_server "$hc_log" 9010 "$HELLO" --reply-after-eof
+slow_log=$(e2e_tmpdir)/sgflow-server-slow.log
+e2e_sgflow_server "$slow_log" 9011 "$HELLO" --reply-after-eof --pause-read 3000
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -164,6 +166,26 @@ for dp in sockmap splice; do
 	out=$(client --up 64M --down 64M --reply-after-eof-check --seed 77)
 	e2e_assert_contains "$out" "1 ok, 0 failed" \
 		"$dp: half-close: the client shut its write side and still got the whole 64 MiB reply"
+	kill -TERM "$pid"
+	wait "$pid" || e2e_fail "$dp: sockgated exit status"
+
+	# The client's FIN (after 2 s of paced upload) arrives while its direction is
+	# paused (the backend reads nothing for 3 s), and the client reads nothing of
+	# the reply for 6 s: the reply must be paced too, not aborted over budget.
+	sed "s/:9000\"/:9011\"/" "$cfg" >"$cfg.slow"
+	e2e_bg "$SG_NS_GW" "$log" "$SOCKGATED" --config "$cfg.slow" --dataplane "$dp" --bpffs "$BPFFS"
+	pid=$E2E_BG_PID
+	e2e_poll 10 e2e__listens "$SG_NS_GW" "$pid" "$GW_IP_CLI" 443 || e2e_fail "$dp: no listener"
+	out=$(client --up 16M --up-rate 8M --down 64M --reply-after-eof-check --pause-read 6000 --seed 78)
+	e2e_assert_contains "$out" "1 ok, 0 failed" \
+		"$dp: FIN while paused, then a stalled reader: the whole 64 MiB reply arrives"
+	if [ "$dp" = sockmap ]; then
+		e2e_poll 10 grep -q '^access .*end=eof' "$log" ||
+			e2e_fail "sockmap: FIN while paused: $(grep '^access' "$log" | tail -1)"
+		grep '^access' "$log" | tail -1 | grep -q ' pauses=[1-9]' ||
+			e2e_fail "sockmap: the upload was never paused: $(grep '^access' "$log" | tail -1)"
+		printf 'ok - sockmap: FIN while paused: paused, ended by eof\n'
+	fi
 	kill -TERM "$pid"
 	wait "$pid" || e2e_fail "$dp: sockgated exit status"
 done

@@ -42,7 +42,7 @@
 static const char usage_text[] =
 	"usage:\n"
 	"  sgflow server ADDR PORT [--once] [--max-conns N] [--reply-after-eof] [--hello FILE]\n"
-	"                [--ignore-empty] [--timeout S] [--lifetime S]\n"
+	"                [--ignore-empty] [--timeout S] [--lifetime S] [--pause-read MS]\n"
 	"  sgflow client HOST PORT --hello FILE [--up N] [--down M] [--conns C] [--seed S]\n"
 	"                [--pause-read MS] [--up-rate N] [--timeout S] [--bytewise-hello] "
 	"[--reply-after-eof-check] [--fin-after-eof]\n"
@@ -57,6 +57,7 @@ static const char usage_text[] =
 	"  --once = --max-conns 1: exit after N connections, 1 if any failed (else run until "
 	"killed)\n"
 	"  --reply-after-eof  start sending only after the client's EOF (half-close test)\n"
+	"  --pause-read MS    read nothing of the stream for MS ms after its header\n"
 	"  --ignore-empty     connections closed before their first byte (port probes) print\n"
 	"                     result=empty and do not count; otherwise they are FAIL:empty\n"
 	"  --timeout S        per-connection deadline (default 60)\n"
@@ -664,6 +665,7 @@ struct server {
 	uint64_t max_conns; /* 0: run until killed */
 	bool reply_after_eof, ignore_empty;
 	int64_t timeout_ms, lifetime_ms;
+	int64_t pause_ms;     /* --pause-read: no recv() of the stream this long after its header */
 	const uint8_t *hello; /* --hello: the exact bytes expected before the header */
 	size_t hello_len;
 	pthread_mutex_t mu;
@@ -773,6 +775,7 @@ static void *srv_conn_main(void *arg)
 		f.tx.name = "down";
 		f.deadline = c->deadline;
 		f.tx_after_eof = s->reply_after_eof;
+		f.read_from = now_ms() + s->pause_ms;
 		res = flow_run(&f) ? RES_FAIL : RES_OK;
 	}
 	close(c->fd);
@@ -804,6 +807,7 @@ static int cmd_server(int argc, char **argv)
 		{"ignore-empty", no_argument, NULL, 'e'},
 		{"timeout", required_argument, NULL, 't'},
 		{"lifetime", required_argument, NULL, 'l'},
+		{"pause-read", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -837,6 +841,9 @@ static int cmd_server(int argc, char **argv)
 			break;
 		case 'l':
 			s.lifetime_ms = parse_secs("--lifetime", optarg);
+			break;
+		case 'p':
+			s.pause_ms = (int64_t)parse_uint("--pause-read", optarg, 0, 86400000);
 			break;
 		}
 	}

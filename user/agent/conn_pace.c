@@ -87,6 +87,9 @@ static void copy_rest(struct conn *c, int src)
 		return;
 	}
 	if (r == 1) {
+		/* Once dst's write side is shut, a zero-byte send can no longer trigger
+		 * its pause, so its own direction would go on unpaced. */
+		conn_pace_before_shutdown(c, dst);
 		shutdown(c->pair.fd[dst], SHUT_WR);
 		c->shut[dst] = true;
 		c->copying[src] = false;
@@ -126,7 +129,7 @@ bool conn_pace_tick(struct conn *c)
 		if (c->copying[src] || c->eof[src]) {
 			c->copying[src] = true;
 			copy_rest(c, src);
-			any = any || c->paused[src];
+			any = any || c->paused[src] || c->copying[1 - src];
 			continue;
 		}
 		if (sockpair_backlog(&c->pair, &c->ag->dp, src, &backlog, &redirected)) {
