@@ -110,10 +110,11 @@ static void dump_route(const struct config *c, const struct cfg_route *r, FILE *
 
 	fprintf(f,
 		"route %s%s balance=%s connect_timeout=%ums connect_retries=%u "
-		"proxy_protocol=%s max_connections=%u\n",
+		"proxy_protocol=%s%s max_connections=%u\n",
 		r->name, r->is_istio ? " (istio)" : "", cfg_balance_str(r->balance),
 		r->connect_timeout_ms, r->connect_retries,
-		cfg_proxy_protocol_str(r->proxy_protocol), r->max_connections);
+		cfg_proxy_protocol_str(r->proxy_protocol), r->has_proxy_crc32c ? "+crc32c" : "",
+		r->max_connections);
 	fprintf(f, "  listeners");
 	for (size_t i = 0; i < r->n_listeners; i++)
 		fprintf(f, " %s", c->listeners[r->listeners[i]].name);

@@ -118,6 +118,7 @@ struct cfg_route {
 	uint32_t connect_retries; /* further endpoints tried after the first fails */
 	uint32_t max_connections; /* 0: unlimited */
 	enum cfg_proxy_protocol proxy_protocol;
+	bool has_proxy_crc32c;	      /* CFG_PROXY_V2: append the PP2_TYPE_CRC32C TLV */
 	struct cfg_backend *backends; /* at least one */
 	size_t n_backends;
 	struct cfg_src src;

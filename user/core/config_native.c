@@ -16,7 +16,6 @@
 #define INT32_MAX_VALUE 2147483647
 
 static const char *const balance_names[] = {"round_robin", "least_conn", "random2", "maglev", NULL};
-static const char *const proxy_names[] = {"off", "v1", "v2", NULL};
 
 enum { ROOT_LISTENERS = 0, ROOT_ROUTES, ROOT_GUARD, ROOT_MAX };
 static const struct cfg_field root_fields[ROOT_MAX] = {
@@ -62,7 +61,7 @@ static const struct cfg_field route_fields[RT_MAX] = {
 				.min = TIMEOUT_MIN_MS,
 				.max = TIMEOUT_MAX_MS},
 	[RT_CONNECT_RETRIES] = {.key = "connect_retries", .kind = CFG_K_INT, .max = RETRIES_MAX},
-	[RT_PROXY_PROTOCOL] = {.key = "proxy_protocol", .kind = CFG_K_ENUM, .names = proxy_names},
+	[RT_PROXY_PROTOCOL] = {.key = "proxy_protocol", .kind = CFG_K_ANY}, /* config_proxy.c */
 	[RT_MAX_CONNECTIONS] = {.key = "max_connections",
 				.kind = CFG_K_INT,
 				.max = INT32_MAX_VALUE},
@@ -292,9 +291,7 @@ static void native_route(struct cfg_loader *l, yaml_node_t *node)
 							    : CFG_DEFAULT_CONNECT_TIMEOUT_MS;
 	rt->connect_retries = v[RT_CONNECT_RETRIES].node ? (uint32_t)v[RT_CONNECT_RETRIES].num
 							 : CFG_DEFAULT_CONNECT_RETRIES;
-	rt->proxy_protocol = v[RT_PROXY_PROTOCOL].node
-				     ? (enum cfg_proxy_protocol)v[RT_PROXY_PROTOCOL].num
-				     : CFG_PROXY_OFF;
+	cfg_native_proxy(l, &v[RT_PROXY_PROTOCOL], rt);
 	rt->max_connections = (uint32_t)v[RT_MAX_CONNECTIONS].num;
 	native_listener_refs(l, l->c->n_routes - 1, &v[RT_LISTENERS], node);
 	if (v[RT_SNI].node)

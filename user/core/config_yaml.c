@@ -365,6 +365,12 @@ static void walk_pair(struct cfg_loader *l, yaml_node_t *key, yaml_node_t *v,
 	cfg_path_pop(l, saved);
 }
 
+bool cfg_walk_value(struct cfg_loader *l, const struct cfg_field *f, yaml_node_t *v,
+		    struct cfg_val *out)
+{
+	return walk_value(l, f, v, out);
+}
+
 int cfg_walk_map(struct cfg_loader *l, yaml_node_t *node, const struct cfg_field *fields, size_t n,
 		 struct cfg_val *vals)
 {

@@ -144,6 +144,12 @@ void cfg_path_pop(struct cfg_loader *l, size_t saved);
 int cfg_walk_map(struct cfg_loader *l, yaml_node_t *node, const struct cfg_field *fields, size_t n,
 		 struct cfg_val *vals);
 
+/* Checks one value against field f as cfg_walk_map() checks a mapping's value
+ * (a key whose value may take several shapes checks the shape it has). Fills
+ * out->str / out->num; returns false after reporting a problem. */
+bool cfg_walk_value(struct cfg_loader *l, const struct cfg_field *f, yaml_node_t *v,
+		    struct cfg_val *out);
+
 /* Sequence access for CFG_K_SEQ / CFG_K_STR_LIST values (NULL node: empty). */
 size_t cfg_seq_len(const yaml_node_t *seq);
 yaml_node_t *cfg_seq_item(struct cfg_loader *l, const yaml_node_t *seq, size_t i);
@@ -177,6 +183,10 @@ void cfg_backend_fini(struct cfg_backend *b);
 
 /* Native documents: listeners, routes and the guard. */
 void cfg_native_doc(struct cfg_loader *l, yaml_node_t *root);
+
+/* A native route's "proxy_protocol" value v (scalar or mapping) into rt
+ * (config_proxy.c). */
+void cfg_native_proxy(struct cfg_loader *l, const struct cfg_val *v, struct cfg_route *rt);
 
 /* The native "guard:" mapping node, its key at key (config_guard.c). Replaces
  * a guard of an earlier layer; a second one in the same layer is an error. */

@@ -199,8 +199,12 @@ static void print_policy(const struct config *cfg, const char *what, enum route_
 
 static void dump_route(const struct cfg_route *rt, FILE *f)
 {
-	fprintf(f, "  route %s (%s, connect timeout %ums, %u retries)\n", rt->name,
+	fprintf(f, "  route %s (%s, connect timeout %ums, %u retries", rt->name,
 		cfg_balance_str(rt->balance), rt->connect_timeout_ms, rt->connect_retries);
+	if (rt->proxy_protocol != CFG_PROXY_OFF)
+		fprintf(f, ", PROXY protocol %s%s", cfg_proxy_protocol_str(rt->proxy_protocol),
+			rt->has_proxy_crc32c ? " with CRC32C" : "");
+	fprintf(f, ")\n");
 	for (size_t b = 0; b < rt->n_backends; b++) {
 		const struct cfg_backend *be = &rt->backends[b];
 
