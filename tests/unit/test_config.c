@@ -641,3 +641,37 @@ Test(config, resolve_failure_is_a_warning_and_keeps_the_endpoint)
 	config_free(c);
 	cfg_diags_free(&d);
 }
+
+Test(config, health_checks_outlier_detection_and_limits)
+{
+	struct cfg_diags d = {0};
+	struct config *c = load_good("native-health.yaml", &d);
+	const struct cfg_route *web = &c->routes[0], *api = &c->routes[1], *plain = &c->routes[2];
+
+	cr_assert_eq(d.n, 0);
+	cr_assert_eq(web->health_check.type, CFG_CHECK_TLS);
+	cr_assert_eq(web->health_check.interval_ms, 2000);
+	cr_assert_eq(web->health_check.timeout_ms, 500);
+	cr_assert_eq(web->health_check.jitter_ms, 200, "a tenth of the interval by default");
+	cr_assert_eq(web->health_check.rise, 3);
+	cr_assert_eq(web->health_check.fall, 2);
+	cr_assert_str_eq(web->health_check.sni, "www.example.com", "the first exact SNI");
+	cr_assert_eq(web->outlier.consecutive_errors, 3);
+	cr_assert_eq(web->outlier.base_ejection_ms, 10000);
+	cr_assert_eq(web->outlier.interval_ms, 10000, "Istio's default");
+	cr_assert_eq(web->outlier.max_ejection_percent, 10, "Istio's default");
+	cr_assert_eq(web->max_connections, 1000);
+	cr_assert_eq(web->backends[0].max_connections, 100);
+	cr_assert_eq(web->backends[1].max_connections, 0, "unlimited");
+	cr_assert_str_eq(api->health_check.sni, "health.api.example.com");
+	cr_assert_eq(api->health_check.jitter_ms, 0);
+	cr_assert_eq(api->outlier.consecutive_errors, 0, "off unless configured");
+	cr_assert_eq(plain->health_check.type, CFG_CHECK_TCP);
+	cr_assert_null(plain->health_check.sni);
+	cr_assert_eq(plain->health_check.interval_ms, 5000);
+	cr_assert_eq(plain->health_check.timeout_ms, 2000);
+	cr_assert_eq(plain->health_check.rise, 2);
+	cr_assert_eq(plain->health_check.fall, 3);
+	config_free(c);
+	cfg_diags_free(&d);
+}

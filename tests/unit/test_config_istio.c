@@ -429,3 +429,55 @@ Test(config_istio, gateway_port_collides_with_native_ipv6_listener)
 			 "address [2001:db8::1]:443 overlaps listener \"gw:443\" (i.yaml:7:5)");
 	cfg_diags_free(&d);
 }
+
+#define VS_TO_A_INTERNAL                                                                           \
+	"apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\n"                          \
+	"metadata: {name: vs}\nspec:\n  hosts: [\"*\"]\n  gateways: [gw]\n  tls:\n"                \
+	"  - match: [{sniHosts: [a.example.com]}]\n"                                               \
+	"    route: [{destination: {host: a.internal, port: {number: 443}}}]\n---\n"
+
+Test(config_istio, outlier_detection_counts_connect_failures_as_gateway_errors)
+{
+	struct cfg_diags d = {0};
+	struct config *c = load(GATEWAY("[\"*\"]") VS_TO_A_INTERNAL
+				"apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\n"
+				"metadata: {name: dr}\nspec:\n  host: a.internal\n"
+				"  trafficPolicy:\n    outlierDetection:\n"
+				"      consecutive5xxErrors: 7\n      consecutiveGatewayErrors: 2\n"
+				"      interval: 5s\n      baseEjectionTime: 1m\n"
+				"      maxEjectionPercent: 50\n",
+				NULL, &d, 0);
+	const struct cfg_outlier *o = &c->routes[0].outlier;
+
+	cr_assert_eq(o->consecutive_errors, 2, "gateway errors are what a gateway sees");
+	cr_assert_eq(o->interval_ms, 5000);
+	cr_assert_eq(o->base_ejection_ms, 60000);
+	cr_assert_eq(o->max_ejection_percent, 50);
+	config_free(c);
+	cfg_diags_free(&d);
+
+	c = load(GATEWAY("[\"*\"]") VS_TO_A_INTERNAL
+		 "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\n"
+		 "metadata: {name: dr}\nspec:\n  host: a.internal\n"
+		 "  trafficPolicy: {outlierDetection: {}}\n",
+		 NULL, &d, 0);
+	o = &c->routes[0].outlier;
+	cr_assert_eq(o->consecutive_errors, 5, "Istio's defaults");
+	cr_assert_eq(o->interval_ms, 10000);
+	cr_assert_eq(o->base_ejection_ms, 30000);
+	cr_assert_eq(o->max_ejection_percent, 10);
+	config_free(c);
+	cfg_diags_free(&d);
+
+	c = load(GATEWAY("[\"*\"]") VS_TO_A_INTERNAL
+		 "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\n"
+		 "metadata: {name: dr}\nspec:\n  host: a.internal\n"
+		 "  trafficPolicy:\n    outlierDetection:\n      consecutive5xxErrors: 4\n"
+		 "      splitExternalLocalOriginErrors: true\n"
+		 "      consecutiveLocalOriginFailures: 9\n",
+		 NULL, &d, 0);
+	cr_assert_eq(c->routes[0].outlier.consecutive_errors, 9,
+		     "split: connect failures are local-origin ones");
+	config_free(c);
+	cfg_diags_free(&d);
+}

@@ -62,6 +62,7 @@ void cfg_route_fini(struct cfg_route *r)
 	free(r->backends);
 	free(r->listeners);
 	free(r->dst_subnets);
+	cfg_health_check_fini(&r->health_check);
 	free(r->name);
 	cfg_src_fini(&r->src);
 }
@@ -104,6 +105,28 @@ static void dump_policy(FILE *f, const char *what, const struct cfg_sni_policy *
 	fprintf(f, " %s=%s", what, p->action == CFG_POLICY_ROUTE ? p->route_name : "reject");
 }
 
+static void dump_health(const struct cfg_route *r, FILE *f)
+{
+	const struct cfg_health_check *hc = &r->health_check;
+	const struct cfg_outlier *o = &r->outlier;
+
+	if (hc->type != CFG_CHECK_NONE) {
+		fprintf(f,
+			"  health_check %s interval=%ums timeout=%ums jitter=%ums rise=%u fall=%u",
+			cfg_check_type_str(hc->type), hc->interval_ms, hc->timeout_ms,
+			hc->jitter_ms, hc->rise, hc->fall);
+		if (hc->sni)
+			fprintf(f, " sni=%s", hc->sni);
+		fprintf(f, "\n");
+	}
+	if (o->consecutive_errors)
+		fprintf(f,
+			"  outlier_detection consecutive_errors=%u interval=%ums "
+			"base_ejection_time=%ums max_ejection_percent=%u\n",
+			o->consecutive_errors, o->interval_ms, o->base_ejection_ms,
+			o->max_ejection_percent);
+}
+
 static void dump_route(const struct config *c, const struct cfg_route *r, FILE *f)
 {
 	char buf[64];
@@ -130,12 +153,16 @@ static void dump_route(const struct config *c, const struct cfg_route *r, FILE *
 		inet_ntop(n->family, n->addr, ip, sizeof(ip));
 		fprintf(f, "  destination_subnet %s/%u\n", ip, n->prefix_len);
 	}
+	dump_health(r, f);
 	for (size_t i = 0; i < r->n_backends; i++) {
 		const struct cfg_backend *b = &r->backends[i];
 		bool is_v6 = strchr(b->host, ':') != NULL;
 
-		fprintf(f, "  backend %s%s%s:%u weight=%u\n", is_v6 ? "[" : "", b->host,
+		fprintf(f, "  backend %s%s%s:%u weight=%u", is_v6 ? "[" : "", b->host,
 			is_v6 ? "]" : "", b->port, b->weight);
+		if (b->max_connections)
+			fprintf(f, " max_connections=%u", b->max_connections);
+		fprintf(f, "\n");
 		for (size_t k = 0; k < b->n_endpoints; k++) {
 			const struct cfg_endpoint *e = &b->endpoints[k];
 

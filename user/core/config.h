@@ -79,6 +79,42 @@ struct cfg_cidr {
 	uint8_t addr[16]; /* network byte order; bits past prefix_len are zero */
 };
 
+/* Active health check of a route's endpoints (docs/CONFIG.md, "Health"). */
+enum cfg_check_type {
+	CFG_CHECK_NONE = 0,
+	CFG_CHECK_TCP, /* the connect succeeds */
+	CFG_CHECK_TLS, /* a ClientHello with the check's SNI is answered by a ServerHello */
+	CFG_CHECK_MAX
+};
+
+struct cfg_health_check {
+	enum cfg_check_type type;
+	uint32_t interval_ms, timeout_ms;
+	uint32_t jitter_ms;  /* each interval is interval_ms + a random 0..jitter_ms */
+	uint32_t rise, fall; /* consecutive results that bring an endpoint up / down */
+	char *sni;	     /* TLS: the server name sent; NULL: none */
+	struct cfg_src src;
+};
+
+/* Passive outlier detection (Istio outlierDetection): consecutive connect
+ * failures eject an endpoint for base_ejection_ms times its ejection count. */
+struct cfg_outlier {
+	uint32_t consecutive_errors; /* 0: off */
+	uint32_t interval_ms;	     /* how often ejections end and counts decay */
+	uint32_t base_ejection_ms;
+	uint32_t max_ejection_percent; /* of the route's endpoints; at least one */
+};
+
+#define CFG_DEFAULT_CHECK_INTERVAL_MS 5000u
+#define CFG_DEFAULT_CHECK_TIMEOUT_MS  2000u
+#define CFG_DEFAULT_CHECK_RISE	      2u
+#define CFG_DEFAULT_CHECK_FALL	      3u
+/* Istio's defaults. */
+#define CFG_DEFAULT_OUTLIER_ERRORS	      5u
+#define CFG_DEFAULT_OUTLIER_INTERVAL_MS	      10000u
+#define CFG_DEFAULT_OUTLIER_EJECTION_MS	      30000u
+#define CFG_DEFAULT_OUTLIER_MAX_EJECT_PERCENT 10u
+
 struct cfg_endpoint {
 	char *host;    /* DNS name this endpoint comes from (re-resolve it); NULL for a literal */
 	uint16_t port; /* port to connect to */
@@ -93,6 +129,7 @@ struct cfg_backend {
 	/* Relative weight. Native: 1..1000000. Istio: percent 0..100 summing to 100 per
 	 * route; 0 means the backend never gets new connections (a 100/0 canary). */
 	uint32_t weight;
+	uint32_t max_connections;	/* per endpoint, agent-wide; 0: unlimited */
 	struct cfg_endpoint *endpoints; /* may be empty: nothing to connect to yet */
 	size_t n_endpoints;
 	struct cfg_src src;
@@ -119,6 +156,8 @@ struct cfg_route {
 	uint32_t max_connections; /* 0: unlimited */
 	enum cfg_proxy_protocol proxy_protocol;
 	bool has_proxy_crc32c;	      /* CFG_PROXY_V2: append the PP2_TYPE_CRC32C TLV */
+	struct cfg_health_check health_check;
+	struct cfg_outlier outlier;
 	struct cfg_backend *backends; /* at least one */
 	size_t n_backends;
 	struct cfg_src src;
@@ -255,5 +294,6 @@ void cfg_guard_dump(const struct cfg_guard *g, FILE *f);
 /* Names for the enums above ("round_robin", "v2", ...), as written in native YAML. */
 const char *cfg_balance_str(enum cfg_balance b);
 const char *cfg_proxy_protocol_str(enum cfg_proxy_protocol p);
+const char *cfg_check_type_str(enum cfg_check_type t);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* config_istio_dr.c: Istio DestinationRules into route policy: balancing, connect
- * timeout, connection limit and PROXY protocol. The model has one policy per route,
+ * timeout, connection limit, outlier detection and PROXY protocol. The model has one policy per route,
  * so a route takes the rule of its first destination that has one (exact host
  * before the longest covering wildcard) and says so when others differ. */
 #include <errno.h>
@@ -15,7 +15,8 @@
 struct dest_rule {
 	const char *ns, *name;
 	char host[HOSTNAME_MAX + 1];
-	bool is_wildcard, has_balance, has_timeout, has_proxy;
+	bool is_wildcard, has_balance, has_timeout, has_proxy, has_outlier;
+	struct cfg_outlier outlier;
 	enum cfg_balance balance;
 	uint32_t connect_timeout_ms, max_connections;
 	enum cfg_proxy_protocol proxy;
@@ -39,14 +40,12 @@ static const struct cfg_field dr_fields[DR_MAX] = {
 	[DR_EXPORT_TO] = {.key = "exportTo", .kind = CFG_K_ANY},
 };
 
-enum { TP_LB = 0, TP_POOL, TP_PROXY, TP_MAX = 7 };
+enum { TP_LB = 0, TP_POOL, TP_PROXY, TP_OUTLIER, TP_MAX = 7 };
 static const struct cfg_field tp_fields[TP_MAX] = {
 	[TP_LB] = {.key = "loadBalancer", .kind = CFG_K_MAP},
 	[TP_POOL] = {.key = "connectionPool", .kind = CFG_K_MAP},
 	[TP_PROXY] = {.key = "proxyProtocol", .kind = CFG_K_MAP},
-	{.key = "outlierDetection",
-	 .kind = CFG_K_IGNORED,
-	 .note = "no passive health checking yet"},
+	[TP_OUTLIER] = {.key = "outlierDetection", .kind = CFG_K_MAP},
 	{.key = "tls", .kind = CFG_K_IGNORED, .note = "the client's TLS passes through unchanged"},
 	{.key = "portLevelSettings",
 	 .kind = CFG_K_IGNORED,
@@ -113,6 +112,36 @@ static const struct cfg_field pp_fields[PP_MAX] = {
 			.names = pp_versions},
 };
 
+/* A gateway sees connect failures only: Envoy counts those as gateway errors
+ * (and as 5xx) unless local-origin errors are split out. */
+enum {
+	OD_GATEWAY = 0,
+	OD_5XX,
+	OD_ERRORS,
+	OD_SPLIT,
+	OD_LOCAL,
+	OD_INTERVAL,
+	OD_EJECTION,
+	OD_PERCENT,
+	OD_MAX = 9
+};
+static const struct cfg_field od_fields[OD_MAX] = {
+	[OD_GATEWAY] = {.key = "consecutiveGatewayErrors", .kind = CFG_K_INT, .max = 1000000},
+	[OD_5XX] = {.key = "consecutive5xxErrors", .kind = CFG_K_INT, .max = 1000000},
+	[OD_ERRORS] = {.key = "consecutiveErrors", .kind = CFG_K_INT, .max = 1000000},
+	[OD_SPLIT] = {.key = "splitExternalLocalOriginErrors", .kind = CFG_K_BOOL},
+	[OD_LOCAL] = {.key = "consecutiveLocalOriginFailures", .kind = CFG_K_INT, .max = 1000000},
+	[OD_INTERVAL] = {.key = "interval", .kind = CFG_K_DURATION, .min = 1, .max = 3600000},
+	[OD_EJECTION] = {.key = "baseEjectionTime",
+			 .kind = CFG_K_DURATION,
+			 .min = 1,
+			 .max = 86400000},
+	[OD_PERCENT] = {.key = "maxEjectionPercent", .kind = CFG_K_INT, .max = 100},
+	{.key = "minHealthPercent",
+	 .kind = CFG_K_IGNORED,
+	 .note = "panic mode is not supported: ejections stop at maxEjectionPercent"},
+};
+
 /* Walks v (a CFG_K_MAP value, at path key below the current one) with its table. */
 static bool sub(struct cfg_loader *l, const struct cfg_val *v, const char *key,
 		const struct cfg_field *f, size_t n, struct cfg_val *out)
@@ -127,6 +156,32 @@ static bool sub(struct cfg_loader *l, const struct cfg_val *v, const char *key,
 	r = cfg_walk_map(l, v->node, f, n, out);
 	cfg_path_pop(l, saved);
 	return r == 0;
+}
+
+static void dr_outlier(struct cfg_loader *l, struct dest_rule *dr, const struct cfg_val *v)
+{
+	struct cfg_val od[OD_MAX];
+	struct cfg_outlier *o = &dr->outlier;
+
+	if (!sub(l, v, "trafficPolicy.outlierDetection", od_fields, OD_MAX, od))
+		return;
+	dr->has_outlier = true;
+	cfg_outlier_defaults(o);
+	if (od[OD_SPLIT].node && od[OD_SPLIT].num)
+		o->consecutive_errors =
+			od[OD_LOCAL].node ? (uint32_t)od[OD_LOCAL].num : CFG_DEFAULT_OUTLIER_ERRORS;
+	else if (od[OD_GATEWAY].node)
+		o->consecutive_errors = (uint32_t)od[OD_GATEWAY].num;
+	else if (od[OD_5XX].node)
+		o->consecutive_errors = (uint32_t)od[OD_5XX].num;
+	else if (od[OD_ERRORS].node)
+		o->consecutive_errors = (uint32_t)od[OD_ERRORS].num;
+	if (od[OD_INTERVAL].node)
+		o->interval_ms = (uint32_t)od[OD_INTERVAL].num;
+	if (od[OD_EJECTION].node)
+		o->base_ejection_ms = (uint32_t)od[OD_EJECTION].num;
+	if (od[OD_PERCENT].node)
+		o->max_ejection_percent = (uint32_t)od[OD_PERCENT].num;
 }
 
 static void dr_load_balancer(struct cfg_loader *l, struct dest_rule *dr, const struct cfg_val *v)
@@ -169,6 +224,7 @@ static void dr_policy(struct cfg_loader *l, struct dest_rule *dr, const struct c
 		dr->has_timeout = tcp[TCP_TIMEOUT].node != NULL;
 		dr->connect_timeout_ms = (uint32_t)tcp[TCP_TIMEOUT].num;
 	}
+	dr_outlier(l, dr, &tp[TP_OUTLIER]);
 	if (sub(l, &tp[TP_PROXY], "trafficPolicy.proxyProtocol", pp_fields, PP_MAX, pp) &&
 	    pp[PP_VERSION].node) {
 		dr->has_proxy = true;
@@ -265,6 +321,8 @@ void cfg_istio_dr_apply(struct cfg_loader *l, const struct cfg_istio_dr *s, stru
 	if (dr->has_proxy)
 		r->proxy_protocol = dr->proxy;
 	r->max_connections = dr->max_connections;
+	if (dr->has_outlier)
+		r->outlier = dr->outlier;
 }
 
 struct cfg_istio_dr *cfg_istio_dr_collect(struct cfg_loader *l)

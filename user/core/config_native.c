@@ -48,6 +48,8 @@ enum {
 	RT_PROXY_PROTOCOL,
 	RT_MAX_CONNECTIONS,
 	RT_BACKENDS,
+	RT_HEALTH_CHECK,
+	RT_OUTLIER,
 	RT_MAX
 };
 static const struct cfg_field route_fields[RT_MAX] = {
@@ -66,12 +68,18 @@ static const struct cfg_field route_fields[RT_MAX] = {
 				.kind = CFG_K_INT,
 				.max = INT32_MAX_VALUE},
 	[RT_BACKENDS] = {.key = "backends", .kind = CFG_K_SEQ, .is_required = true},
+	[RT_HEALTH_CHECK] = {.key = "health_check", .kind = CFG_K_MAP}, /* config_health.c */
+	[RT_OUTLIER] = {.key = "outlier_detection", .kind = CFG_K_MAP},
 };
 
-enum { BE_ADDRESS = 0, BE_WEIGHT, BE_MAX };
+enum { BE_ADDRESS = 0, BE_WEIGHT, BE_MAX_CONNECTIONS, BE_MAX };
 static const struct cfg_field backend_fields[BE_MAX] = {
 	[BE_ADDRESS] = {.key = "address", .kind = CFG_K_STR, .is_required = true},
 	[BE_WEIGHT] = {.key = "weight", .kind = CFG_K_INT, .min = 1, .max = WEIGHT_MAX},
+	[BE_MAX_CONNECTIONS] = {.key = "max_connections",
+				.kind = CFG_K_INT,
+				.min = 1,
+				.max = INT32_MAX_VALUE},
 };
 
 /* Copies a listener or route name after checking it is a usable one. */
@@ -175,6 +183,7 @@ static void native_backend(struct cfg_loader *l, struct cfg_route *rt, yaml_node
 	b->host = cfg_strdup(l, hp.host);
 	b->port = hp.port;
 	b->weight = v[BE_WEIGHT].node ? (uint32_t)v[BE_WEIGHT].num : 1;
+	b->max_connections = (uint32_t)v[BE_MAX_CONNECTIONS].num;
 	ep = cfg_push(l, &b->endpoints, &b->n_endpoints, sizeof(*ep));
 	if (!ep)
 		goto out;
@@ -298,6 +307,10 @@ static void native_route(struct cfg_loader *l, yaml_node_t *node)
 		native_snis(l, rt, &v[RT_SNI]);
 	if (v[RT_ALPN].node)
 		native_alpn(l, rt, &v[RT_ALPN]);
+	if (v[RT_HEALTH_CHECK].node)
+		cfg_native_health_check(l, rt, v[RT_HEALTH_CHECK].node);
+	if (v[RT_OUTLIER].node)
+		cfg_native_outlier(l, rt, v[RT_OUTLIER].node);
 	if (!v[RT_BACKENDS].node)
 		return;
 	saved = cfg_path_key(l, "backends");

@@ -188,6 +188,15 @@ void cfg_native_doc(struct cfg_loader *l, yaml_node_t *root);
  * (config_proxy.c). */
 void cfg_native_proxy(struct cfg_loader *l, const struct cfg_val *v, struct cfg_route *rt);
 
+/* A native route's "health_check:" and "outlier_detection:" mapping nodes
+ * (config_health.c). The health check's default SNI is the route's first
+ * exact one, so call it after the route's SNIs are in. */
+void cfg_native_health_check(struct cfg_loader *l, struct cfg_route *rt, yaml_node_t *node);
+void cfg_native_outlier(struct cfg_loader *l, struct cfg_route *rt, yaml_node_t *node);
+/* Istio's outlierDetection defaults, which the native form shares. */
+void cfg_outlier_defaults(struct cfg_outlier *o);
+void cfg_health_check_fini(struct cfg_health_check *hc);
+
 /* The native "guard:" mapping node, its key at key (config_guard.c). Replaces
  * a guard of an earlier layer; a second one in the same layer is an error. */
 void cfg_native_guard(struct cfg_loader *l, yaml_node_t *key, yaml_node_t *node);
