@@ -259,3 +259,54 @@ Test(pool, maglev_keeps_a_key_on_one_endpoint_and_retries_elsewhere)
 	pool_free(p);
 	pool_free(q);
 }
+
+/* usable(): endpoint 0 of every backend is out (down, drained or full). */
+static bool only_second_endpoints(void *arg, uint32_t b, uint32_t e)
+{
+	(void)b;
+	(*(unsigned *)arg)++;
+	return e != 0;
+}
+
+static bool none_usable(void *arg, uint32_t b, uint32_t e)
+{
+	(void)arg;
+	(void)b;
+	(void)e;
+	return false;
+}
+
+Test(pool, every_algorithm_skips_what_the_hint_calls_unusable)
+{
+	const uint32_t w[] = {3, 1};
+
+	for (int alg = 0; alg < CFG_BALANCE_MAX; alg++) {
+		unsigned calls = 0;
+		struct pool_hint hint = {.usable = only_second_endpoints, .arg = &calls};
+		struct pool_hint dead = {.usable = none_usable};
+		unsigned per_backend[2] = {0};
+		struct pool_choice c;
+		struct pool *p;
+
+		make_route(2, w, 2);
+		route.balance = (enum cfg_balance)alg;
+		p = pool_new(&route, 7);
+		cr_assert_not_null(p);
+		for (uint64_t i = 0; i < 400; i++) {
+			hint.key = i * 0x9e3779b97f4a7c15ull;
+			cr_assert(pool_pick(p, &hint, NULL, 0, &c), "%s", cfg_balance_str(alg));
+			cr_assert_eq(c.endpoint, 1, "%s picked an unusable endpoint",
+				     cfg_balance_str(alg));
+			per_backend[c.backend]++;
+		}
+		cr_assert_gt(calls, 0);
+		/* least_conn weighs loads, and nothing is open here: turns. */
+		if (alg != CFG_BALANCE_LEAST_CONN)
+			cr_assert_gt(per_backend[0], per_backend[1],
+				     "%s: the weights still apply among the usable endpoints",
+				     cfg_balance_str(alg));
+		cr_assert_not(pool_pick(p, &dead, NULL, 0, &c), "%s: nothing usable",
+			      cfg_balance_str(alg));
+		pool_free(p);
+	}
+}

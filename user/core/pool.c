@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* pool.c: see pool.h. An endpoint takes part in a pick only if it is
- * resolved, untried and of a backend with weight > 0, so retries spread over
- * the rest by the same algorithm. */
+ * resolved, untried, of a backend with weight > 0 and usable by the hint
+ * (health, drain, limits), so retries spread over the rest by the same
+ * algorithm. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,13 @@ static bool was_tried(const struct pool_choice *tried, size_t n_tried, uint32_t 
 	return false;
 }
 
-static bool usable(const struct pool *p, uint32_t b, uint32_t e, const struct pool_choice *tried,
-		   size_t n_tried)
+static bool usable(const struct pool *p, const struct pool_hint *h, uint32_t b, uint32_t e,
+		   const struct pool_choice *tried, size_t n_tried)
 {
 	const struct cfg_backend *be = &p->route->backends[b];
 
 	return be->weight > 0 && e < be->n_endpoints && be->endpoints[e].is_resolved &&
-	       !was_tried(tried, n_tried, b, e);
+	       !was_tried(tried, n_tried, b, e) && (!h || !h->usable || h->usable(h->arg, b, e));
 }
 
 /* Maglev members are endpoints, named by address (or host) and port, each
@@ -109,21 +110,22 @@ void pool_free(struct pool *p)
 }
 
 /* The first usable endpoint of backend b in rotation order, or -1. */
-static int64_t usable_endpoint(const struct pool *p, uint32_t b, const struct pool_choice *tried,
-			       size_t n_tried)
+static int64_t usable_endpoint(const struct pool *p, const struct pool_hint *h, uint32_t b,
+			       const struct pool_choice *tried, size_t n_tried)
 {
 	const struct cfg_backend *be = &p->route->backends[b];
 
 	for (size_t k = 0; k < be->n_endpoints; k++) {
 		uint32_t e = (uint32_t)((p->next_endpoint[b] + k) % be->n_endpoints);
 
-		if (usable(p, b, e, tried, n_tried))
+		if (usable(p, h, b, e, tried, n_tried))
 			return e;
 	}
 	return -1;
 }
 
-static bool pick_round_robin(struct pool *p, const struct pool_choice *tried, size_t n_tried,
+static bool pick_round_robin(struct pool *p, const struct pool_hint *h,
+			     const struct pool_choice *tried, size_t n_tried,
 			     struct pool_choice *out)
 {
 	const struct cfg_route *rt = p->route;
@@ -135,7 +137,7 @@ static bool pick_round_robin(struct pool *p, const struct pool_choice *tried, si
 
 		if (rt->backends[b].weight == 0)
 			continue;
-		ep = usable_endpoint(p, (uint32_t)b, tried, n_tried);
+		ep = usable_endpoint(p, h, (uint32_t)b, tried, n_tried);
 		if (ep < 0)
 			continue;
 		p->current[b] += rt->backends[b].weight;
@@ -187,7 +189,7 @@ static bool pick_least_conn(struct pool *p, const struct pool_hint *h,
 			uint32_t e = (uint32_t)((p->next_endpoint[b] + k) % be->n_endpoints);
 			struct pool_choice c = {b, e};
 
-			if (!usable(p, b, e, tried, n_tried))
+			if (!usable(p, h, b, e, tried, n_tried))
 				continue;
 			if (!found || lighter(p, h, c, *out)) {
 				*out = c;
@@ -213,8 +215,8 @@ static uint64_t next_random(struct pool *p)
 
 /* One usable endpoint drawn with probability proportional to its share of
  * its backend's weight; false when none is usable. */
-static bool draw(struct pool *p, const struct pool_choice *tried, size_t n_tried,
-		 struct pool_choice *out)
+static bool draw(struct pool *p, const struct pool_hint *h, const struct pool_choice *tried,
+		 size_t n_tried, struct pool_choice *out)
 {
 	const struct cfg_route *rt = p->route;
 	uint64_t total = 0, r;
@@ -223,7 +225,7 @@ static bool draw(struct pool *p, const struct pool_choice *tried, size_t n_tried
 	 * divisible by 1..16, so those shares stay exact integers. */
 	for (uint32_t b = 0; b < rt->n_backends; b++) {
 		for (uint32_t e = 0; e < rt->backends[b].n_endpoints; e++) {
-			if (usable(p, b, e, tried, n_tried))
+			if (usable(p, h, b, e, tried, n_tried))
 				total += (uint64_t)rt->backends[b].weight * 720720u /
 					 rt->backends[b].n_endpoints;
 		}
@@ -235,7 +237,7 @@ static bool draw(struct pool *p, const struct pool_choice *tried, size_t n_tried
 		for (uint32_t e = 0; e < rt->backends[b].n_endpoints; e++) {
 			uint64_t w;
 
-			if (!usable(p, b, e, tried, n_tried))
+			if (!usable(p, h, b, e, tried, n_tried))
 				continue;
 			w = (uint64_t)rt->backends[b].weight * 720720u /
 			    rt->backends[b].n_endpoints;
@@ -254,9 +256,9 @@ static bool pick_random2(struct pool *p, const struct pool_hint *h, const struct
 {
 	struct pool_choice a, b;
 
-	if (!draw(p, tried, n_tried, &a))
+	if (!draw(p, h, tried, n_tried, &a))
 		return false;
-	if (!draw(p, tried, n_tried, &b) || !lighter(p, h, b, a))
+	if (!draw(p, h, tried, n_tried, &b) || !lighter(p, h, b, a))
 		b = a;
 	*out = b;
 	return true;
@@ -274,7 +276,7 @@ static bool pick_maglev(struct pool *p, const struct pool_hint *h, const struct 
 
 		if (m == UINT32_MAX)
 			return false;
-		if (usable(p, p->flat[m].backend, p->flat[m].endpoint, tried, n_tried)) {
+		if (usable(p, h, p->flat[m].backend, p->flat[m].endpoint, tried, n_tried)) {
 			*out = p->flat[m];
 			return true;
 		}
@@ -293,6 +295,6 @@ bool pool_pick(struct pool *p, const struct pool_hint *hint, const struct pool_c
 	case CFG_BALANCE_MAGLEV:
 		return pick_maglev(p, hint, tried, n_tried, out);
 	default:
-		return pick_round_robin(p, tried, n_tried, out);
+		return pick_round_robin(p, hint, tried, n_tried, out);
 	}
 }

@@ -11,8 +11,8 @@
  * - maglev: consistent hashing of the client address over the endpoints
  *   (maglev.h), so a client keeps its endpoint across reloads and while
  *   other endpoints come and go.
- * Never an endpoint the connection already tried, nor one of weight 0 or
- * unresolved. The pool holds only its own state; the route (weights,
+ * Never an endpoint the connection already tried, nor one of weight 0,
+ * unresolved or that the hint calls unusable. The pool holds only its own state; the route (weights,
  * endpoints) stays in the immutable config. Pure. */
 #ifndef SG_POOL_H
 #define SG_POOL_H
@@ -35,6 +35,9 @@ struct pool_hint {
 	/* least_conn, random2: connections open now to endpoint e of backend b.
 	 * NULL: none anywhere. */
 	uint32_t (*active)(void *arg, uint32_t b, uint32_t e);
+	/* May endpoint e of backend b take a new connection now (healthy, not
+	 * drained, below its limit)? NULL: every endpoint may. */
+	bool (*usable)(void *arg, uint32_t b, uint32_t e);
 	void *arg;
 };
 
