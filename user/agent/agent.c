@@ -26,7 +26,9 @@
 #include "endpoint_load.h"
 #include "conn.h"
 #include "conn_stats.h"
+#include "backend_health.h"
 #include "guard.h"
+#include "health_check.h"
 #include "listeners.h"
 #include "metrics.h"
 #include "log.h"
@@ -207,6 +209,8 @@ int agent_rebuild(struct agent *ag, FILE *out)
 	}
 	guard_commit(ag, rt->cfg);
 	ag->rt = rt;
+	health_checker_free(ag->health);
+	ag->health = health_checker_new(ag, rt);
 	runtime_put(old);
 	ag->n_reloads++;
 	log_info("reloaded: %zu listeners, %zu routes", rt->cfg->n_listeners, rt->cfg->n_routes);
@@ -230,7 +234,9 @@ static int agent_start(struct agent *ag)
 	ag->index = calloc(AGENT_INDEX_SIZE, sizeof(*ag->index));
 	ag->stats = conn_stats_new();
 	ag->endpoint_load = endpoint_load_new();
-	if (!ag->endpoint_load)
+	ag->route_load = endpoint_load_new();
+	ag->backend_health = backend_health_new();
+	if (!ag->endpoint_load || !ag->route_load || !ag->backend_health)
 		return -ENOMEM;
 	if (!ag->index || !ag->stats)
 		return -ENOMEM;
@@ -256,6 +262,7 @@ static int agent_start(struct agent *ag)
 	if (err)
 		return err;
 	guard_commit(ag, ag->rt->cfg);
+	ag->health = health_checker_new(ag, ag->rt);
 	ag->config_watch = config_watch_open(ag);
 	ag->control = control_open(ag, ag->args->control_path);
 	if (!ag->control)
@@ -271,6 +278,8 @@ static int agent_start(struct agent *ag)
 static void agent_stop(struct agent *ag)
 {
 	conn_abort_all(ag);
+	health_checker_free(ag->health);
+	ag->health = NULL;
 	listeners_close(ag);
 	guard_close(ag);
 	/* After the last connection's line: everything queued is written. */
@@ -295,6 +304,8 @@ static void agent_stop(struct agent *ag)
 	free(ag->index);
 	conn_stats_free(ag->stats);
 	endpoint_load_free(ag->endpoint_load);
+	endpoint_load_free(ag->route_load);
+	backend_health_free(ag->backend_health);
 	runtime_put(ag->rt);
 	live_changes_free(&ag->changes);
 }

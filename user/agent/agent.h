@@ -30,6 +30,7 @@
 	X(REJECT_UNKNOWN_SNI, "reject_unknown_sni")                                                \
 	X(CONNECT_FAILED, "connect_failed")                                                        \
 	X(NO_BACKEND, "no_backend")                                                                \
+	X(REJECT_MAX_CONNECTIONS, "reject_max_connections")                                        \
 	X(SPLICED, "spliced")                                                                      \
 	X(RELAYED, "relayed")                                                                      \
 	X(CLOSED, "closed")                                                                        \
@@ -51,6 +52,8 @@ struct config_watch;
 struct control;
 struct guard;
 struct endpoint_load;
+struct backend_health;
+struct health_checker;
 
 #define AGENT_INDEX_SIZE 65536 /* power of two */
 
@@ -81,9 +84,12 @@ struct agent {
 	struct metrics *metrics;	   /* NULL without --metrics */
 	struct config_watch *config_watch; /* NULL unless --config names a directory */
 	struct live_changes changes;	   /* sockgate load / unload, replayed on reload */
-	struct endpoint_load *endpoint_load; /* open connections per endpoint address */
-	struct control *control;	     /* the control socket; NULL with --control off */
-	struct guard *guard;		     /* the XDP guard (guard.h); NULL before start */
+	struct endpoint_load *endpoint_load;   /* open connections per endpoint address */
+	struct endpoint_load *route_load;      /* ...and per route name (max_connections) */
+	struct backend_health *backend_health; /* checks, ejections, drains; outlive reloads */
+	struct health_checker *health;	       /* the checks of rt; NULL when it has none */
+	struct control *control;	       /* the control socket; NULL with --control off */
+	struct guard *guard;		       /* the XDP guard (guard.h); NULL before start */
 	uint64_t start_ms;
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 

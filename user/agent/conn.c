@@ -80,6 +80,9 @@ void conn_release(struct conn *c)
 	if (c->endpoint_active)
 		(*c->endpoint_active)--;
 	c->endpoint_active = NULL;
+	if (c->route_active)
+		(*c->route_active)--;
+	c->route_active = NULL;
 	free(c->parser);
 	free(c->peek);
 	c->parser = NULL;
@@ -238,6 +241,10 @@ static void route_hello(struct conn *c)
 	free(c->peek);
 	c->parser = NULL;
 	c->peek = NULL;
+	if (!conn_admit_to_route(c)) {
+		close_early(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections");
+		return;
+	}
 	start_connect(c);
 }
 
@@ -315,6 +322,7 @@ static void on_client(struct loop_watch *w, uint32_t events)
  * (connect_failed once every attempt failed) is counted when it closes. */
 static void count_connect_failure(struct conn *c)
 {
+	conn_health_connect_result(c, false);
 	if (c->ag->stats)
 		conn_stats_connect_failed(c->ag->stats, c->rt->cfg->routes[c->route].name,
 					  c->backend_str);
@@ -339,6 +347,7 @@ static void connect_failed(struct conn *c, int err)
 
 static void connected(struct conn *c)
 {
+	conn_health_connect_result(c, true);
 	if (c->ag->stats)
 		conn_stats_connected(c->ag->stats, c->rt->cfg->routes[c->route].name,
 				     now_ns() - c->connect_start_ns);
@@ -408,15 +417,23 @@ static void start_connect(struct conn *c)
 	const struct cfg_route *rt = &c->rt->cfg->routes[c->route];
 	const struct cfg_endpoint *ep;
 	struct pool_choice choice;
-	struct pool_hint hint = {.key = client_key(c), .active = endpoint_load_active, .arg = c};
+	struct pool_hint hint = {.key = client_key(c),
+				 .active = endpoint_load_active,
+				 .usable = conn_endpoint_usable,
+				 .arg = c};
 	int one = 1, fd;
 
 	c->state = CONN_CONNECTING;
 	for (;;) {
+		c->n_full_skips = 0;
 		if (c->n_tried > rt->connect_retries ||
 		    !pool_pick(c->rt->pools[c->route], &hint, c->tried, c->n_tried, &choice)) {
-			close_early(c, c->n_tried ? AGENT_CNT_CONNECT_FAILED : AGENT_CNT_NO_BACKEND,
-				    c->n_tried ? "connect_failed" : "no_backend");
+			if (c->n_tried)
+				close_early(c, AGENT_CNT_CONNECT_FAILED, "connect_failed");
+			else if (c->n_full_skips)
+				close_early(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections");
+			else
+				close_early(c, AGENT_CNT_NO_BACKEND, "no_backend");
 			return;
 		}
 		c->tried[c->n_tried++] = choice;

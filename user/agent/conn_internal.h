@@ -62,6 +62,8 @@ struct conn {
 	socklen_t backend_addr_len;
 	char backend_str[ADDR_STR_MAX];
 	uint64_t *endpoint_active; /* endpoint_load's count this connection is in */
+	uint64_t *route_active;	   /* ag->route_load's count of its route, once admitted */
+	uint32_t n_full_skips;	   /* endpoints passed over for their max_connections */
 	uint64_t connect_start_ns; /* CLOCK_MONOTONIC, of the attempt in flight */
 
 	/* SPLICED / RELAYED */
@@ -83,6 +85,16 @@ void conn_release(struct conn *c);
 /* Counts outcome cnt agent-wide and under c's listener and route. */
 void conn_count(struct conn *c, enum agent_counter cnt);
 void conn_set_watch(struct conn *c, int leg, uint32_t events);
+
+/* conn_health.c */
+/* struct pool_hint's usable(): arg is the struct conn being routed. Counts
+ * the endpoints it passes over for their connection limit in n_full_skips. */
+bool conn_endpoint_usable(void *arg, uint32_t backend, uint32_t endpoint);
+/* Feeds the outcome of the connect to c->backend_str to outlier detection. */
+void conn_health_connect_result(struct conn *c, bool ok);
+/* Counts c in its route's open connections, or returns false when the route
+ * is at its max_connections. */
+bool conn_admit_to_route(struct conn *c);
 
 /* conn_data.c */
 void conn_schedule(struct conn *c);

@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "agent.h"
 #include "conn_internal.h"
+#include "control_backends.h"
 #include "control_cmds.h"
 #include "guard_cmds.h"
 #include "control_top.h"
@@ -265,70 +266,6 @@ static int cmd_routes(struct agent *ag, size_t argc, char **argv, FILE *out)
 	return CONTROL_EXIT_OK;
 }
 
-static int cmd_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
-{
-	const struct config *c = ag->rt->cfg;
-	int code = CONTROL_EXIT_OK, first_row = 1;
-	bool json = want_json(argc, argv, out, &code);
-
-	if (code)
-		return code;
-	static const char *const cols[] = {"ROUTE", "BACKEND", "ENDPOINT", "WEIGHT", "ACTIVE"};
-	struct table t;
-
-	table_init(&t, cols, 5);
-	if (json)
-		fputc('[', out);
-	for (size_t i = 0; i < c->n_routes; i++) {
-		const struct cfg_route *r = &c->routes[i];
-
-		for (size_t b = 0; b < r->n_backends; b++) {
-			const struct cfg_backend *be = &r->backends[b];
-			char name[300];
-
-			snprintf(name, sizeof(name), "%s%s%s:%u", strchr(be->host, ':') ? "[" : "",
-				 be->host, strchr(be->host, ':') ? "]" : "", be->port);
-			for (size_t e = 0; e < be->n_endpoints || (e == 0 && !be->n_endpoints);
-			     e++) {
-				const struct cfg_endpoint *ep =
-					be->n_endpoints ? &be->endpoints[e] : NULL;
-				char addr[ADDR_STR_MAX] = "unresolved";
-				uint64_t active = 0;
-				int first = 1;
-
-				if (ep && ep->is_resolved) {
-					addr_format(&ep->addr, addr, sizeof(addr));
-					active = endpoint_load_get(ag->endpoint_load, addr);
-				}
-				if (!json) {
-					table_cell(&t, "%s", r->name);
-					table_cell(&t, "%s", name);
-					table_cell(&t, "%s", addr);
-					table_cell(&t, "%u", be->weight);
-					table_cell(&t, "%llu", (unsigned long long)active);
-					continue;
-				}
-				fputs(first_row ? "{" : ",{", out);
-				first_row = 0;
-				json_key(out, "route", &first);
-				json_str(out, r->name);
-				json_key(out, "backend", &first);
-				json_str(out, name);
-				json_key(out, "endpoint", &first);
-				json_str(out, ep && ep->is_resolved ? addr : NULL);
-				fprintf(out, ",\"weight\":%u,\"active\":%llu}", be->weight,
-					(unsigned long long)active);
-			}
-		}
-	}
-	if (json)
-		fputs("]\n", out);
-	else
-		table_print(&t, out);
-	table_free(&t);
-	return CONTROL_EXIT_OK;
-}
-
 static int cmd_status(struct agent *ag, size_t argc, char **argv, FILE *out)
 {
 	const struct config *c = ag->rt->cfg;
@@ -371,7 +308,9 @@ int control_dispatch(struct agent *ag, size_t argc, char **argv, const char *pay
 	if (!strcmp(cmd, "routes"))
 		return cmd_routes(ag, argc, argv, out);
 	if (!strcmp(cmd, "backends"))
-		return cmd_backends(ag, argc, argv, out);
+		return control_backends(ag, argc, argv, out);
+	if (!strcmp(cmd, "drain") || !strcmp(cmd, "undrain"))
+		return control_drain(ag, argc, argv, out);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(ag, argc, argv, out);
 	if (!strcmp(cmd, "top"))

@@ -19,8 +19,8 @@ enum control_exit {
 
 /* Runs argv[0] with argv[1..argc) and, for load, the file's bytes
  * payload[0..len). Commands: load FILE, unload ROUTE..., reload, routes
- * [--json], backends [--json], status [--json], top (control_top.h), guard ...
- * (guard_cmds.h). */
+ * [--json], backends [--json] and drain|undrain BACKEND... (control_backends.h),
+ * status [--json], top (control_top.h), guard ... (guard_cmds.h). */
 int control_dispatch(struct agent *ag, size_t argc, char **argv, const char *payload, size_t len,
 		     FILE *out);
 

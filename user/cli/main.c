@@ -151,6 +151,16 @@ static int run_backends(const struct cli_opts *o)
 	return run_agent(o, "backends");
 }
 
+static int run_drain(const struct cli_opts *o)
+{
+	return run_agent(o, "drain");
+}
+
+static int run_undrain(const struct cli_opts *o)
+{
+	return run_agent(o, "undrain");
+}
+
 static int run_status(const struct cli_opts *o)
 {
 	return run_agent(o, "status");
@@ -261,8 +271,14 @@ static const struct command commands[] = {
 	{"unload", "ROUTE...", "remove routes by name", 0, 1, -1, run_unload},
 	{"reload", "", "re-read --config, as SIGHUP does", 0, 0, 0, run_reload},
 	{"routes", "[--json]", "the routes in force", CMD_TAKES_JSON, 0, 0, run_routes},
-	{"backends", "[--json]", "every route's backends and endpoints, with live connections",
+	{"backends", "[--json]",
+	 "every route's endpoints: connections, state (up, down, drained...), checks",
 	 CMD_TAKES_JSON, 0, 0, run_backends},
+	{"drain", "BACKEND...",
+	 "no new connections to these backends or endpoints; open ones finish", 0, 1, -1,
+	 run_drain},
+	{"undrain", "BACKEND...", "let drained backends take new connections again", 0, 1, -1,
+	 run_undrain},
 	{"status", "[--json]", "the agent's version, uptime and sizes", CMD_TAKES_JSON, 0, 0,
 	 run_status},
 	{"flows", "[--json]", "spliced flows from the pinned flow map, most bytes first",

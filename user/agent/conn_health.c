@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* conn_health.c: what a new connection asks of backend health (is an
+ * endpoint usable now?) and tells it (did the connect work?), and the
+ * route and endpoint connection limits. */
+#include "addr.h"
+#include "agent.h"
+#include "backend_health.h"
+#include "conn_internal.h"
+#include "endpoint_load.h"
+#include "log.h"
+#include "loop.h"
+
+static const struct cfg_route *route_of(const struct conn *c)
+{
+	return &c->rt->cfg->routes[c->route];
+}
+
+static size_t resolved_endpoints(const struct cfg_route *r)
+{
+	size_t n = 0;
+
+	for (size_t b = 0; b < r->n_backends; b++) {
+		for (size_t e = 0; e < r->backends[b].n_endpoints; e++)
+			n += r->backends[b].endpoints[e].is_resolved;
+	}
+	return n;
+}
+
+bool conn_endpoint_usable(void *arg, uint32_t b, uint32_t e)
+{
+	struct conn *c = arg;
+	const struct cfg_route *r = route_of(c);
+	const struct cfg_backend *be = &r->backends[b];
+	struct agent *ag = c->ag;
+	const struct endpoint_health *h;
+	char addr[ADDR_STR_MAX];
+
+	addr_format(&be->endpoints[e].addr, addr, sizeof(addr));
+	if (backend_health_is_drained(ag->backend_health, be, addr))
+		return false;
+	h = backend_health_find(ag->backend_health, r->name, addr);
+	if (h && ((r->health_check.type != CFG_CHECK_NONE && h->is_down) ||
+		  eh_is_ejected(h, loop_now_ms())))
+		return false;
+	if (be->max_connections &&
+	    endpoint_load_get(ag->endpoint_load, addr) >= be->max_connections) {
+		c->n_full_skips++;
+		return false;
+	}
+	return true;
+}
+
+void conn_health_connect_result(struct conn *c, bool ok)
+{
+	const struct cfg_route *r = route_of(c);
+	struct agent *ag = c->ag;
+	struct endpoint_health *h;
+	uint64_t now = loop_now_ms();
+	bool may_eject;
+
+	if (!r->outlier.consecutive_errors && ok)
+		return; /* nothing to reset or count */
+	h = backend_health_get(ag->backend_health, r->name, c->backend_str);
+	if (!h)
+		return;
+	may_eject = !ok && r->outlier.consecutive_errors &&
+		    backend_health_ejected(ag->backend_health, r, now) <
+			    eh_max_ejected(&r->outlier, resolved_endpoints(r));
+	if (eh_connect_result(h, &r->outlier, ok, may_eject, now))
+		log_warn("route %s: endpoint %s ejected for %llu ms after %u connect failures in "
+			 "a row (ejection %u)",
+			 r->name, c->backend_str, (unsigned long long)(h->ejected_until_ms - now),
+			 r->outlier.consecutive_errors, h->n_ejections);
+}
+
+bool conn_admit_to_route(struct conn *c)
+{
+	const struct cfg_route *r = route_of(c);
+	uint64_t *n = endpoint_load_slot(c->ag->route_load, r->name);
+
+	if (r->max_connections && n && *n >= r->max_connections)
+		return false;
+	c->route_active = n;
+	if (n)
+		(*n)++;
+	return true;
+}
