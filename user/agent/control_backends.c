@@ -13,7 +13,7 @@
 #include "json.h"
 #include "table.h"
 
-const char *control_endpoint_state(struct agent *ag, const struct cfg_route *r,
+const char *control_endpoint_state(const struct agent *ag, const struct cfg_route *r,
 				   const struct cfg_backend *b, const char *addr)
 {
 	const struct endpoint_health *h = backend_health_find(ag->backend_health, r->name, addr);

@@ -20,7 +20,7 @@ int control_drain(struct agent *ag, size_t argc, char **argv, FILE *out);
 
 /* The state `sockgate backends` shows for endpoint addr of backend b of
  * route r: "drained", "down", "ejected", "full" or "up". */
-const char *control_endpoint_state(struct agent *ag, const struct cfg_route *r,
+const char *control_endpoint_state(const struct agent *ag, const struct cfg_route *r,
 				   const struct cfg_backend *b, const char *addr);
 
 #endif

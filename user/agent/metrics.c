@@ -20,6 +20,7 @@
 #include "exchange.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_health.h"
 #include "prom.h"
 #include "sg_counters.h"
 
@@ -86,17 +87,15 @@ static void write_process(FILE *f)
 		(long)ru.ru_stime.tv_usec, pages * sysconf(_SC_PAGESIZE));
 }
 
-/* The pool keeps no health state yet (no checks, no passive ejection): what
- * decides whether a backend can take connections is its weight and whether
- * its name resolved, so that is what is shown, for the running config. */
+/* Whether a backend's name resolved; each endpoint's health is in
+ * metrics_health.c. */
 static void write_backends(const struct agent *ag, FILE *f)
 {
 	static const char *const names[] = {"route", "backend"};
 	const struct config *cfg = ag->rt->cfg;
 
 	fprintf(f, "# HELP sockgate_backend_endpoints_resolved Endpoints of a backend with an "
-		   "address to connect to (0: the backend cannot take connections). No health "
-		   "checks yet.\n"
+		   "address to connect to (0: the backend cannot take connections).\n"
 		   "# TYPE sockgate_backend_endpoints_resolved gauge\n");
 	for (size_t r = 0; r < cfg->n_routes; r++) {
 		for (size_t b = 0; b < cfg->routes[r].n_backends; b++) {
@@ -169,6 +168,7 @@ void metrics_write(const struct agent *ag, FILE *f)
 	if (ag->stats)
 		conn_stats_write(ag->stats, f);
 	write_backends(ag, f);
+	metrics_write_health(ag, f);
 	write_access_log(ag, f);
 	write_bpf_counters(ag, f);
 	guard_metrics_write(ag, f);
