@@ -144,3 +144,21 @@ Test(access_fmt, format_names_parse)
 	cr_assert_lt(access_fmt_parse("JSON", &f), 0);
 	cr_assert_lt(access_fmt_parse("", &f), 0);
 }
+
+Test(access_fmt, proxy_field_follows_dataplane_only_when_a_header_was_sent)
+{
+	struct access_record r = spliced();
+	char buf[1024];
+
+	r.proxy = "v2";
+	access_fmt_line(&r, ACCESS_FMT_KV, buf, sizeof(buf));
+	cr_assert(strstr(buf, " dataplane=sockmap proxy=v2 bytes_up=751 "), "%s", buf);
+	access_fmt_line(&r, ACCESS_FMT_JSON, buf, sizeof(buf));
+	cr_assert(strstr(buf, "\"dataplane\":\"sockmap\",\"proxy\":\"v2\",\"bytes_up\":751,"), "%s",
+		  buf);
+	r.proxy = NULL;
+	access_fmt_line(&r, ACCESS_FMT_KV, buf, sizeof(buf));
+	cr_assert_null(strstr(buf, "proxy"), "%s", buf);
+	access_fmt_line(&r, ACCESS_FMT_JSON, buf, sizeof(buf));
+	cr_assert_null(strstr(buf, "proxy"), "%s", buf);
+}

@@ -31,6 +31,8 @@
 	X(CONNECT_FAILED, "connect_failed")                                                        \
 	X(NO_BACKEND, "no_backend")                                                                \
 	X(REJECT_MAX_CONNECTIONS, "reject_max_connections")                                        \
+	X(PROXY_HEADER_SENT, "proxy_header_sent")                                                  \
+	X(PROXY_HEADER_FAILED, "proxy_header_failed")                                              \
 	X(SPLICED, "spliced")                                                                      \
 	X(RELAYED, "relayed")                                                                      \
 	X(CLOSED, "closed")                                                                        \

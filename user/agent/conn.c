@@ -17,6 +17,7 @@
 #include "endpoint_load.h"
 #include "maglev.h"
 #include "conn_pace.h"
+#include "conn_proxy.h"
 #include "conn_stats.h"
 #include "log.h"
 
@@ -352,6 +353,12 @@ static void connected(struct conn *c)
 		conn_stats_connected(c->ag->stats, c->rt->cfg->routes[c->route].name,
 				     now_ns() - c->connect_start_ns);
 	loop_timer_cancel(c->ag->loop, &c->timer);
+	if (conn_send_proxy_header(c) != 0) {
+		close_early(c, AGENT_CNT_PROXY_HEADER_FAILED, "proxy_header_failed");
+		return;
+	}
+	if (c->proxy)
+		conn_count(c, AGENT_CNT_PROXY_HEADER_SENT);
 	conn_start_data(c);
 }
 

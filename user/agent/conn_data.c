@@ -60,6 +60,7 @@ void conn_log_access(const struct conn *c)
 		.dataplane = c->state == CONN_SPLICED	? "sockmap"
 			     : c->state == CONN_RELAYED ? "splice"
 							: NULL,
+		.proxy = c->proxy,
 		.bytes_up = c->bytes[0],
 		.bytes_down = c->bytes[1],
 		.copied = conn_copied_bytes(c),

@@ -61,6 +61,7 @@ struct conn {
 	struct sockaddr_storage backend_addr;
 	socklen_t backend_addr_len;
 	char backend_str[ADDR_STR_MAX];
+	const char *proxy; /* PROXY header version written (or tried): "v1", "v2"; or NULL */
 	uint64_t *endpoint_active; /* endpoint_load's count this connection is in */
 	uint64_t *route_active;	   /* ag->route_load's count of its route, once admitted */
 	uint32_t n_full_skips;	   /* endpoints passed over for their max_connections */

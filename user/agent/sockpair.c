@@ -61,6 +61,31 @@ static int tx_position(int fd, uint64_t *pos)
 	return 0;
 }
 
+/* tx_position() at splice time, exact. A PROXY protocol header written just
+ * before may still be in flight: an ack landing between tx_position()'s two
+ * reads would make the baseline short by the header's length, and
+ * sockpair_is_drained() would then forward a FIN that many bytes early. So
+ * the sum is taken only while bytes_acked holds still around the queue read. */
+static int tx_baseline(int fd, uint64_t *pos)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		uint64_t received, before, after, unsent;
+		int err = tcp_counters(fd, &received, &before);
+
+		if (err)
+			return err;
+		unsent = unsent_bytes(fd);
+		err = tcp_counters(fd, &received, &after);
+		if (err)
+			return err;
+		if (before == after) {
+			*pos = before + unsent;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
 static void kick(int fd)
 {
 	char c;
@@ -189,7 +214,7 @@ int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int clie
 	 * leg received, peeked ones included, is still to be forwarded. */
 	for (int leg = 0; leg < SOCKPAIR_LEGS; leg++) {
 		p->base_rx[leg] = 0;
-		err = tx_position(p->fd[leg], &p->base_tx[leg]);
+		err = tx_baseline(p->fd[leg], &p->base_tx[leg]);
 		if (err)
 			goto err_unsplice;
 	}

@@ -105,6 +105,8 @@ static void format_kv(struct out *o, const struct access_record *r)
 	kv_str(o, "route", r->route);
 	kv_str(o, "backend", r->backend);
 	kv_str(o, "dataplane", r->dataplane);
+	if (r->proxy)
+		kv_str(o, "proxy", r->proxy);
 	putf(o, " bytes_up=%" PRIu64 " bytes_down=%" PRIu64 " copied=%" PRIu64, r->bytes_up,
 	     r->bytes_down, r->copied);
 	putf(o, " duration_ms=%" PRIu64 " pauses=%" PRIu32 " peak_queued=%" PRIu64, r->duration_ms,
@@ -171,6 +173,8 @@ static void format_json(struct out *o, const struct access_record *r)
 	json_kstr(o, "route", r->route);
 	json_kstr(o, "backend", r->backend);
 	json_kstr(o, "dataplane", r->dataplane);
+	if (r->proxy)
+		json_kstr(o, "proxy", r->proxy);
 	json_u64(o, "bytes_up", r->bytes_up);
 	json_u64(o, "bytes_down", r->bytes_down);
 	json_u64(o, "copied", r->copied);

@@ -15,7 +15,8 @@ enum access_fmt {
 };
 
 /* A finished connection. NULL strings are absent values: "-" in key=value,
- * null in JSON (hello_error is left out of key=value when NULL). */
+ * null in JSON (hello_error is left out of key=value when NULL, proxy out of
+ * both formats). */
 struct access_record {
 	const char *ts; /* "2026-11-26T12:02:50Z" */
 	uint64_t conn;
@@ -27,6 +28,7 @@ struct access_record {
 	const char *route;
 	const char *backend;
 	const char *dataplane;
+	const char *proxy; /* PROXY header version sent to the backend; NULL: none (left out) */
 	uint64_t bytes_up, bytes_down, copied, duration_ms;
 	uint32_t pauses;
 	uint64_t peak_queued;

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* conn_proxy.h: the PROXY protocol header a route asks for, written to the
+ * backend socket between connect and handover (docs/CONFIG.md, "PROXY
+ * protocol"). */
+#ifndef SG_CONN_PROXY_H
+#define SG_CONN_PROXY_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "proxy_header.h"
+
+struct conn;
+
+/* Builds the header of version v (CFG_PROXY_V1 or CFG_PROXY_V2) from in and
+ * queues it on fd, a connected TCP socket, with one send() that never blocks
+ * and never raises SIGPIPE. *sent is what the socket took. Returns 0 when it
+ * took every byte; -EAGAIN when it took only part (the connection is then
+ * unusable: a receiver rejects a partial header); send()'s -errno; or the
+ * builder's error (proxy_header.h). */
+int conn_proxy_write(int fd, enum cfg_proxy_protocol v, const struct proxy_header_in *in,
+		     size_t *sent, size_t *len);
+
+/* Writes the header of c's route, if it asks for one, from c's client and local
+ * addresses, SNI and ALPN list, and records the version for the access log.
+ * On failure logs why (rate-limited), makes closing the backend socket reset
+ * it, and returns the error; the caller ends c. Returns 0 otherwise. */
+int conn_send_proxy_header(struct conn *c);
+
+#endif
