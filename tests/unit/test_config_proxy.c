@@ -24,27 +24,21 @@
 	"    sni: [a.example.com]\n" pp "    backends:\n"                                          \
 	"      - address: \"10.0.0.5:443\"\n"
 
-static char *diags_text(const struct cfg_diags *d)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	cr_assert_not_null(f);
-	cfg_diags_print(d, f);
-	fclose(f);
-	return text;
-}
-
 /* Loads yaml (file name "p.yaml"); returns the model or NULL, with every
- * diagnostic as text in *text. */
+ * diagnostic printed into *text. */
 static struct config *load(const char *yaml, char **text)
 {
 	struct cfg_diags d = {0};
 	struct config *c = NULL;
+	size_t len = 0;
+	FILE *f;
 
 	config_load_buf(yaml, strlen(yaml), "p.yaml", NULL, &c, &d);
-	*text = diags_text(&d);
+	*text = NULL;
+	f = open_memstream(text, &len);
+	cr_assert_not_null(f);
+	cfg_diags_print(&d, f);
+	fclose(f);
 	cfg_diags_free(&d);
 	return c;
 }
