@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -166,6 +167,34 @@ Test(conn_proxy, a_full_send_buffer_is_a_short_write)
 	err = conn_proxy_write(near, CFG_PROXY_V2, &in, &sent, &len);
 	cr_assert_eq(err, -EAGAIN, "got %d (%s)", err, strerror(-err));
 	cr_assert_lt(sent, len, "part of the header at most");
+	close(near);
+	close(far);
+}
+
+Test(conn_proxy, a_health_check_sends_its_own_addresses_in_v1_and_local_in_v2)
+{
+	uint8_t buf[PROXY_HEADER_MAX];
+	struct sockaddr_in6 local, peer;
+	socklen_t n = sizeof(local);
+	char want[128];
+	size_t len;
+	int near, far;
+
+	v6_pair(&near, &far);
+	cr_assert_eq(getsockname(near, (struct sockaddr *)&local, &n), 0);
+	n = sizeof(peer);
+	cr_assert_eq(getpeername(near, (struct sockaddr *)&peer, &n), 0);
+	snprintf(want, sizeof(want), "PROXY TCP6 ::1 ::1 %u %u\r\n", ntohs(local.sin6_port),
+		 ntohs(peer.sin6_port));
+	cr_assert_eq(conn_proxy_check_header(near, CFG_PROXY_V1, buf, sizeof(buf), &len), 0);
+	cr_assert_eq(len, strlen(want));
+	cr_assert_arr_eq(buf, want, len, "v1 check header: %.*s", (int)len, (char *)buf);
+
+	/* Version 2, command LOCAL, AF_UNSPEC, no address block: section 2.2. */
+	cr_assert_eq(conn_proxy_check_header(near, CFG_PROXY_V2, buf, sizeof(buf), &len), 0);
+	cr_assert_eq(len, 16);
+	cr_assert_arr_eq(buf, "\x0D\x0A\x0D\x0A\x00\x0D\x0A\x51\x55\x49\x54\x0A\x20\x00\x00\x00",
+			 16);
 	close(near);
 	close(far);
 }

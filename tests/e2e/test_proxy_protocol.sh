@@ -9,6 +9,7 @@
 #   - build/test/pp_recv (tests/tools/pp_recv.c, its own parser and CRC32C) checks the v2
 #     TLVs NGINX 1.22 cannot log: ALPN (curl's first offer, h2), AUTHORITY (the SNI) and
 #     CRC32C, strictly, then relays the connection to a plain NGINX (route pp-tlv).
+#   - The TLS health checks of the v1 and v2 routes pass NGINX's proxy_protocol too.
 #   - A route without proxy_protocol sends nothing: the user's NGINX, without
 #     proxy_protocol, answers and logs the gateway as its client (route plain).
 # The access log names the header (proxy=v1|v2) and /metrics counts it. Last, the Istio
@@ -92,11 +93,13 @@ routes:
     listeners: [v1-4, v1-6]
     sni: [$NAME]
     proxy_protocol: v1
+    health_check: {type: tls, interval: 500ms, timeout: 400ms, rise: 1, fall: 1}
     backends: [{address: "$BE_IP:8443"}]
   - name: pp-v2
     listeners: [v2-4, v2-6]
     sni: [$NAME]
     proxy_protocol: v2
+    health_check: {type: tls, interval: 500ms, timeout: 400ms, rise: 1, fall: 1}
     backends: [{address: "[$BE_IP6]:8443"}]
   - name: pp-tlv
     listeners: [tlv-4, tlv-6]
@@ -123,6 +126,8 @@ expect_line() { # FILE LINE MESSAGE: LINE appears in FILE (written once the requ
 	e2e_poll 10 has_line "$1" "$2" || e2e_fail "$3: no line with '$2' in $1: $(tail -5 "$1")"
 	printf 'ok - %s\n' "$3"
 }
+# checked_up ROUTE: sockgate backends shows ROUTE's endpoint up after a passed check.
+checked_up() { timeout 5 "$ROOT/build/sockgate" backends 2>/dev/null | grep -Eq "^$1 .* up +ok *\$"; }
 scrape() { e2e_exec "$SG_NS_GW" curl -sS --max-time 5 http://127.0.0.1:9100/metrics; }
 metric() { sed -n "s/^sockgate_connections_total{result=\"$1\"} //p" <<<"$2"; }
 
@@ -136,6 +141,13 @@ for dp in sockmap splice; do
 		# shellcheck disable=SC2086
 		e2e_poll 10 e2e__listens "$SG_NS_GW" "$pid" $lp ||
 			e2e_fail "$dp: sockgated does not listen on $lp: $(cat "$log")"
+	done
+	# A TLS health check of a PROXY route sends the header first (v1 with the check's
+	# own addresses, v2 LOCAL), or NGINX would refuse it and fall: 1 take it down.
+	for r in pp-v1 pp-v2; do
+		e2e_poll 10 checked_up "$r" ||
+			e2e_fail "$dp: $r not up after a TLS check: $("$ROOT/build/sockgate" backends 2>&1)"
+		printf 'ok - %s: the TLS health check of %s passes through NGINX proxy_protocol\n' "$dp" "$r"
 	done
 
 	for fam in 4 6; do

@@ -32,6 +32,24 @@ int conn_proxy_write(int fd, enum cfg_proxy_protocol v, const struct proxy_heade
 	return *sent == *len ? 0 : -EAGAIN;
 }
 
+int conn_proxy_check_header(int fd, enum cfg_proxy_protocol v, uint8_t *buf, size_t cap,
+			    size_t *len)
+{
+	struct sockaddr_storage local, peer;
+	socklen_t n = sizeof(local);
+
+	if (v == CFG_PROXY_V2)
+		return proxy_header_v2(&(struct proxy_header_in){.src = NULL, .dst = NULL}, buf,
+				       cap, len);
+	if (getsockname(fd, (struct sockaddr *)&local, &n) == -1)
+		return -errno;
+	n = sizeof(peer);
+	if (getpeername(fd, (struct sockaddr *)&peer, &n) == -1)
+		return -errno;
+	return proxy_header_v1(&(struct proxy_header_in){.src = &local, .dst = &peer}, buf, cap,
+			       len);
+}
+
 int conn_send_proxy_header(struct conn *c)
 {
 	const struct cfg_route *rt = &c->rt->cfg->routes[c->route];

@@ -6,6 +6,7 @@
 #define SG_CONN_PROXY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "proxy_header.h"
@@ -20,6 +21,15 @@ struct conn;
  * builder's error (proxy_header.h). */
 int conn_proxy_write(int fd, enum cfg_proxy_protocol v, const struct proxy_header_in *in,
 		     size_t *sent, size_t *len);
+
+/* The header a health check of a route with PROXY protocol v (not off) sends
+ * on fd before its ClientHello, as the specification asks of a proxy's own
+ * checks: v1 a valid line with fd's own addresses (local as source, peer as
+ * destination), v2 the LOCAL command without addresses. Into buf[0..cap), its
+ * length in *len. Returns 0, -errno of getsockname()/getpeername(), or the
+ * builder's error. */
+int conn_proxy_check_header(int fd, enum cfg_proxy_protocol v, uint8_t *buf, size_t cap,
+			    size_t *len);
 
 /* Writes the header of c's route, if it asks for one, from c's client and local
  * addresses, SNI and ALPN list, and records the version for the access log.

@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "agent.h"
 #include "backend_health.h"
+#include "conn_proxy.h"
 #include "health_check.h"
 #include "hello_build.h"
 #include "log.h"
@@ -120,18 +121,26 @@ static void send_hello(struct probe *p)
 	struct hello_spec spec = {.sni = r->health_check.sni,
 				  .alpn = (const char *const *)r->alpn,
 				  .n_alpn = r->n_alpn};
-	uint8_t buf[HELLO_MAX];
+	uint8_t buf[PROXY_HEADER_MAX + HELLO_MAX];
+	size_t pp_len = 0;
 	ssize_t len, sent;
 
 	fill_random(p->owner, spec.random, sizeof(spec.random));
 	fill_random(p->owner, spec.session_id, sizeof(spec.session_id));
 	fill_random(p->owner, spec.key_share, sizeof(spec.key_share));
-	len = hello_build(buf, sizeof(buf), &spec);
+	/* A backend that reads PROXY protocol wants the header before any byte. */
+	if (r->proxy_protocol != CFG_PROXY_OFF &&
+	    conn_proxy_check_header(p->w.fd, r->proxy_protocol, buf, PROXY_HEADER_MAX, &pp_len)) {
+		finish(p, false, "proxy_header_failed");
+		return;
+	}
+	len = hello_build(buf + pp_len, HELLO_MAX, &spec);
 	if (len < 0) {
 		finish(p, false, "hello_build_failed");
 		return;
 	}
 	/* A fresh connection's send buffer takes a few hundred bytes whole. */
+	len += (ssize_t)pp_len;
 	sent = send(p->w.fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (sent != len) {
 		finish(p, false, "send_failed");
