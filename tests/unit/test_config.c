@@ -173,6 +173,7 @@ Test(config, native_full_file_sets_every_key)
 	cr_assert(r->snis[0].is_wildcard);
 	cr_assert_eq(r->balance, CFG_BALANCE_MAGLEV);
 	cr_assert_eq(r->proxy_protocol, CFG_PROXY_V1);
+	cr_assert_eq(c->resolve_interval_ms, 45000);
 	config_free(c);
 	cfg_diags_free(&d);
 }
@@ -188,6 +189,7 @@ Test(config, native_minimal_file_gets_defaults)
 	cr_assert_eq(d.n, 0);
 	cr_assert_eq(c->listeners[0].hello_timeout_ms, 10000);
 	cr_assert_geq(c->listeners[0].max_hello_bytes, 65536 + 4 + 5);
+	cr_assert_eq(c->resolve_interval_ms, CFG_DEFAULT_RESOLVE_INTERVAL_MS);
 	config_dump(c, f);
 	fclose(f);
 	cr_assert_str_eq(

@@ -32,6 +32,7 @@
 #include "listeners.h"
 #include "metrics.h"
 #include "log.h"
+#include "resolver.h"
 
 #define SHUTDOWN_DRAIN_MS 10000
 #define LOG_PER_SECOND	  20
@@ -195,10 +196,27 @@ static int open_dataplane(struct agent *ag)
 	return 0;
 }
 
+void agent_install(struct agent *ag, struct runtime *rt)
+{
+	struct runtime *old = ag->rt;
+
+	ag->rt = rt;
+	health_checker_free(ag->health);
+	ag->health = health_checker_new(ag, rt);
+	runtime_put(old);
+	resolver_follow(ag->resolver, rt->cfg);
+}
+
 int agent_rebuild(struct agent *ag, FILE *out)
 {
-	struct runtime *rt = runtime_load(ag->args, &ag->changes, out);
-	struct runtime *old = ag->rt;
+	struct cfg_lookup cached;
+	struct runtime *rt;
+
+	/* Names the agent knows take the resolver's answers; new ones are looked
+	 * up off the loop and applied when they arrive. */
+	if (ag->resolver)
+		resolver_lookup(ag->resolver, &cached);
+	rt = runtime_load(ag->args, &ag->changes, ag->resolver ? &cached : NULL, out);
 
 	if (!rt || guard_prepare(ag, rt->cfg, out) || listeners_apply(ag, rt->cfg)) {
 		guard_abort(ag);
@@ -208,10 +226,7 @@ int agent_rebuild(struct agent *ag, FILE *out)
 		return -EINVAL;
 	}
 	guard_commit(ag, rt->cfg);
-	ag->rt = rt;
-	health_checker_free(ag->health);
-	ag->health = health_checker_new(ag, rt);
-	runtime_put(old);
+	agent_install(ag, rt);
 	ag->n_reloads++;
 	log_info("reloaded: %zu listeners, %zu routes", rt->cfg->n_listeners, rt->cfg->n_routes);
 	return 0;
@@ -263,6 +278,9 @@ static int agent_start(struct agent *ag)
 		return err;
 	guard_commit(ag, ag->rt->cfg);
 	ag->health = health_checker_new(ag, ag->rt);
+	ag->resolver = resolver_open(ag);
+	if (!ag->resolver)
+		return -ENOMEM;
 	ag->config_watch = config_watch_open(ag);
 	ag->control = control_open(ag, ag->args->control_path);
 	if (!ag->control)
@@ -287,6 +305,7 @@ static void agent_stop(struct agent *ag)
 	ag->access_log = NULL;
 	metrics_close(ag->metrics);
 	config_watch_close(ag->config_watch);
+	resolver_close(ag->resolver);
 	control_close(ag->control);
 	if (ag->signals.fd > 0)
 		close(ag->signals.fd);

@@ -56,6 +56,7 @@ struct guard;
 struct endpoint_load;
 struct backend_health;
 struct health_checker;
+struct resolver;
 
 #define AGENT_INDEX_SIZE 65536 /* power of two */
 
@@ -92,6 +93,7 @@ struct agent {
 	struct health_checker *health;	       /* the checks of rt; NULL when it has none */
 	struct control *control;	       /* the control socket; NULL with --control off */
 	struct guard *guard;		       /* the XDP guard (guard.h); NULL before start */
+	struct resolver *resolver;	       /* endpoint names re-resolved; NULL before start */
 	uint64_t start_ms;
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 
@@ -115,6 +117,11 @@ int agent_reload(struct agent *ag);
 /* agent_reload() with ag->changes as they are now; diagnostics and the one
  * closing line go to out (NULL: the log). 0 or -EINVAL. */
 int agent_rebuild(struct agent *ag, FILE *out);
+
+/* Makes rt (the caller's reference) the runtime new connections get and
+ * drops the previous one: connections in flight keep theirs. Every new
+ * runtime goes through here: a reload and new endpoint addresses alike. */
+void agent_install(struct agent *ag, struct runtime *rt);
 
 /* True when a per-connection warning may be logged now (at most 20 a second;
  * the number suppressed is reported when the window turns). */

@@ -42,6 +42,7 @@ struct row {
 	const struct cfg_route *r;
 	const struct cfg_backend *b;
 	const char *backend, *addr, *state;
+	const char *host; /* the name the endpoint was resolved from; NULL: a literal */
 	const struct endpoint_health *h;
 	uint64_t active;
 };
@@ -57,6 +58,8 @@ static void json_row(FILE *out, const struct row *w, bool is_first)
 	json_str(out, w->backend);
 	json_key(out, "endpoint", &first);
 	json_str(out, w->addr);
+	json_key(out, "host", &first);
+	json_str(out, w->host);
 	fprintf(out, ",\"weight\":%u,\"active\":%llu,\"max_connections\":%u", w->b->weight,
 		(unsigned long long)w->active, w->b->max_connections);
 	json_key(out, "state", &first);
@@ -78,8 +81,8 @@ static void json_row(FILE *out, const struct row *w, bool is_first)
 
 int control_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 {
-	static const char *const cols[] = {"ROUTE",  "BACKEND", "ENDPOINT", "WEIGHT",
-					   "ACTIVE", "STATE",	"CHECK"};
+	static const char *const cols[] = {"ROUTE",  "BACKEND", "ENDPOINT", "HOST",
+					   "WEIGHT", "ACTIVE",	"STATE",    "CHECK"};
 	const struct config *c = ag->rt->cfg;
 	bool json = argc == 2 && !strcmp(argv[1], "--json"), is_first = true;
 	struct table t;
@@ -104,7 +107,11 @@ int control_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 				const struct cfg_endpoint *ep =
 					be->n_endpoints ? &be->endpoints[e] : NULL;
 				char addr[ADDR_STR_MAX] = "unresolved";
-				struct row w = {.r = r, .b = be, .backend = name, .addr = addr};
+				struct row w = {.r = r,
+						.b = be,
+						.backend = name,
+						.addr = addr,
+						.host = ep ? ep->host : NULL};
 
 				if (ep && ep->is_resolved) {
 					addr_format(&ep->addr, addr, sizeof(addr));
@@ -124,6 +131,7 @@ int control_backends(struct agent *ag, size_t argc, char **argv, FILE *out)
 				table_cell(&t, "%s", r->name);
 				table_cell(&t, "%s", name);
 				table_cell(&t, "%s", addr);
+				table_cell(&t, "%s", w.host ? w.host : "-");
 				table_cell(&t, "%u", be->weight);
 				table_cell(&t, "%llu", (unsigned long long)w.active);
 				table_cell(&t, "%s", w.state);

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(a.log_level);
-	rt = runtime_load(&a, NULL, a.check_only ? stderr : NULL);
+	rt = runtime_load(&a, NULL, NULL, a.check_only ? stderr : NULL);
 	if (!rt)
 		return 1;
 	if (a.check_only) {

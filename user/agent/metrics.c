@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "metrics_health.h"
 #include "prom.h"
+#include "resolver.h"
 #include "sg_counters.h"
 
 #define REQUEST_MAX	  4096
@@ -169,6 +170,7 @@ void metrics_write(const struct agent *ag, FILE *f)
 		conn_stats_write(ag->stats, f);
 	write_backends(ag, f);
 	metrics_write_health(ag, f);
+	resolver_metrics_write(ag->resolver, f);
 	write_access_log(ag, f);
 	write_bpf_counters(ag, f);
 	guard_metrics_write(ag, f);

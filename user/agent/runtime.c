@@ -36,7 +36,7 @@ static void report(FILE *out, const char *msg)
 		log_err("%s", msg);
 }
 
-static struct runtime *build(struct config *cfg, FILE *out)
+struct runtime *runtime_from_config(struct config *cfg, FILE *out)
 {
 	struct runtime *rt = calloc(1, sizeof(*rt));
 	struct timespec now;
@@ -75,7 +75,8 @@ static struct runtime *build(struct config *cfg, FILE *out)
 	return rt;
 }
 
-struct runtime *runtime_load(const struct args *a, const struct live_changes *lc, FILE *out)
+struct runtime *runtime_load(const struct args *a, const struct live_changes *lc,
+			     const struct cfg_lookup *lk, FILE *out)
 {
 	static const struct live_changes none;
 	struct cfg_options opts = {.labels = a->labels, .n_labels = a->n_labels};
@@ -96,7 +97,7 @@ struct runtime *runtime_load(const struct args *a, const struct live_changes *lc
 	free(in);
 	free(unload);
 	if (!err)
-		err = config_resolve(cfg, &diags);
+		err = lk ? config_resolve_with(cfg, lk, &diags) : config_resolve(cfg, &diags);
 	if (out)
 		cfg_diags_print(&diags, out);
 	else
@@ -112,7 +113,7 @@ struct runtime *runtime_load(const struct args *a, const struct live_changes *lc
 		return NULL;
 	}
 	cfg_diags_free(&diags);
-	return build(cfg, out);
+	return runtime_from_config(cfg, out);
 }
 
 struct runtime *runtime_get(struct runtime *rt)

@@ -22,10 +22,16 @@ struct runtime {
 };
 
 /* Loads the --config paths of a plus the live changes lc (may be NULL),
- * resolves hostnames and builds the route tables and pools. Every diagnostic (file:line:column) is written as a plain
- * line to out, or logged when out is NULL. Returns a runtime holding one
- * reference, or NULL when the configuration is rejected. */
-struct runtime *runtime_load(const struct args *a, const struct live_changes *lc, FILE *out);
+ * resolves hostnames with lk (NULL: the system resolver, blocking) and builds
+ * the route tables and pools. Every diagnostic (file:line:column) is written
+ * as a plain line to out, or logged when out is NULL. Returns a runtime
+ * holding one reference, or NULL when the configuration is rejected. */
+struct runtime *runtime_load(const struct args *a, const struct live_changes *lc,
+			     const struct cfg_lookup *lk, FILE *out);
+
+/* Builds a runtime around cfg, a checked and resolved configuration (taken
+ * over: freed on failure). Failures are reported as runtime_load() does. */
+struct runtime *runtime_from_config(struct config *cfg, FILE *out);
 
 /* Takes another reference. */
 struct runtime *runtime_get(struct runtime *rt);

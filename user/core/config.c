@@ -90,6 +90,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_routes; i++)
 		cfg_route_fini(&c->routes[i]);
 	cfg_guard_fini(&c->guard);
+	cfg_src_fini(&c->resolve_interval_src);
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
 	free(c->listeners);
@@ -194,6 +195,8 @@ void config_dump(const struct config *c, FILE *f)
 		dump_route(c, &c->routes[i], f);
 	if (c->guard.is_set)
 		cfg_guard_dump(&c->guard, f);
+	if (c->resolve_interval_src.file)
+		fprintf(f, "resolve_interval %ums\n", c->resolve_interval_ms);
 }
 
 /* --- reading ------------------------------------------------------------------------ */
@@ -513,6 +516,7 @@ int config_load_inputs(const struct cfg_input *in, size_t n, const struct cfg_un
 	l.c = calloc(1, sizeof(*l.c));
 	if (!l.c)
 		return -ENOMEM;
+	l.c->resolve_interval_ms = CFG_DEFAULT_RESOLVE_INTERVAL_MS;
 	l.file = "<options>";
 	err = check_labels(&l, o);
 	for (size_t i = 0; !err && i < n; i++) {

@@ -21,6 +21,10 @@
 #define CFG_DEFAULT_CONNECT_TIMEOUT_MS 5000u
 #define CFG_DEFAULT_CONNECT_RETRIES    2u
 #define CFG_DEFAULT_LABEL	       "istio=ingressgateway"
+/* How often endpoint host names are looked up again (Envoy's DNS refresh
+ * default is 5 s; names here change rarely, and each change rebuilds the
+ * configuration). */
+#define CFG_DEFAULT_RESOLVE_INTERVAL_MS 30000u
 
 enum cfg_balance {
 	CFG_BALANCE_ROUND_ROBIN = 0, /* smooth weighted round robin */
@@ -182,8 +186,13 @@ struct cfg_guard {
 	struct cfg_src src;
 };
 
+/* Every heap member of these structs is deep-copied by config_clone()
+ * (config_clone.c); a new one must be added there too (test_config_clone.c
+ * clones and frees every good configuration under ASan). */
 struct config {
 	struct cfg_guard guard;
+	uint32_t resolve_interval_ms;	     /* re-resolve endpoint host names this often */
+	struct cfg_src resolve_interval_src; /* where it was set; file NULL: the default */
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_route *routes;
@@ -275,12 +284,45 @@ int config_load_inputs(const struct cfg_input *in, size_t n, const struct cfg_un
 		       size_t n_unload, const struct cfg_options *o, struct config **out,
 		       struct cfg_diags *diags);
 
-/* Resolves every unresolved endpoint host with the system resolver (/etc/hosts,
- * DNS; blocking). A name with several addresses becomes several endpoints, each
- * keeping host. A name that does not resolve (and any name under ".invalid",
- * RFC 6761) is a warning in diags and stays unresolved, to be retried later.
- * Call before the model is published. Returns 0 or -ENOMEM. */
+/* What config_resolve_with() learned about one host name. */
+enum cfg_lookup_result {
+	CFG_LOOKUP_OK = 0,  /* addresses */
+	CFG_LOOKUP_FAILED,  /* no address, for a reason: a warning */
+	CFG_LOOKUP_PENDING, /* not looked up yet: no warning, the caller looks it up later */
+	CFG_LOOKUP_NOMEM,
+	CFG_LOOKUP_MAX
+};
+
+struct dns_addr; /* dns_cache.h */
+
+/* How config_resolve_with() finds the addresses of a host name. */
+struct cfg_lookup {
+	/* CFG_LOOKUP_OK: *addrs[0..*n), n >= 1, valid until the next call;
+	 * CFG_LOOKUP_FAILED: *why, valid as long. */
+	enum cfg_lookup_result (*lookup)(void *arg, const char *host, const struct dns_addr **addrs,
+					 size_t *n, const char **why);
+	void *arg;
+};
+
+/* Gives every endpoint that comes from a host name the addresses lk has for
+ * it now. Per backend, literal endpoints stay; each (host, port) takes one
+ * endpoint per address, each keeping host, in place of the endpoints it had
+ * (so a resolved model can be resolved again). A name lk fails is a warning in
+ * diags and becomes one unresolved endpoint, to be retried later; a pending
+ * one too, without a warning. Call before the model is published. Returns 0
+ * or -ENOMEM (c stays valid, some backends with their new addresses). */
+int config_resolve_with(struct config *c, const struct cfg_lookup *lk, struct cfg_diags *diags);
+
+/* config_resolve_with() with the system resolver (/etc/hosts, DNS; blocking:
+ * dns_lookup.h). Names under ".invalid" (RFC 6761) fail at once. */
 int config_resolve(struct config *c, struct cfg_diags *diags);
+
+/* The distinct endpoint host names of c, in strcmp() order: *names is
+ * malloc()ed (free() it) and points into c. 0 or -ENOMEM. */
+int config_hostnames(const struct config *c, const char ***names, size_t *n);
+
+/* A deep copy of c, sharing nothing with it. NULL on ENOMEM. */
+struct config *config_clone(const struct config *c);
 
 /* Frees c and everything it owns. NULL-tolerant. */
 void config_free(struct config *c);

@@ -223,18 +223,13 @@ static void warn_overlap(struct cfg_loader *l, const struct cfg_guard *g)
 	}
 }
 
-static unsigned layer_of(const struct cfg_loader *l, unsigned file_index)
-{
-	return file_index < l->n_file_layer ? l->file_layer[file_index] : 0;
-}
-
 void cfg_native_guard(struct cfg_loader *l, yaml_node_t *key, yaml_node_t *node)
 {
 	struct cfg_guard *g = &l->c->guard;
 	struct cfg_val v[GD_MAX];
 	size_t saved = cfg_path_key(l, "guard");
 
-	if (g->is_set && layer_of(l, g->src.file_index) == layer_of(l, l->file_index)) {
+	if (g->is_set && cfg_layer_of(l, g->src.file_index) == cfg_layer_of(l, l->file_index)) {
 		cfg_error(l, key, "already set at %s:%u:%u; one guard per configuration",
 			  g->src.file, g->src.line, g->src.column);
 		goto out;

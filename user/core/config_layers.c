@@ -27,9 +27,14 @@ static int layered_cmp(const void *pa, const void *pb)
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+unsigned cfg_layer_of(const struct cfg_loader *l, unsigned file_index)
+{
+	return file_index < l->n_file_layer ? l->file_layer[file_index] : 0;
+}
+
 static unsigned layer_of(const struct cfg_loader *l, const struct cfg_src *src)
 {
-	return src->file_index < l->n_file_layer ? l->file_layer[src->file_index] : 0;
+	return cfg_layer_of(l, src->file_index);
 }
 
 /* Sets winner[i] to the element that replaces element i (i itself when nothing

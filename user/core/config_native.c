@@ -17,11 +17,18 @@
 
 static const char *const balance_names[] = {"round_robin", "least_conn", "random2", "maglev", NULL};
 
-enum { ROOT_LISTENERS = 0, ROOT_ROUTES, ROOT_GUARD, ROOT_MAX };
+#define RESOLVE_INTERVAL_MIN_MS 1000
+#define RESOLVE_INTERVAL_MAX_MS (24 * 3600 * 1000)
+
+enum { ROOT_LISTENERS = 0, ROOT_ROUTES, ROOT_GUARD, ROOT_RESOLVE_INTERVAL, ROOT_MAX };
 static const struct cfg_field root_fields[ROOT_MAX] = {
 	[ROOT_LISTENERS] = {.key = "listeners", .kind = CFG_K_SEQ},
 	[ROOT_ROUTES] = {.key = "routes", .kind = CFG_K_SEQ},
 	[ROOT_GUARD] = {.key = "guard", .kind = CFG_K_MAP}, /* config_guard.c */
+	[ROOT_RESOLVE_INTERVAL] = {.key = "resolve_interval",
+				   .kind = CFG_K_DURATION,
+				   .min = RESOLVE_INTERVAL_MIN_MS,
+				   .max = RESOLVE_INTERVAL_MAX_MS},
 };
 
 enum { LS_NAME = 0, LS_ADDRESS, LS_NO_SNI, LS_UNKNOWN_SNI, LS_HELLO_TIMEOUT, LS_MAX_HELLO, LS_MAX };
@@ -326,6 +333,25 @@ static void native_route(struct cfg_loader *l, yaml_node_t *node)
 	cfg_path_pop(l, saved);
 }
 
+/* One value for the whole configuration, as for the guard: a later layer
+ * (sockgate load) replaces it, the same layer setting it twice is an error. */
+static void native_resolve_interval(struct cfg_loader *l, const struct cfg_val *v)
+{
+	struct cfg_src *src = &l->c->resolve_interval_src;
+	size_t saved = cfg_path_key(l, "resolve_interval");
+
+	if (src->file && cfg_layer_of(l, src->file_index) == cfg_layer_of(l, l->file_index)) {
+		cfg_error(l, v->key,
+			  "already set at %s:%u:%u; one resolve_interval per configuration",
+			  src->file, src->line, src->column);
+	} else {
+		cfg_src_fini(src);
+		l->c->resolve_interval_ms = (uint32_t)v->num;
+		cfg_src_set(l, src, v->node);
+	}
+	cfg_path_pop(l, saved);
+}
+
 void cfg_native_doc(struct cfg_loader *l, yaml_node_t *root)
 {
 	struct cfg_val v[ROOT_MAX];
@@ -349,4 +375,6 @@ void cfg_native_doc(struct cfg_loader *l, yaml_node_t *root)
 	}
 	if (v[ROOT_GUARD].node)
 		cfg_native_guard(l, v[ROOT_GUARD].key, v[ROOT_GUARD].node);
+	if (v[ROOT_RESOLVE_INTERVAL].node)
+		native_resolve_interval(l, &v[ROOT_RESOLVE_INTERVAL]);
 }

@@ -1,85 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* config_resolve.c: the one config step that does I/O: endpoint host names to
- * addresses with the system resolver (getaddrinfo: /etc/hosts, DNS). Kept apart from
- * loading so that loading stays pure (unit tests, the fuzzer) and so that a name that
- * does not resolve yet is a warning: the endpoint stays unresolved and is retried. */
+/* config_resolve.c: endpoint host names into addresses, from whatever a
+ * struct cfg_lookup knows: the system resolver when the agent starts
+ * (config_resolve(), dns_lookup.c), the agent's cache of its resolver
+ * thread's answers afterwards. Pure: the lookups are the caller's. A name
+ * without addresses is a warning, not an error: its endpoint stays, unresolved,
+ * and is retried. */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "config_yaml.h"
-
-/* RFC 6761 §6.4: resolvers should answer names under .invalid negatively at once,
- * which glibc does not do; asking DNS would only add a timeout. */
-static bool is_invalid_tld(const char *host)
-{
-	size_t len = strlen(host);
-
-	return !strcasecmp(host, "invalid") || (len > 8 && !strcasecmp(host + len - 8, ".invalid"));
-}
-
-static bool same_endpoint(const struct cfg_endpoint *e, const struct sockaddr *sa, socklen_t len)
-{
-	return e->is_resolved && e->addr_len == len && !memcmp(&e->addr, sa, len);
-}
-
-/* Appends one endpoint per distinct address of ep->host to *out. Returns the number
- * added, or -ENOMEM; *gai_err gets the resolver's code when it fails. */
-static int resolve_one(const struct cfg_endpoint *ep, struct cfg_endpoint **out, size_t *n,
-		       int *gai_err)
-{
-	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_protocol = IPPROTO_TCP};
-	struct addrinfo *res = NULL;
-	size_t first = *n;
-	int added = 0;
-
-	*gai_err =
-		is_invalid_tld(ep->host) ? EAI_NONAME : getaddrinfo(ep->host, NULL, &hints, &res);
-	if (*gai_err)
-		return 0;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		struct sockaddr_storage ss = {0};
-		struct cfg_endpoint *grown, *e;
-		bool is_dup = false;
-
-		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
-		    ai->ai_addrlen > sizeof(ss))
-			continue;
-		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-		if (ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&ss)->sin_port = htons(ep->port);
-		else
-			((struct sockaddr_in6 *)&ss)->sin6_port = htons(ep->port);
-		for (size_t i = first; i < *n && !is_dup; i++)
-			is_dup = same_endpoint(&(*out)[i], (struct sockaddr *)&ss, ai->ai_addrlen);
-		if (is_dup)
-			continue;
-		grown = realloc(*out, (*n + 1) * sizeof(**out));
-		if (!grown)
-			goto err_nomem;
-		*out = grown;
-		e = &grown[*n];
-		memset(e, 0, sizeof(*e));
-		e->host = strdup(ep->host);
-		if (!e->host)
-			goto err_nomem;
-		e->port = ep->port;
-		e->is_resolved = true;
-		e->addr = ss;
-		e->addr_len = ai->ai_addrlen;
-		(*n)++;
-		added++;
-	}
-	freeaddrinfo(res);
-	return added;
-err_nomem:
-	freeaddrinfo(res);
-	return -ENOMEM;
-}
+#include "dns_cache.h"
 
 static void free_endpoints(struct cfg_endpoint *v, size_t n)
 {
@@ -88,21 +20,56 @@ static void free_endpoints(struct cfg_endpoint *v, size_t n)
 	free(v);
 }
 
-static int copy_endpoint(const struct cfg_endpoint *src, struct cfg_endpoint **out, size_t *n)
+/* Appends a copy of *e (host duplicated) to *out. */
+static int push(struct cfg_endpoint **out, size_t *n, const struct cfg_endpoint *e)
 {
 	struct cfg_endpoint *grown = realloc(*out, (*n + 1) * sizeof(**out));
 
 	if (!grown)
 		return -ENOMEM;
 	*out = grown;
-	grown[*n] = *src;
-	if (src->host && !(grown[*n].host = strdup(src->host)))
+	grown[*n] = *e;
+	if (e->host && !(grown[*n].host = strdup(e->host)))
 		return -ENOMEM;
 	(*n)++;
 	return 0;
 }
 
-static int resolve_backend(struct cfg_backend *b, struct cfg_diags *d)
+/* Whether endpoint i's (host, port) came earlier in b: a resolved model has
+ * one endpoint per address of a name, all to be replaced at once. */
+static bool is_repeat(const struct cfg_backend *b, size_t i)
+{
+	const struct cfg_endpoint *ep = &b->endpoints[i];
+
+	for (size_t k = 0; k < i; k++) {
+		const struct cfg_endpoint *o = &b->endpoints[k];
+
+		if (o->host && o->port == ep->port && !strcmp(o->host, ep->host))
+			return true;
+	}
+	return false;
+}
+
+static int push_addrs(struct cfg_endpoint **out, size_t *n, const struct cfg_endpoint *ep,
+		      const struct dns_addr *addrs, size_t n_addrs)
+{
+	int err = 0;
+
+	for (size_t a = 0; a < n_addrs && !err; a++) {
+		struct cfg_endpoint e = {.host = ep->host, .port = ep->port, .is_resolved = true};
+
+		memcpy(&e.addr, &addrs[a].sa, addrs[a].len);
+		e.addr_len = addrs[a].len;
+		if (e.addr.ss_family == AF_INET)
+			((struct sockaddr_in *)&e.addr)->sin_port = htons(ep->port);
+		else
+			((struct sockaddr_in6 *)&e.addr)->sin6_port = htons(ep->port);
+		err = push(out, n, &e);
+	}
+	return err;
+}
+
+static int resolve_backend(struct cfg_backend *b, const struct cfg_lookup *lk, struct cfg_diags *d)
 {
 	struct cfg_endpoint *out = NULL;
 	size_t n = 0;
@@ -110,24 +77,33 @@ static int resolve_backend(struct cfg_backend *b, struct cfg_diags *d)
 
 	for (size_t i = 0; i < b->n_endpoints && !err; i++) {
 		const struct cfg_endpoint *ep = &b->endpoints[i];
-		int gai_err = 0, added = 0;
+		struct cfg_endpoint unresolved = {.host = ep->host, .port = ep->port};
+		const struct dns_addr *addrs = NULL;
+		const char *why = "?";
+		size_t n_addrs = 0;
 
-		if (ep->is_resolved || !ep->host) {
-			err = copy_endpoint(ep, &out, &n);
+		if (!ep->host) {
+			err = push(&out, &n, ep);
 			continue;
 		}
-		added = resolve_one(ep, &out, &n, &gai_err);
-		if (added < 0) {
-			err = added;
-		} else if (added == 0) {
+		if (is_repeat(b, i))
+			continue;
+		switch (lk->lookup(lk->arg, ep->host, &addrs, &n_addrs, &why)) {
+		case CFG_LOOKUP_OK:
+			err = push_addrs(&out, &n, ep, addrs, n_addrs);
+			break;
+		case CFG_LOOKUP_FAILED:
 			cfg_diag_src(d, &b->src, true, &err,
 				     "cannot resolve \"%s\": %s; endpoint left unresolved, retried "
 				     "later",
-				     ep->host,
-				     is_invalid_tld(ep->host) ? "reserved name (RFC 6761)"
-				     : gai_err == EAI_SYSTEM  ? strerror(errno)
-							      : gai_strerror(gai_err));
-			err = err ? err : copy_endpoint(ep, &out, &n);
+				     ep->host, why);
+			err = err ? err : push(&out, &n, &unresolved);
+			break;
+		case CFG_LOOKUP_PENDING:
+			err = push(&out, &n, &unresolved);
+			break;
+		default:
+			err = -ENOMEM;
 		}
 	}
 	if (err) {
@@ -140,7 +116,7 @@ static int resolve_backend(struct cfg_backend *b, struct cfg_diags *d)
 	return 0;
 }
 
-int config_resolve(struct config *c, struct cfg_diags *diags)
+int config_resolve_with(struct config *c, const struct cfg_lookup *lk, struct cfg_diags *diags)
 {
 	struct cfg_diags local = {0}, *d = diags ? diags : &local;
 	size_t first = d->n;
@@ -148,9 +124,52 @@ int config_resolve(struct config *c, struct cfg_diags *diags)
 
 	for (size_t r = 0; r < c->n_routes && !err; r++) {
 		for (size_t b = 0; b < c->routes[r].n_backends && !err; b++)
-			err = resolve_backend(&c->routes[r].backends[b], d);
+			err = resolve_backend(&c->routes[r].backends[b], lk, d);
 	}
 	cfg_diags_sort(d, first);
 	cfg_diags_free(&local);
 	return err;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int config_hostnames(const struct config *c, const char ***names, size_t *n)
+{
+	const char **v = NULL;
+	size_t k = 0;
+
+	*names = NULL;
+	*n = 0;
+	for (size_t r = 0; r < c->n_routes; r++) {
+		for (size_t b = 0; b < c->routes[r].n_backends; b++) {
+			const struct cfg_backend *be = &c->routes[r].backends[b];
+
+			for (size_t e = 0; e < be->n_endpoints; e++) {
+				const char **grown;
+
+				if (!be->endpoints[e].host)
+					continue;
+				grown = realloc(v, (k + 1) * sizeof(*v));
+				if (!grown) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = grown;
+				v[k++] = be->endpoints[e].host;
+			}
+		}
+	}
+	if (k)
+		qsort(v, k, sizeof(*v), str_cmp);
+	for (size_t i = 0, w = 0; i < k; i++) {
+		if (w == 0 || strcmp(v[w - 1], v[i]))
+			v[w++] = v[i];
+		if (i + 1 == k)
+			*n = w;
+	}
+	*names = v;
+	return 0;
 }

@@ -103,6 +103,9 @@ struct cfg_loader {
  * every format is converted, before cfg_validate(). */
 void cfg_apply_layers(struct cfg_loader *l);
 
+/* The layer (struct cfg_input) the file_index-th file belongs to. */
+unsigned cfg_layer_of(const struct cfg_loader *l, unsigned file_index);
+
 /* --- diagnostics ---------------------------------------------------------- */
 
 /* Reports an error / a warning at node (its start mark; NULL: the whole file) with
