@@ -11,21 +11,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_text.h"
 #include "dns_cache.h"
 
 #define GOOD SG_TEST_DATA "/configs/good"
-
-static char *dump(const struct config *c)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	cr_assert_not_null(f);
-	config_dump(c, f);
-	fclose(f);
-	return text;
-}
 
 /* Every endpoint name answered, so that resolved endpoints are copied too. */
 static void resolve(struct config *c)
@@ -59,9 +48,9 @@ static void check_clone(const char *path, bool is_resolved)
 		resolve(c);
 	copy = config_clone(c);
 	cr_assert_not_null(copy);
-	before = dump(c);
+	before = config_text_dump(c);
 	config_free(c);
-	after = dump(copy);
+	after = config_text_dump(copy);
 	cr_assert_str_eq(after, before, "%s", path);
 	for (size_t i = 0; i < copy->n_routes; i++)
 		cr_assert_str_eq(copy->routes[i].src.file,

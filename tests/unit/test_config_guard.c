@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_text.h"
 
 #define CONFIGS SG_TEST_DATA "/configs"
 
@@ -21,18 +22,6 @@ static const char base[] = "listeners:\n"
 			   "    sni: [a.example.com]\n"
 			   "    backends:\n"
 			   "      - address: \"10.0.0.5:443\"\n";
-
-static char *diags_text(const struct cfg_diags *d)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	cr_assert_not_null(f);
-	cfg_diags_print(d, f);
-	fclose(f);
-	return text;
-}
 
 static const char *cidr_str(const struct cfg_cidr *c, char *buf)
 {
@@ -51,7 +40,7 @@ Test(config_guard, every_key_of_the_good_file_is_read)
 	char buf[80];
 	int rc = config_load_path(CONFIGS "/good/native-guard.yaml", NULL, &c, &d);
 
-	cr_assert_eq(rc, 0, "rc %d:\n%s", rc, diags_text(&d));
+	cr_assert_eq(rc, 0, "rc %d:\n%s", rc, config_text_diags(&d));
 	g = &c->guard;
 	cr_assert(g->is_set);
 	cr_assert_eq(g->n_interfaces, 2);
@@ -84,7 +73,7 @@ Test(config_guard, without_the_key_there_is_no_guard_and_minimal_needs_only_inte
 	config_free(c);
 	snprintf(yaml, sizeof(yaml), "%sguard:\n  interfaces: [lo]\n", base);
 	cr_assert_eq(config_load_buf(yaml, strlen(yaml), "t.yaml", NULL, &c, &d), 0, "%s",
-		     diags_text(&d));
+		     config_text_diags(&d));
 	cr_expect(c->guard.is_set);
 	cr_expect_eq(c->guard.n_deny + c->guard.n_allow, 0);
 	cr_expect_eq(c->guard.syn_per_second, 0, "no syn_rate: no limit");
@@ -100,7 +89,8 @@ Test(config_guard, a_guard_only_file_merges_with_the_others)
 	struct cfg_diags d = {0};
 	struct config *c = NULL;
 
-	cr_assert_eq(config_load_inputs(in, 2, NULL, 0, NULL, &c, &d), 0, "%s", diags_text(&d));
+	cr_assert_eq(config_load_inputs(in, 2, NULL, 0, NULL, &c, &d), 0, "%s",
+		     config_text_diags(&d));
 	cr_expect_eq(c->n_routes, 1);
 	cr_expect_str_eq(c->guard.interfaces[0], "eth1");
 	cr_expect_str_eq(c->guard.deny[0].src.file, "b.yaml");
@@ -120,7 +110,7 @@ Test(config_guard, two_guards_in_one_load_are_an_error)
 	char *text;
 
 	cr_assert_eq(config_load_inputs(in, 3, NULL, 0, NULL, &c, &d), -EINVAL);
-	text = diags_text(&d);
+	text = config_text_diags(&d);
 	cr_expect_str_eq(text, "c.yaml:1:1: guard: already set at b.yaml:1:1; one guard per "
 			       "configuration\n");
 	free(text);
@@ -138,7 +128,8 @@ Test(config_guard, a_later_layer_replaces_the_guard)
 	struct cfg_diags d = {0};
 	struct config *c = NULL;
 
-	cr_assert_eq(config_load_inputs(in, 3, NULL, 0, NULL, &c, &d), 0, "%s", diags_text(&d));
+	cr_assert_eq(config_load_inputs(in, 3, NULL, 0, NULL, &c, &d), 0, "%s",
+		     config_text_diags(&d));
 	cr_expect_eq(c->guard.n_interfaces, 2);
 	cr_expect_str_eq(c->guard.interfaces[0], "eth1");
 	cr_expect_eq(c->guard.n_deny, 0, "nothing of the replaced guard is left");

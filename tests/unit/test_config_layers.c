@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_text.h"
 
 static const char BASE[] = "listeners:\n"
 			   "  - name: tls\n"
@@ -35,24 +36,12 @@ static const struct cfg_route *find_route(const struct config *c, const char *na
 	return NULL;
 }
 
-static char *diags_text(const struct cfg_diags *d)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	cr_assert_not_null(f);
-	cfg_diags_print(d, f);
-	fclose(f);
-	return text;
-}
-
 static struct config *load(const struct cfg_input *in, size_t n, const struct cfg_unload *unload,
 			   size_t n_unload, struct cfg_diags *d)
 {
 	struct config *c = NULL;
 	int err = config_load_inputs(in, n, unload, n_unload, NULL, &c, d);
-	char *text = diags_text(d);
+	char *text = config_text_diags(d);
 
 	cr_assert_eq(err, 0, "load failed: %s", text);
 	free(text);
@@ -69,7 +58,7 @@ static char *load_rejected(const struct cfg_input *in, size_t n, const struct cf
 
 	cr_assert_eq(config_load_inputs(in, n, unload, n_unload, NULL, &c, &d), -EINVAL);
 	cr_assert_null(c);
-	text = diags_text(&d);
+	text = config_text_diags(&d);
 	cfg_diags_free(&d);
 	return text;
 }

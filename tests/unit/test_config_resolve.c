@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "config_text.h"
 #include "dns_cache.h"
 
 #define CONFIGS SG_TEST_DATA "/configs"
@@ -51,24 +52,12 @@ static void answer(struct dns_cache *c, const char *name, const char *a, const c
 		     0);
 }
 
-static char *diags_text(const struct cfg_diags *d)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	cr_assert_not_null(f);
-	cfg_diags_print(d, f);
-	fclose(f);
-	return text;
-}
-
 static struct config *load(const char *yaml, struct cfg_diags *d, int want)
 {
 	struct config *c = NULL;
 	int rc = config_load_buf(yaml, strlen(yaml), "t.yaml", NULL, &c, d);
 
-	cr_assert_eq(rc, want, "rc %d:\n%s", rc, diags_text(d));
+	cr_assert_eq(rc, want, "rc %d:\n%s", rc, config_text_diags(d));
 	return c;
 }
 
@@ -138,7 +127,7 @@ Test(config_resolve, new_answers_replace_the_old_addresses)
 	answer(c, "b.example", NULL, NULL);
 	cr_assert_eq(config_resolve_with(cfg, &lk, &d), 0);
 	assert_endpoints(cfg, 0, "10.0.0.4:443<-b.example");
-	cr_assert_eq(d.n, 0, "%s", diags_text(&d));
+	cr_assert_eq(d.n, 0, "%s", config_text_diags(&d));
 	config_free(cfg);
 	cfg_diags_free(&d);
 	dns_cache_free(c);
@@ -157,7 +146,7 @@ Test(config_resolve, failed_names_warn_and_pending_names_wait)
 	cr_assert_eq(config_resolve_with(cfg, &lk, &d), 0);
 	assert_endpoints(cfg, 0, "b.example:443?");
 	assert_endpoints(cfg, 2, "c.example:8443?");
-	t = diags_text(&d);
+	t = config_text_diags(&d);
 	cr_assert_str_eq(t,
 			 "t.yaml:6:18: routes[0].backends[0].address: warning: cannot resolve "
 			 "\"b.example\": Name or service not known; endpoint left unresolved, "
@@ -227,7 +216,7 @@ Test(config_resolve, resolve_interval_key)
 	snprintf(yaml, sizeof(yaml), "%sresolve_interval: 30s\n---\nresolve_interval: 5s\n",
 		 listener);
 	load(yaml, &d, -EINVAL);
-	t = diags_text(&d);
+	t = config_text_diags(&d);
 	cr_assert_str_eq(t, "t.yaml:2:19: resolve_interval: duration \"10ms\" out of range "
 			    "1s..24h\n"
 			    "t.yaml:4:1: resolve_interval: already set at t.yaml:2:19; one "

@@ -211,29 +211,29 @@ void resolver_lookup(const struct resolver *r, struct cfg_lookup *out)
 	dns_cache_lookup(r->cache, out);
 }
 
-static void write_entries(const struct resolver *r, FILE *f)
+static size_t n_addrs(const struct dns_entry *e)
+{
+	return e->n_addrs;
+}
+
+static size_t is_failing(const struct dns_entry *e)
+{
+	return e->is_failing;
+}
+
+/* A gauge with one sample per name in the cache. */
+static void write_gauge(const struct resolver *r, FILE *f, const char *name, const char *help,
+			size_t (*value)(const struct dns_entry *))
 {
 	static const char *const label[] = {"host"};
 
-	fprintf(f, "# HELP sockgate_resolve_addresses Addresses in use for an endpoint host "
-		   "name: its last successful answer (0: it never resolved).\n"
-		   "# TYPE sockgate_resolve_addresses gauge\n");
+	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 	for (size_t i = 0; i < dns_cache_count(r->cache); i++) {
 		const struct dns_entry *e = dns_cache_at(r->cache, i);
 
-		fputs("sockgate_resolve_addresses{", f);
+		fprintf(f, "%s{", name);
 		prom_write_labels(f, label, (const char *const[]){e->name}, 1);
-		fprintf(f, "} %zu\n", e->n_addrs);
-	}
-	fprintf(f, "# HELP sockgate_resolve_failing 1 while the latest lookup of an endpoint host "
-		   "name failed (its last addresses stay in use).\n"
-		   "# TYPE sockgate_resolve_failing gauge\n");
-	for (size_t i = 0; i < dns_cache_count(r->cache); i++) {
-		const struct dns_entry *e = dns_cache_at(r->cache, i);
-
-		fputs("sockgate_resolve_failing{", f);
-		prom_write_labels(f, label, (const char *const[]){e->name}, 1);
-		fprintf(f, "} %d\n", e->is_failing);
+		fprintf(f, "} %zu\n", value(e));
 	}
 }
 
@@ -248,7 +248,14 @@ void resolver_metrics_write(const struct resolver *r, FILE *f)
 
 	if (!r)
 		return;
-	write_entries(r, f);
+	write_gauge(r, f, "sockgate_resolve_addresses",
+		    "Addresses in use for an endpoint host name: its last successful answer (0: "
+		    "it never resolved).",
+		    n_addrs);
+	write_gauge(r, f, "sockgate_resolve_failing",
+		    "1 while the latest lookup of an endpoint host name failed (its last "
+		    "addresses stay in use).",
+		    is_failing);
 	for (int k = 0; k < 2; k++) {
 		fprintf(f,
 			"# HELP sockgate_resolve_%s_total %s\n# TYPE sockgate_resolve_%s_total "
