@@ -7,7 +7,9 @@
 # second one, and the configuration file is left half-edited (broken YAML): new
 # connections go to the second address, the long flow completes intact on the first,
 # nothing re-read the configuration file, and the metrics and `sockgate backends` show the
-# change. Then the name stops resolving: it keeps serving its last address.
+# change. Then the name stops resolving: it keeps serving its last address. Last, a
+# `sockgate load` of an Istio ServiceEntry (resolution: DNS) naming a new host: the name
+# is looked up in the background, serves, and follows the hosts file too.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -145,24 +147,64 @@ printf 'ok - metrics: sockgate_resolve_failures_total counted\n'
 e2e_assert_eq "$BE_IP2:9000 $NAME" "$(backends_json)" "sockgate backends: still the last address"
 e2e_assert_eq 1 "$(value "$m" 'sockgate_resolve_updates_total')" "metrics: a failure updates nothing"
 
-# A load naming a new host: the rebuild takes known names from the resolver (the lost
-# name keeps its address) and looks the new one up in the background.
+# A load naming a new host, through an Istio ServiceEntry with resolution DNS: the
+# rebuild takes known names from the resolver (the lost name keeps its address) and
+# looks the new one up in the background. Then that name moves too.
 LATE=late.sockgate.test
-LATE_HELLO=$HELLOS/openssl-tls12-sni.bin # SNI www.example.com
-e2e_bg "$SG_NS_BE" "$(e2e_tmpdir)/server3.log" "$SGFLOW" server "$BE_IP" 9001 --timeout 60
-e2e_poll 10 e2e__listens "$SG_NS_BE" "$E2E_BG_PID" "$BE_IP" 9001 || e2e_fail "no server on :9001"
+LATE_HELLO=$HELLOS/openssl-tls12-sni.bin # SNI www.example.com, 212 bytes
+for ip in "$BE_IP" "$BE_IP2"; do
+	e2e_bg "$SG_NS_BE" "$(e2e_tmpdir)/server-late-$ip.log" "$SGFLOW" server "$ip" 9001 --timeout 60
+	e2e_poll 10 e2e__listens "$SG_NS_BE" "$E2E_BG_PID" "$ip" 9001 || e2e_fail "no server on $ip:9001"
+done
 printf '127.0.0.1\tlocalhost\n%s\t%s\n' "$BE_IP" "$LATE" >"$hosts"
 sed -i '$d' "$cfg" # the operator finishes the edit
 late=$(e2e_tmpdir)/late.yaml
-printf 'routes:\n  - name: late\n    sni: [www.example.com]\n    backends:\n      - address: "%s:9001"\n' \
-	"$LATE" >"$late"
+cat >"$late" <<YAML
+apiVersion: networking.istio.io/v1beta1
+kind: Gateway
+metadata: {name: late-gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 8443, name: tls, protocol: TLS}
+    hosts: [www.example.com]
+    tls: {mode: PASSTHROUGH}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: late}
+spec:
+  hosts: [www.example.com]
+  gateways: [late-gw]
+  tls:
+  - match: [{port: 8443, sniHosts: [www.example.com]}]
+    route: [{destination: {host: apps.internal, port: {number: 9001}}}]
+---
+apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: apps}
+spec:
+  hosts: [apps.internal]
+  ports: [{number: 9001, name: tls, protocol: TLS}]
+  resolution: DNS
+  endpoints: [{address: $LATE}]
+YAML
 out=$("$SOCKGATE" load "$late" 2>&1) || e2e_fail "load failed: $out"
-e2e_assert_eq "loaded $late: 1 route added, 0 replaced" "$out" "load of a route naming a new host"
+e2e_assert_eq "loaded $late: 1 route added, 0 replaced" "$out" "load of a ServiceEntry naming a new host"
 e2e_poll 10 grep -q "resolve: $LATE is $BE_IP" "$log" || e2e_fail "$LATE not resolved: $(grep resolve "$log")"
 e2e_assert_contains "$(cat "$log")" "resolve: 1 new name ($LATE) looked up in the background" \
 	"the new name was looked up off the loop"
-e2e_poll 5 e2e_routed "$LATE_HELLO" || e2e_fail "the loaded route does not reach $LATE"
-printf 'ok - the loaded route reaches %s\n' "$LATE"
+late_to() { # IP: a new flow on the Istio route completes and went to IP:9001
+	e2e_routed "$LATE_HELLO" 8443 || return 1
+	e2e_poll 5 grep -q "^access .*route=late.*backend=$1:9001 .*bytes_up=$((65536 + 24 + 212)) " "$log"
+}
+e2e_poll 5 late_to "$BE_IP" || e2e_fail "the loaded route does not reach $LATE at $BE_IP"
+printf 'ok - the ServiceEntry endpoint %s takes connections\n' "$LATE"
 routed_to "$BE_IP2" || e2e_fail "after the load, $NAME lost its last address"
 printf 'ok - after the load, %s still has its last address %s\n' "$NAME" "$BE_IP2"
-e2e_pass "a hosts file change moved new connections, not the one in flight; a lost name kept its address"
+printf '127.0.0.1\tlocalhost\n%s\t%s\n' "$BE_IP2" "$LATE" >"$hosts"
+e2e_poll 10 grep -q "resolve: $LATE now $BE_IP2 (was $BE_IP)" "$log" ||
+	e2e_fail "the ServiceEntry endpoint was not re-resolved: $(grep resolve "$log")"
+late_to "$BE_IP2" || e2e_fail "new connections on the Istio route do not go to $BE_IP2"
+printf 'ok - a ServiceEntry endpoint name is re-resolved: new connections go to %s\n' "$BE_IP2"
+e2e_pass "a hosts file change moved new connections, not the one in flight; a lost name kept its address; ServiceEntry DNS endpoints follow too"
