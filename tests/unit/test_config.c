@@ -543,6 +543,27 @@ Test(config, durations_parse)
 	cr_assert_eq(cfg_parse_duration_ms("99999999999999999999h", &ms), -ERANGE);
 }
 
+Test(config, sizes_parse)
+{
+	uint64_t n;
+
+	cr_assert_eq(cfg_parse_size("4194304", &n), 0);
+	cr_assert_eq(n, 4194304);
+	cr_assert_eq(cfg_parse_size("512K", &n), 0);
+	cr_assert_eq(n, 512 * 1024);
+	cr_assert_eq(cfg_parse_size("4M", &n), 0);
+	cr_assert_eq(n, 4 << 20);
+	cr_assert_eq(cfg_parse_size("1G", &n), 0);
+	cr_assert_eq(n, 1 << 30);
+	cr_assert_eq(cfg_parse_size("", &n), -EINVAL);
+	cr_assert_eq(cfg_parse_size("K", &n), -EINVAL);
+	cr_assert_eq(cfg_parse_size("-1", &n), -EINVAL);
+	cr_assert_eq(cfg_parse_size("4MB", &n), -EINVAL);
+	cr_assert_eq(cfg_parse_size("4k", &n), -EINVAL);
+	cr_assert_eq(cfg_parse_size("17179869184G", &n), -ERANGE);
+	cr_assert_eq(cfg_parse_size("999999999999999999999", &n), -ERANGE);
+}
+
 Test(config, host_port_parse)
 {
 	struct cfg_hostport hp;

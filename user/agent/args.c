@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "cfg_value.h"
 #include "sg_defaults.h"
 
 enum opt_id {
@@ -95,41 +96,11 @@ static int push(const char **list, size_t *n, size_t max, const char *v, const c
 	return 0;
 }
 
-/* "4194304", "512K", "4M", "1G" (binary units). */
-static int parse_size(const char *v, uint64_t *out)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno || end == v || v[0] == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'K':
-		n <<= 10;
-		end++;
-		break;
-	case 'M':
-		n <<= 20;
-		end++;
-		break;
-	case 'G':
-		n <<= 30;
-		end++;
-		break;
-	}
-	if (*end != '\0')
-		return -EINVAL;
-	*out = n;
-	return 0;
-}
-
 static int parse_one(struct args *a, int id, const char *v)
 {
 	switch (id) {
 	case OPT_PAIR_BUDGET:
-		if (parse_size(v, &a->pair_budget_bytes) < 0 || a->pair_budget_bytes < 65536 ||
+		if (cfg_parse_size(v, &a->pair_budget_bytes) < 0 || a->pair_budget_bytes < 65536 ||
 		    a->pair_budget_bytes > (1ull << 30)) {
 			fprintf(stderr,
 				"sockgated: --pair-budget %s: expected a size from 64K to 1G\n", v);

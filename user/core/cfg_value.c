@@ -37,6 +37,44 @@ int cfg_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
+int cfg_parse_size(const char *s, uint64_t *out)
+{
+	char digits[24];
+	size_t n = strspn(s, "0123456789");
+	unsigned shift = 0;
+	uint64_t v;
+	int err;
+
+	if (n == 0 || n >= sizeof(digits))
+		return n == 0 ? -EINVAL : -ERANGE;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	err = cfg_parse_u64(digits, &v);
+	if (err)
+		return err;
+	switch (s[n]) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift && s[n + 1] != '\0')
+		return -EINVAL;
+	if (v > UINT64_MAX >> shift)
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
 static uint64_t unit_ms(const char **p)
 {
 	const char *s = *p;

@@ -17,6 +17,10 @@
  * Returns 0, -EINVAL (syntax) or -ERANGE (> UINT64_MAX). */
 int cfg_parse_u64(const char *s, uint64_t *out);
 
+/* Parses a byte count with an optional binary unit: "4194304", "512K", "4M", "1G".
+ * Returns 0, -EINVAL (syntax) or -ERANGE (> UINT64_MAX). */
+int cfg_parse_size(const char *s, uint64_t *out);
+
 /* Parses a duration: one or more <number><unit> terms, unit ms, s, m or h, number
  * with an optional fraction ("250ms", "10s", "1.5s", "1m30s"). The result is
  * truncated to whole milliseconds. Returns 0, -EINVAL or -ERANGE (> 2^40 ms). */
