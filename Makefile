@@ -26,6 +26,7 @@ COMMON_SRCS := $(wildcard user/common/*.c)
 CORE_SRCS   := $(wildcard user/core/*.c)
 AGENT_SRCS  := $(wildcard user/agent/*.c)
 CLI_SRCS    := $(wildcard user/cli/*.c)
+BENCH_SRCS  := $(wildcard user/bench/*.c)
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/*.c)
@@ -36,6 +37,7 @@ LIB_SRCS  := $(COMMON_SRCS) $(CORE_SRCS)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(B)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/obj/%.o)
 BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(B)/bpf/%.bpf.o)
 SKELS     := $(BPF_SRCS:bpf/%.bpf.c=$(B)/%.skel.h)
 TEST_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/test/obj/%.o)
@@ -47,7 +49,7 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/test/%)
 
-BINS := $(B)/sockgated $(if $(CLI_SRCS),$(B)/sockgate)
+BINS := $(B)/sockgated $(if $(CLI_SRCS),$(B)/sockgate) $(if $(BENCH_SRCS),$(B)/sockgate-bench)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -104,6 +106,11 @@ $(B)/sockgated: $(AGENT_OBJS) $(LIB_OBJS)
 $(B)/sockgate: $(CLI_OBJS) $(LIB_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# The benchmark's traffic tool; OpenSSL only for its real-TLS workload.
+$(B)/sockgate-bench: $(BENCH_OBJS) $(LIB_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -pthread $^ -o $@ $(LDLIBS) -lssl -lcrypto
 
 # --- tests (ASan/UBSan) ------------------------------------------------------
 $(B)/test/obj/%.o: %.c
@@ -171,7 +178,7 @@ demo: deps
 
 check:
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
-	$(Q)for f in $(LIB_SRCS) $(AGENT_SRCS) $(CLI_SRCS); do \
+	$(Q)for f in $(LIB_SRCS) $(AGENT_SRCS) $(CLI_SRCS) $(BENCH_SRCS); do \
 		$(CLANG) --analyze -Xanalyzer -analyzer-output=text $(BASEFLAGS) -I$(B) $$f -o /dev/null || exit 1; done
 
 format:
