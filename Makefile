@@ -53,17 +53,19 @@ BINS := $(B)/sockgated $(if $(CLI_SRCS),$(B)/sockgate) $(if $(BENCH_SRCS),$(B)/s
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test test-unit test-bpf test-e2e bench-guard bench-synflood fuzz demo check format \
-	clean help
+.PHONY: all deps test test-unit test-bpf test-e2e bench bench-quick bench-guard bench-synflood fuzz \
+	demo check format clean help
 
 all: $(BINS) $(BPF_OBJS)
 
 help:
-	@echo "make            build build/sockgated, the CLI and the BPF objects"
+	@echo "make            build build/sockgated, the CLI, build/sockgate-bench and the BPF objects"
 	@echo "make deps       install missing Debian packages (root)"
 	@echo "make test       deps + build + unit (ASan/UBSan), BPF and e2e tests"
 	@echo "make test-unit  Criterion unit tests only (no root)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
+	@echo "make bench      sockgate vs direct, HAProxy, NGINX, sniproxy (root, < 20 min; docs/BENCHMARKS.md)"
+	@echo "make bench-quick  the same, one short repeat (< 3 min)"
 	@echo "make bench-guard  ns/packet of the XDP guard per verdict path (root; docs/BENCHMARKS.md)"
 	@echo "make bench-synflood  SYN flood: kernel cookies vs guard vs XDP cookies (root, ~1 min)"
 	@echo "make demo       deps + build + the reference scenario"
@@ -147,6 +149,18 @@ test-bpf: all $(B)/test/bpf-tests
 
 test-e2e: all $(TOOL_BINS)
 	$(Q)bash tests/run.sh e2e
+
+# The comparison with the direct path and the other gateways (docs/BENCHMARKS.md).
+# BENCH_ARGS passes options to scripts/bench.sh, e.g. BENCH_ARGS="--reps 5".
+bench:
+	$(Q)bash scripts/install-deps.sh --bench
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/bench.sh $(BENCH_ARGS)
+
+bench-quick:
+	$(Q)bash scripts/install-deps.sh --bench
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/bench.sh --quick $(BENCH_ARGS)
 
 # The XDP guard's cost per packet on each verdict path (BPF_PROG_TEST_RUN).
 bench-guard: $(B)/test/guard_bench

@@ -32,10 +32,9 @@ TOPOLOGY=veth
 OUT=
 CONTENDERS=direct,sockgate-sockmap,sockgate-splice,haproxy,nginx,sniproxy
 WORKLOADS=bulk-1,bulk-16,rr,crr,tls,idle
-QUICK=0
 while [ $# -gt 0 ]; do
 	case $1 in
-	--quick) QUICK=1 REPS=1 DURATION=2 IDLE_CONNS=1000 IDLE_HOLD=1 ;;
+	--quick) REPS=1 DURATION=2 IDLE_CONNS=1000 IDLE_HOLD=1 ;;
 	--reps) REPS=$2; shift ;;
 	--duration) DURATION=$2; shift ;;
 	--idle-conns) IDLE_CONNS=$2; shift ;;
@@ -150,7 +149,7 @@ client_args() {
 
 # run_load CONTENDER WORKLOAD REP: one timed run with CPU (and, for idle, memory) deltas.
 run_load() {
-	local c=$1 w=$2 r=$3 d out err before after rc=0 js mem="" why m0 m1 i
+	local c=$1 w=$2 r=$3 d out err before after rc=0 js why m0 m1 i mem=()
 	d=$(e2e_tmpdir "runs")
 	out=$d/$c-$w-$r.out err=$d/$c-$w-$r.err before=$d/$c-$w-$r.cpu0 after=$d/$c-$w-$r.cpu1
 	# shellcheck disable=SC2207 # the arguments are plain words
@@ -168,19 +167,19 @@ run_load() {
 		done
 		m1=$(bench_mem_snapshot)
 		wait "$cpid" || rc=$?
-		grep -q 'holding' "$err" && mem="\"mem\":{$(bench_mem_delta "$m0" "$m1" "$IDLE_CONNS")}"
+		grep -q 'holding' "$err" && mem=("\"mem\":{$(bench_mem_delta "$m0" "$m1" "$IDLE_CONNS")}")
 	else
 		e2e_exec "$NS_CLIENT" "$BENCH_BIN" "${args[@]}" >"$out" 2>"$err" || rc=$?
 	fi
 	bench_cpu_snapshot "$after"
 	js=$(tail -n 1 "$out")
-	[[ "$js" == "{"*"}" ]] || js="{\"ok\":false,\"error\":\"no result (exit $rc): $(tail -n 1 "$err" | tr -d '"\\')\"}"
+	[[ "$js" == "{"*"}" ]] || js="{\"ok\":false,\"error\":\"no result (exit $rc): $(tail -n 1 "$err" | bench_json_safe)\"}"
 	if ! why=$(server_check); then
-		js="{\"ok\":false,\"error\":\"bench server: $(tr -d '"\\' <<<"$why")\"}"
+		js="{\"ok\":false,\"error\":\"bench server: $(bench_json_safe <<<"$why")\"}"
 		rc=1
 	fi
 	[ "$rc" -eq 0 ] || printf '\n!!! %s %s rep %s FAILED: %s\n' "$c" "$w" "$r" "$(grep -h FAIL "$err" | head -n 2)" >&2
-	record "$c" "$w" "$r" "\"cpu\":{$(bench_cpu_delta "$before" "$after")}" ${mem:+"$mem"} "\"result\":$js"
+	record "$c" "$w" "$r" "\"cpu\":{$(bench_cpu_delta "$before" "$after")}" "${mem[@]}" "\"result\":$js"
 }
 
 # probes CONTENDER: curl through the contender to NGINX, and the load generator's own
@@ -196,7 +195,7 @@ probes() {
 		--sni sample.aliyun.com --alpn h2,http/1.1 2>/dev/null) || { ok=false why="${why:+$why; }probe: $pr"; }
 	[[ "$pr" == "{"*"}" ]] || pr=null
 	record "$c" probe 0 "\"curl_ok\":$([[ "$body" == *Welcome* ]] && echo true || echo false)" \
-		"\"result\":{\"ok\":$ok,\"error\":\"$(tr -d '"\\' <<<"$why")\",\"probe\":${pr:-null}}"
+		"\"result\":{\"ok\":$ok,\"error\":\"$(bench_json_safe <<<"$why")\",\"probe\":${pr:-null}}"
 	$ok
 }
 
@@ -230,7 +229,7 @@ for ((r = 1; r <= REPS; r++)); do
 		fi
 		if [ -n "$CONTENDER_WHY" ]; then
 			printf '!!! %s skipped: %s\n' "$c" "$CONTENDER_WHY" >&2
-			record "$c" skipped "$r" "\"result\":{\"ok\":false,\"error\":\"$(tr -d '"\\' <<<"$CONTENDER_WHY")\"}"
+			record "$c" skipped "$r" "\"result\":{\"ok\":false,\"error\":\"$(bench_json_safe <<<"$CONTENDER_WHY")\"}"
 			bench_contender_stop
 			step=$((step + ${#workloads[@]}))
 			continue

@@ -5,6 +5,7 @@
 # and stopping each contender from its template, CPU and memory snapshots, and one result
 # record per run.
 
+# shellcheck disable=SC2034 # BENCH_BIN and the ports are used by scripts/bench.sh
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 BENCH_BIN=$BENCH_ROOT/build/sockgate-bench
@@ -28,6 +29,13 @@ bench_render() {
 		e2e_fail "$tpl: placeholders left: $(grep -o '@[A-Z_]*@' "$out.tmp" | sort -u | tr '\n' ' ')"
 	fi
 	mv "$out.tmp" "$out"
+}
+
+# bench_json_safe: stdin without the characters that would end a JSON string (quotes,
+# backslashes, control characters), for messages put inside one.
+bench_json_safe() {
+	# shellcheck disable=SC1003 # a backslash inside single quotes, on purpose
+	tr -d '"\\[:cntrl:]'
 }
 
 # bench_descendants PID...: the PIDs and every process below them.
