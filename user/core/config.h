@@ -159,7 +159,7 @@ struct cfg_route {
 	uint32_t connect_retries; /* further endpoints tried after the first fails */
 	uint32_t max_connections; /* 0: unlimited */
 	enum cfg_proxy_protocol proxy_protocol;
-	bool has_proxy_crc32c;	      /* CFG_PROXY_V2: append the PP2_TYPE_CRC32C TLV */
+	bool has_proxy_crc32c; /* CFG_PROXY_V2: append the PP2_TYPE_CRC32C TLV */
 	struct cfg_health_check health_check;
 	struct cfg_outlier outlier;
 	struct cfg_backend *backends; /* at least one */
