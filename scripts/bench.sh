@@ -149,7 +149,7 @@ client_args() {
 
 # run_load CONTENDER WORKLOAD REP: one timed run with CPU (and, for idle, memory) deltas.
 run_load() {
-	local c=$1 w=$2 r=$3 d out err before after rc=0 js why m0 m1 i mem=()
+	local c=$1 w=$2 r=$3 d out err before after rc=0 js why="" m0 m1 i mem=()
 	d=$(e2e_tmpdir "runs")
 	out=$d/$c-$w-$r.out err=$d/$c-$w-$r.err before=$d/$c-$w-$r.cpu0 after=$d/$c-$w-$r.cpu1
 	# shellcheck disable=SC2207 # the arguments are plain words
@@ -174,12 +174,19 @@ run_load() {
 	bench_cpu_snapshot "$after"
 	js=$(tail -n 1 "$out")
 	[[ "$js" == "{"*"}" ]] || js="{\"ok\":false,\"error\":\"no result (exit $rc): $(tail -n 1 "$err" | bench_json_safe)\"}"
+	local notes=()
 	if ! why=$(server_check); then
-		js="{\"ok\":false,\"error\":\"bench server: $(bench_json_safe <<<"$why")\"}"
+		notes+=("\"backend_error\":\"$(bench_json_safe <<<"$why")\"")
 		rc=1
 	fi
-	[ "$rc" -eq 0 ] || printf '\n!!! %s %s rep %s FAILED: %s\n' "$c" "$w" "$r" "$(grep -h FAIL "$err" | head -n 2)" >&2
-	record "$c" "$w" "$r" "\"cpu\":{$(bench_cpu_delta "$before" "$after")}" "${mem[@]}" "\"result\":$js"
+	if [ "$rc" -ne 0 ]; then
+		# The gateway's own words (out of fds, refused, crashed) belong with the failure.
+		notes+=("\"gateway_log\":\"$(tail -qn 2 "$CONTENDER_DIR"/*.log "$CONTENDER_DIR"/*.stderr 2>/dev/null |
+			bench_json_safe | cut -c1-400)\"")
+		printf '\n!!! %s %s rep %s FAILED: %s %s\n' "$c" "$w" "$r" "$(grep -h FAIL "$err" | head -n 2)" "$why" >&2
+	fi
+	record "$c" "$w" "$r" "\"cpu\":{$(bench_cpu_delta "$before" "$after")}" "${mem[@]}" "${notes[@]}" \
+		"\"result\":$js"
 }
 
 # probes CONTENDER: curl through the contender to NGINX, and the load generator's own
@@ -257,7 +264,7 @@ python3 "$BENCH_DIR/report.py" --raw "$RAW" --machine "$OUT/machine.txt" --out "
 	e2e_fail "report failed"
 e2e_log "done in $(((SECONDS - t_begin) / 60)) min $(((SECONDS - t_begin) % 60)) s: $OUT/results.md"
 cat "$OUT/results.md"
-if grep -q '"ok":false' "$RAW"; then
+if grep -q -e '"ok":false' -e '"backend_error"' "$RAW"; then
 	e2e_log "some runs FAILED: see the table and $RAW"
 	exit 1
 fi

@@ -58,6 +58,7 @@ bench_descendants() {
 bench_contender_start() {
 	local name=$1 dir i
 	dir=$(e2e_tmpdir "c-$name")
+	CONTENDER_DIR=$dir
 	CONTENDER_ROOT_PIDS=()
 	TARGET_ADDR=$GW_ADDR
 	TARGET_BENCH_PORT=443

@@ -36,37 +36,38 @@ def per(value, amount):
     return value / amount if amount > 0 else None
 
 
+# Rate workloads: (rate metric and field, count field, unit of the per-1000 CPU figures,
+# latency quantiles reported)
+RATE_WORKLOADS = {
+    "rr": ("trans_per_s", "transactions", "trans", ("p50", "p99", "p999")),
+    "crr": ("conn_per_s", "conns_completed", "conns", ("p50", "p99", "p999", "max")),
+    "tls": ("hs_per_s", "handshakes", "hs", ("p50", "p99", "p999")),
+}
+
+
+def cpu_figures(m, rec, amount, suffix):
+    """CPU-seconds per amount: the whole stack, the gateway alone, kernel workers and the
+    machine-wide /proc/stat view."""
+    cpu = rec.get("cpu", {})
+    m["cpu_s_per_" + suffix] = per(cpu_total(rec), amount)
+    m["proxy_cpu_s_per_" + suffix] = per(cpu.get("proxy_s", 0), amount)
+    m["kthread_cpu_s_per_" + suffix] = per(cpu.get("kthread_s", 0), amount)
+    m["machine_cpu_s_per_" + suffix] = per(machine_busy(rec), amount)
+
+
 def metrics(rec):
     """The figures one run yields, by name."""
-    w, res, cpu = rec["workload"], rec["result"], rec.get("cpu", {})
+    w, res = rec["workload"], rec["result"]
     m = {}
     if w in ("bulk-1", "bulk-16"):
-        gib = (res["bytes_up"] + res["bytes_down"]) / GIB
         m["gbit_s"] = res["gbit_s"]
-        m["cpu_s_per_gib"] = per(cpu_total(rec), gib)
-        m["proxy_cpu_s_per_gib"] = per(cpu.get("proxy_s", 0), gib)
-        m["kthread_cpu_s_per_gib"] = per(cpu.get("kthread_s", 0), gib)
-        m["machine_cpu_s_per_gib"] = per(machine_busy(rec), gib)
-    elif w == "rr":
-        m["trans_per_s"] = res["trans_per_s"]
-        for q in ("p50", "p99", "p999"):
+        cpu_figures(m, rec, (res["bytes_up"] + res["bytes_down"]) / GIB, "gib")
+    elif w in RATE_WORKLOADS:
+        rate, count, unit, qs = RATE_WORKLOADS[w]
+        m[rate] = res[rate]
+        for q in qs:
             m["lat_" + q + "_us"] = res["latency_us"][q]
-        m["cpu_s_per_1k_trans"] = per(cpu_total(rec), res["transactions"] / 1000)
-    elif w == "crr":
-        m["conn_per_s"] = res["conn_per_s"]
-        for q in ("p50", "p99", "p999", "max"):
-            m["lat_" + q + "_us"] = res["latency_us"][q]
-        k = res["conns_completed"] / 1000
-        m["cpu_s_per_1k_conns"] = per(cpu_total(rec), k)
-        m["proxy_cpu_s_per_1k_conns"] = per(cpu.get("proxy_s", 0), k)
-        m["machine_cpu_s_per_1k_conns"] = per(machine_busy(rec), k)
-    elif w == "tls":
-        m["hs_per_s"] = res["hs_per_s"]
-        for q in ("p50", "p99", "p999"):
-            m["lat_" + q + "_us"] = res["latency_us"][q]
-        k = res["handshakes"] / 1000
-        m["cpu_s_per_1k_hs"] = per(cpu_total(rec), k)
-        m["proxy_cpu_s_per_1k_hs"] = per(cpu.get("proxy_s", 0), k)
+        cpu_figures(m, rec, res[count] / 1000, "1k_" + unit)
     elif w == "idle":
         mem = rec.get("mem", {})
         m["setup_s"] = res["setup_s"]
@@ -85,8 +86,9 @@ def aggregate(records):
         if rec["workload"] in ("probe", "skipped"):
             continue
         g = groups.setdefault((rec["contender"], rec["workload"]), {"values": {}, "errors": []})
-        if not rec["result"].get("ok"):
-            g["errors"].append("rep %d: %s" % (rec["rep"], rec["result"].get("error")))
+        if not rec["result"].get("ok") or rec.get("backend_error"):
+            why = [rec["result"].get("error"), rec.get("backend_error"), rec.get("gateway_log")]
+            g["errors"].append("rep %d: %s" % (rec["rep"], "; ".join(w for w in why if w)))
             continue
         for k, v in metrics(rec).items():
             g["values"].setdefault(k, []).append(v)
@@ -117,23 +119,20 @@ SUMMARY = [
 ]
 
 DETAIL_NAMES = {
-    "gbit_s": "Gbit/s", "cpu_s_per_gib": "CPU-s/GiB, whole stack",
-    "proxy_cpu_s_per_gib": "CPU-s/GiB, gateway processes",
-    "kthread_cpu_s_per_gib": "CPU-s/GiB, kernel workers",
-    "machine_cpu_s_per_gib": "CPU-s/GiB, machine-wide /proc/stat",
-    "trans_per_s": "transactions/s", "conn_per_s": "connections/s", "hs_per_s": "handshakes/s",
-    "lat_p50_us": "p50 µs", "lat_p99_us": "p99 µs", "lat_p999_us": "p99.9 µs",
-    "lat_max_us": "max µs", "cpu_s_per_1k_trans": "CPU-s per 1000 transactions",
-    "cpu_s_per_1k_conns": "CPU-s/1000 conns, whole stack",
-    "proxy_cpu_s_per_1k_conns": "CPU-s/1000 conns, gateway processes",
-    "machine_cpu_s_per_1k_conns": "CPU-s/1000 conns, machine-wide",
-    "cpu_s_per_1k_hs": "CPU-s/1000 handshakes, whole stack",
-    "proxy_cpu_s_per_1k_hs": "CPU-s/1000 handshakes, gateway processes",
+    "gbit_s": "Gbit/s", "trans_per_s": "transactions/s", "conn_per_s": "connections/s",
+    "hs_per_s": "handshakes/s", "lat_p50_us": "p50 µs", "lat_p99_us": "p99 µs",
+    "lat_p999_us": "p99.9 µs", "lat_max_us": "max µs",
     "setup_s": "seconds to open and check all", "proxy_kib_per_conn": "gateway PSS KiB/conn",
     "slab_kib_per_conn": "kernel slab KiB/conn", "tcp_mem_kib_per_conn": "TCP memory KiB/conn",
     "mem_available_drop_kib_per_conn": "MemAvailable drop KiB/conn",
     "connect_p99_us": "first exchange p99 µs",
 }
+for _unit, _name in (("gib", "GiB"), ("1k_trans", "1000 transactions"), ("1k_conns", "1000 conns"),
+                     ("1k_hs", "1000 handshakes")):
+    DETAIL_NAMES["cpu_s_per_" + _unit] = "CPU-s/%s, whole stack" % _name
+    DETAIL_NAMES["proxy_cpu_s_per_" + _unit] = "CPU-s/%s, gateway" % _name
+    DETAIL_NAMES["kthread_cpu_s_per_" + _unit] = "CPU-s/%s, kernel workers" % _name
+    DETAIL_NAMES["machine_cpu_s_per_" + _unit] = "CPU-s/%s, machine-wide" % _name
 
 WORKLOAD_TITLES = {
     "bulk-1": "bulk, 1 connection, download",
@@ -200,6 +199,8 @@ def summary_table(agg, contenders, skipped):
                 cells.append("**FAIL**")
                 continue
             d, _ = cell(agg, "direct", w, m)
+            if c == "direct" and m.startswith("proxy_"):
+                v = None  # no gateway process on the direct path
             text = fmt(v, scale, digits)
             if v is not None and d and c != "direct":
                 text += " (%.2f×)" % (v / d)
@@ -282,7 +283,7 @@ def stat_cols(agg, c, w, m, scale=1.0):
     g = agg.get((c, w))
     s = g["metrics"].get(m) if g else None
     if not s:
-        return "0 0 0"
+        return "NaN NaN NaN"  # no bar (gnuplot: undefined), also on log scales
     return "%g %g %g" % (s["median"] * scale, s["min"] * scale, s["max"] * scale)
 
 
@@ -294,6 +295,9 @@ def charts(agg, contenders, out_dir):
     bars = "set style data histogram\nset style histogram errorbars gap 2 lw 1\n"
 
     def clustered(name, title, ylabel, series, log=False):
+        if not any(agg.get((c, w), {}).get("metrics", {}).get(m) for c in contenders
+                   for _, w, m, _ in series):
+            return  # none of these workloads ran
         data = "".join('"%s" %s\n' % (c, " ".join(stat_cols(agg, c, w, m, sc) for _, w, m, sc in series))
                        for c in contenders)
         plot = ", ".join("DATA using %d:%d:%d%s title '%s'" % (2 + 3 * i, 3 + 3 * i, 4 + 3 * i,

@@ -93,12 +93,18 @@ static void stop_all(struct cli_thread *t)
 
 static void report_hung(struct cli_thread *t)
 {
-	unsigned connecting = 0;
+	unsigned connecting = 0, waiting = 0;
 
-	for (unsigned i = 0; i < t->n_conns; i++)
+	for (unsigned i = 0; i < t->n_conns; i++) {
 		connecting += t->conns[i].state == CONN_CONNECTING;
-	client_fail(t, -1, "run timed out with %u connections open (%u still connecting)",
-		    t->n_open, connecting);
+		waiting += t->conns[i].state == CONN_OPEN && t->conns[i].in_trans;
+	}
+	/* A gateway out of file descriptors completes the TCP handshake in the kernel
+	 * but never answers: that shows up here as connections waiting for a response. */
+	client_fail(t, -1,
+		    "run timed out with %u connections open: %u still connecting, %u waiting "
+		    "for a response",
+		    t->n_open, connecting, waiting);
 }
 
 static void *thread_main(void *arg)

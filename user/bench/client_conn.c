@@ -97,13 +97,7 @@ static void plan(struct cli_thread *t, struct cli_conn *c)
 
 static void set_out(struct cli_thread *t, struct cli_conn *c, bool on)
 {
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0),
-				 .data.ptr = c};
-
-	if (c->want_out == on)
-		return;
-	c->want_out = on;
-	epoll_ctl(t->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	bench_watch_out(t->epfd, c->fd, c, &c->want_out, on);
 }
 
 static void conn_close(struct cli_thread *t, struct cli_conn *c)

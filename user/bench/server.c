@@ -163,13 +163,7 @@ static void conn_fail(struct srv_thread *t, struct srv_conn *c, const char *fmt,
 
 static void set_out(struct srv_thread *t, struct srv_conn *c, bool on)
 {
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0),
-				 .data.ptr = c};
-
-	if (c->want_out == on)
-		return;
-	c->want_out = on;
-	epoll_ctl(t->epfd, EPOLL_CTL_MOD, c->w.fd, &ev);
+	bench_watch_out(t->epfd, c->w.fd, c, &c->want_out, on);
 }
 
 /* Sends what GETs asked for, then the result and a FIN. false: c was freed. */

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,17 @@ int bench_sock_error(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		return errno;
 	return err;
+}
+
+void bench_watch_out(int epfd, int fd, void *ptr, bool *is_on, bool on)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0),
+				 .data.ptr = ptr};
+
+	if (*is_on == on)
+		return;
+	*is_on = on;
+	epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
 void bench_abort_fd(int fd)

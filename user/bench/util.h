@@ -36,6 +36,10 @@ int bench_connect(const struct sockaddr_storage *ss, socklen_t len);
 /* Reads SO_ERROR; 0 when the socket is fine, else the positive errno. */
 int bench_sock_error(int fd);
 
+/* Watches fd (epoll data ptr) for input, and for output too when on; skips the
+ * epoll_ctl when *is_on already says so. */
+void bench_watch_out(int epfd, int fd, void *ptr, bool *is_on, bool on);
+
 /* Closes fd with a reset (SO_LINGER 0): the peer sees the failure at once. */
 void bench_abort_fd(int fd);
 
