@@ -14,7 +14,7 @@ usage() {
 usage: scripts/bench.sh [--quick] [options]
   --quick              1 repeat, 2 s runs, 1000 idle connections (about 3 minutes)
   --reps N             repeats of every run (default 3)
-  --duration S         seconds per load run (default 6)
+  --duration S         seconds per load run (default 8)
   --idle-conns N       connections held by the idle run (default 3000)
   --contenders LIST    comma-separated subset of:
                        direct,sockgate-sockmap,sockgate-splice,haproxy,nginx,sniproxy
@@ -25,7 +25,7 @@ EOF
 }
 
 REPS=3
-DURATION=6
+DURATION=8
 IDLE_CONNS=3000
 IDLE_HOLD=3
 TOPOLOGY=veth
