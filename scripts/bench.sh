@@ -117,15 +117,25 @@ record() {
 		"$TOPOLOGY" "$*" >>"$RAW"
 }
 
-# The bench server must still be up and must not have failed a check since the last run.
+# The bench server must still be up and must not have failed a check during the run.
+# Its FAIL lines are counted from the start of the run until the backend has no
+# connection left: a run's late resets count against it, and the resets of a gateway
+# being stopped after a failed run count against nobody.
 server_fails_seen=0
+server_fails() { grep -c 'FAIL' "$be_dir/server.log" || true; }
+backend_conns() {
+	ip netns exec "$NS_BE" ss -Htn state established "( sport = :$BENCH_PORT )" 2>/dev/null | wc -l
+}
 server_check() {
-	local n
+	local n i
 	e2e_alive "$BENCH_SERVER_PID" || { echo "the bench server died"; return 1; }
-	n=$(grep -c 'FAIL' "$be_dir/server.log" || true)
+	for ((i = 0; i < 150; i++)); do
+		[ "$(backend_conns)" -eq 0 ] && break
+		sleep 0.1
+	done
+	n=$(server_fails)
 	if [ "$n" -gt "$server_fails_seen" ]; then
 		grep 'FAIL' "$be_dir/server.log" | tail -n 1
-		server_fails_seen=$n
 		return 1
 	fi
 	return 0
@@ -155,6 +165,7 @@ run_load() {
 	# shellcheck disable=SC2207 # the arguments are plain words
 	local args=($(client_args "$w"))
 	export SG_E2E_CMD_TIMEOUT=$((DURATION + IDLE_HOLD + 90))
+	server_fails_seen=$(server_fails)
 	bench_cpu_snapshot "$before"
 	if [ "$w" = idle ]; then
 		m0=$(bench_mem_snapshot)
@@ -181,8 +192,7 @@ run_load() {
 	fi
 	if [ "$rc" -ne 0 ]; then
 		# The gateway's own words (out of fds, refused, crashed) belong with the failure.
-		notes+=("\"gateway_log\":\"$(tail -qn 2 "$CONTENDER_DIR"/*.log "$CONTENDER_DIR"/*.stderr 2>/dev/null |
-			bench_json_safe | cut -c1-400)\"")
+		notes+=("\"gateway_log\":\"$(bench_gateway_log)\"")
 		printf '\n!!! %s %s rep %s FAILED: %s %s\n' "$c" "$w" "$r" "$(grep -h FAIL "$err" | head -n 2)" "$why" >&2
 	fi
 	record "$c" "$w" "$r" "\"cpu\":{$(bench_cpu_delta "$before" "$after")}" "${mem[@]}" "${notes[@]}" \

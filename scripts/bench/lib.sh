@@ -125,6 +125,15 @@ bench_contender_pids() {
 	bench_descendants "${CONTENDER_ROOT_PIDS[@]}" | tr '\n' ' '
 }
 
+# bench_gateway_log: the last lines of the running contender's logs, JSON-string safe.
+bench_gateway_log() {
+	local f
+	for f in "$CONTENDER_DIR"/*.log "$CONTENDER_DIR"/*.stderr; do
+		[ -s "$f" ] && tail -n 2 "$f"
+	done | tr "\n" " " | bench_json_safe | cut -c1-400
+	return 0
+}
+
 bench_contender_stop() {
 	local pids
 	pids=$(bench_contender_pids)

@@ -114,7 +114,7 @@ SUMMARY = [
     ("CPU-s/1k conns (crr)", "crr", "cpu_s_per_1k_conns", 1, 3, False),
     ("TLS handshakes/s", "tls", "hs_per_s", 1, 0, True),
     ("TLS p99 ms", "tls", "lat_p99_us", 1e-3, 1, False),
-    ("idle: proxy KiB/conn", "idle", "proxy_kib_per_conn", 1, 1, False),
+    ("idle: gateway KiB/conn", "idle", "proxy_kib_per_conn", 1, 1, False),
     ("idle: slab KiB/conn", "idle", "slab_kib_per_conn", 1, 1, False),
 ]
 
@@ -309,9 +309,15 @@ def charts(agg, contenders, out_dir):
 
     clustered("throughput", "Bulk throughput (median, bars: min-max)", "Gbit/s",
               [("1 connection, down", "bulk-1", "gbit_s", 1), ("16 connections, both ways", "bulk-16", "gbit_s", 1)])
-    clustered("rates", "Request rates (median, bars: min-max)", "per second",
-              [("rr transactions/s / 10", "rr", "trans_per_s", 0.1), ("crr connections/s", "crr", "conn_per_s", 1),
-               ("TLS handshakes/s", "tls", "hs_per_s", 1)])
+    def vs_direct(w, m):
+        """Scale that turns a figure into its ratio to direct's median (1 without direct)."""
+        s = (agg.get(("direct", w)) or {}).get("metrics", {}).get(m)
+        return 1.0 / s["median"] if s and s["median"] else 1.0
+
+    rate_series = [("rr transactions/s", "rr", "trans_per_s"), ("crr connections/s", "crr", "conn_per_s"),
+                   ("TLS handshakes/s", "tls", "hs_per_s")]
+    clustered("rates", "Request rates relative to direct (median, bars: min-max)", "ratio to direct",
+              [(t, w, m, vs_direct(w, m)) for t, w, m in rate_series])
     clustered("latency", "p99 latency (median of runs, bars: min-max; log scale)", "microseconds",
               [("rr", "rr", "lat_p99_us", 1), ("crr", "crr", "lat_p99_us", 1), ("TLS", "tls", "lat_p99_us", 1)],
               log=True)
@@ -330,6 +336,7 @@ def main():
     ap.add_argument("--machine")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
     with open(a.raw) as f:
         records = [json.loads(line) for line in f if line.strip()]
     agg = aggregate(records)
