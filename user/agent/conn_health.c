@@ -15,17 +15,6 @@ static const struct cfg_route *route_of(const struct conn *c)
 	return &c->rt->cfg->routes[c->route];
 }
 
-static size_t resolved_endpoints(const struct cfg_route *r)
-{
-	size_t n = 0;
-
-	for (size_t b = 0; b < r->n_backends; b++) {
-		for (size_t e = 0; e < r->backends[b].n_endpoints; e++)
-			n += r->backends[b].endpoints[e].is_resolved;
-	}
-	return n;
-}
-
 bool conn_endpoint_usable(void *arg, uint32_t b, uint32_t e)
 {
 	struct conn *c = arg;
@@ -65,7 +54,7 @@ void conn_health_connect_result(struct conn *c, bool ok)
 		return;
 	may_eject = !ok && r->outlier.consecutive_errors &&
 		    backend_health_ejected(ag->backend_health, r, now) <
-			    eh_max_ejected(&r->outlier, resolved_endpoints(r));
+			    eh_max_ejected(&r->outlier, cfg_route_n_resolved(r));
 	if (eh_connect_result(h, &r->outlier, ok, may_eject, now))
 		log_warn("route %s: endpoint %s ejected for %llu ms after %u connect failures in "
 			 "a row (ejection %u)",

@@ -262,17 +262,6 @@ static void on_sweep(struct loop_timer *t)
 	loop_timer_arm(ag->loop, &s->timer, s->route->outlier.interval_ms);
 }
 
-static size_t count_endpoints(const struct cfg_route *r)
-{
-	size_t n = 0;
-
-	for (size_t b = 0; b < r->n_backends; b++) {
-		for (size_t e = 0; e < r->backends[b].n_endpoints; e++)
-			n += r->backends[b].endpoints[e].is_resolved;
-	}
-	return n;
-}
-
 static int add_probes(struct health_checker *hc, const struct cfg_route *r)
 {
 	struct agent *ag = hc->ag;
@@ -324,7 +313,7 @@ struct health_checker *health_checker_new(struct agent *ag, struct runtime *rt)
 
 	for (size_t r = 0; r < c->n_routes; r++) {
 		if (c->routes[r].health_check.type != CFG_CHECK_NONE)
-			n_probes += count_endpoints(&c->routes[r]);
+			n_probes += cfg_route_n_resolved(&c->routes[r]);
 		n_sweeps += c->routes[r].outlier.consecutive_errors > 0;
 	}
 	if (!n_probes && !n_sweeps)

@@ -19,6 +19,7 @@
 #include "guard_cmds.h"
 #include "exchange.h"
 #include "log.h"
+#include "backend_health.h"
 #include "metrics.h"
 #include "metrics_health.h"
 #include "prom.h"
@@ -101,13 +102,11 @@ static void write_backends(const struct agent *ag, FILE *f)
 	for (size_t r = 0; r < cfg->n_routes; r++) {
 		for (size_t b = 0; b < cfg->routes[r].n_backends; b++) {
 			const struct cfg_backend *be = &cfg->routes[r].backends[b];
-			char backend[300];
+			char backend[BACKEND_NAME_MAX];
 			const char *values[] = {cfg->routes[r].name, backend};
 			size_t n = 0;
 
-			snprintf(backend, sizeof(backend),
-				 be->host && strchr(be->host, ':') ? "[%s]:%u" : "%s:%u",
-				 be->host ? be->host : "-", be->port);
+			backend_name(be, backend, sizeof(backend));
 			for (size_t e = 0; e < be->n_endpoints; e++)
 				n += be->endpoints[e].is_resolved;
 			fputs("sockgate_backend_endpoints_resolved{", f);

@@ -36,6 +36,17 @@ const char *cfg_proxy_protocol_str(enum cfg_proxy_protocol p)
 	return p < CFG_PROXY_MAX ? names[p] : "?";
 }
 
+size_t cfg_route_n_resolved(const struct cfg_route *r)
+{
+	size_t n = 0;
+
+	for (size_t b = 0; b < r->n_backends; b++) {
+		for (size_t e = 0; e < r->backends[b].n_endpoints; e++)
+			n += r->backends[b].endpoints[e].is_resolved;
+	}
+	return n;
+}
+
 /* --- lifecycle ------------------------------------------------------------------ */
 
 void cfg_backend_fini(struct cfg_backend *b)

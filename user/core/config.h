@@ -338,4 +338,7 @@ const char *cfg_balance_str(enum cfg_balance b);
 const char *cfg_proxy_protocol_str(enum cfg_proxy_protocol p);
 const char *cfg_check_type_str(enum cfg_check_type t);
 
+/* Endpoints of route r that have an address (the ones a pool may pick). */
+size_t cfg_route_n_resolved(const struct cfg_route *r);
+
 #endif
