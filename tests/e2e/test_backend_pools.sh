@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Backend pools with real NGINX TLS backends (the user's mynginx.conf, three copies on
-# three ports) and the user's curl: weighted shares, a backend killed mid-run (no
-# client-visible failure: connect failures are retried elsewhere, the TLS check takes it
-# down) and brought back (up after `rise` checks), a backend that accepts TCP but never
+# three ports) and the user's curl: weighted shares, a backend killed mid-run (connect
+# failures are retried elsewhere, only a request in flight on it at the kill may be lost,
+# the TLS check takes it down) and brought back (up after `rise` checks), a backend that accepts TCP but never
 # answers TLS (down by the TLS check, up by the TCP check), Maglev stickiness across
 # reloads, drain/undrain, a route's max_connections, and outlier ejection.
 set -euo pipefail
@@ -161,14 +161,27 @@ done
 
 # --- a backend killed mid-run ---------------------------------------------------------------
 metric='sockgate_backend_connect_failures_total{route="web",backend="'$BE_IP':8443"}'
+err_lines=$(wc -l <"$SG_E2E_TMP/curl.err")
 curls 150 443 >"$SG_E2E_TMP/during-kill" &
 load=$!
 sleep 1
 kill -TERM "${be_pid[8443]}"
 wait "${be_pid[8443]}" 2>/dev/null || true
 wait "$load"
-e2e_assert_eq 150 "$(cat "$SG_E2E_TMP/during-kill")" \
-	"NGINX on 8443 killed mid-run: all 150 requests answered"
+# Connections that meet the dead backend at connect time are retried elsewhere. The
+# one request in flight on it at the instant of the kill (curls run one at a time) may
+# be lost: its ClientHello is already with the backend, and no L4 proxy can replay a
+# stream a backend has consumed (README, "Known limits").
+lost=$((150 - $(cat "$SG_E2E_TMP/during-kill")))
+[ "$lost" -le 1 ] || e2e_fail "NGINX on 8443 killed mid-run: $lost of 150 requests lost"
+if [ "$lost" = 1 ]; then
+	tail -n +"$((err_lines + 1))" "$SG_E2E_TMP/curl.err" |
+		grep -qiE 'reset|SSL_ERROR_SYSCALL|unexpected eof|empty reply|recv failure' ||
+		e2e_fail "the lost request did not fail in transport: $(tail -n +"$((err_lines + 1))" "$SG_E2E_TMP/curl.err")"
+	printf 'ok - NGINX on 8443 killed mid-run: 149 of 150 answered; the one in flight on it was reset\n'
+else
+	printf 'ok - NGINX on 8443 killed mid-run: all 150 requests answered\n'
+fi
 failures=$(value "$(scrape)" "$metric")
 [ "$failures" -ge 1 ] || e2e_fail "no connection met the killed backend: the test proves nothing"
 printf 'ok - %s connections met the killed backend and were retried elsewhere\n' "$failures"
