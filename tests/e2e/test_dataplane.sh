@@ -55,8 +55,21 @@ e2e_sgflow_server "$slow_log" 9011 "$HELLO" --reply-after-eof --pause-read 3000
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# A failed run exits 1: its output is kept for the assertion that follows to show.
-client() { e2e_exec "$SG_NS_CLI" "$SGFLOW" client "$GW_IP_CLI" 443 --hello "$HELLO" "$@" || true; }
+# A failed run exits 1: its output is kept for the assertion that follows to show, which
+# prints only the first lines: so failed connections come first, then the agent's access
+# lines that did not end in eof.
+client() {
+	local out
+	out=$(e2e_exec "$SG_NS_CLI" "$SGFLOW" client "$GW_IP_CLI" 443 --hello "$HELLO" "$@" || true)
+	grep -v 'result=ok' <<<"$out" || true
+	if ! grep -q ', 0 failed' <<<"$out"; then
+		echo "agent, last access lines not ending in eof:"
+		grep '^access' "$log" | grep -v ' end=eof' | tail -n 8 || true
+		echo "backends, last failures:"
+		cat "$srv_log" "$hc_log" "$slow_log" 2>/dev/null | grep -iE 'fail|error|mismatch' | tail -n 8 || true
+	fi
+	grep 'result=ok' <<<"$out" || true
+}
 
 for dp in sockmap splice; do
 	log=$(e2e_tmpdir)/sockgated-$dp.log
