@@ -3,9 +3,10 @@
 # Backend pools with real NGINX TLS backends (the user's mynginx.conf, three copies on
 # three ports) and the user's curl: weighted shares, a backend killed mid-run (connect
 # failures are retried elsewhere, only a request in flight on it at the kill may be lost,
-# the TLS check takes it down) and brought back (up after `rise` checks), a backend that accepts TCP but never
-# answers TLS (down by the TLS check, up by the TCP check), Maglev stickiness across
-# reloads, drain/undrain, a route's max_connections, and outlier ejection.
+# the TLS check takes it down) and brought back (up after `rise` checks), a backend that
+# accepts TCP but never answers TLS (down by the TLS check, up by the TCP check), Maglev stickiness across
+# reloads, drain/undrain, a route's max_connections, outlier ejection, and panic
+# (min_health_percent: a route whose endpoints are all down still reaches them).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +35,19 @@ import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('$BE_IP', 8500)); s.listen(64); time.sleep(600)"
 e2e_wait_port "$SG_NS_BE" "$BE_IP" 8500
+# Answers any ClientHello with a plain line: serves clients, fails every TLS check.
+e2e_bg "$SG_NS_BE" "$(e2e_tmpdir)/plain.log" python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$BE_IP', 8501)); s.listen(64)
+while True:
+    c, _ = s.accept(); c.settimeout(5)
+    try:
+        c.recv(4096); c.sendall(b'served by 8501\\n')
+    except OSError:
+        pass
+    c.close()"
+e2e_wait_port "$SG_NS_BE" "$BE_IP" 8501
 
 # requests PORT: GET / answered 200 by the NGINX on PORT, from its access log.
 requests() { grep -c ' 200 "GET / HTTP/1.1" 46 ' "${be_dir[$1]}/logs/access.log" || true; }
@@ -49,6 +63,8 @@ listener() { printf '  - {name: %s, address: "%s:%s"}\n' "$1" "$GW_IP_CLI" "$2";
 	listener limited 8446
 	listener outlier 8447
 	listener held 8448
+	listener panic 8449
+	listener nopanic 8450
 	cat <<EOF
 routes:
   - name: web
@@ -93,6 +109,17 @@ routes:
     listeners: [held]
     sni: [$NAME]
     backends: [{address: "$BE_IP:8442"}]
+  - name: panic
+    listeners: [panic]
+    sni: [$NAME]
+    health_check: {type: tls, interval: 500ms, timeout: 400ms, rise: 1, fall: 1}
+    min_health_percent: 50
+    backends: [{address: "$BE_IP:8501"}]
+  - name: nopanic
+    listeners: [nopanic]
+    sni: [$NAME]
+    health_check: {type: tls, interval: 500ms, timeout: 400ms, rise: 1, fall: 1}
+    backends: [{address: "$BE_IP:8501"}]
 EOF
 } >"$cfg"
 
@@ -280,6 +307,38 @@ grep -q "route outlier: endpoint $BE_IP:8599 ejected for 60000 ms after 1 connec
 	e2e_fail "no ejection line in the log"
 printf 'ok - the ejection is logged\n'
 
+# --- panic: under min_health_percent, health stops excluding endpoints -----------------------
+# hello_to PORT: sends a real ClientHello to the gateway's PORT and prints the reply.
+hello_to() {
+	e2e_exec "$SG_NS_CLI" python3 -c "
+import socket, sys
+s = socket.create_connection(('$GW_IP_CLI', $1), timeout=5)
+s.sendall(open('$HELLOS/crafted-baseline.bin', 'rb').read())
+out = b''
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    out += d
+sys.stdout.write(out.decode(errors='replace'))"
+}
+for route in panic nopanic; do
+	e2e_poll 10 has_state "$route" "$BE_IP:8501" "down not_tls" ||
+		e2e_fail "route $route: the plain backend is not down by its TLS check: $(state "$route" "$BE_IP:8501")"
+done
+printf 'ok - a backend that answers a ClientHello in plain text is down by the TLS check (not_tls)\n'
+e2e_assert_eq "" "$(hello_to 8450)" "without min_health_percent, a route whose endpoints are all down refuses"
+e2e_poll 5 grep -q '^access .*route=nopanic .*end=no_backend' "$log" ||
+	e2e_fail "no end=no_backend line for route nopanic"
+printf 'ok - ...and logs end=no_backend\n'
+e2e_assert_eq "served by 8501" "$(hello_to 8449)" \
+	"with min_health_percent 50 and 0 of 1 healthy, the down endpoint still serves (panic)"
+grep -q "route panic: 0 of 1 endpoints healthy, under min_health_percent 50: balancing over all of them (panic)" "$log" ||
+	e2e_fail "no panic line in the log: $(grep 'route panic' "$log" | tail -3)"
+e2e_poll 5 grep -q "^access .*route=panic backend=$BE_IP:8501 .*end=eof" "$log" ||
+	e2e_fail "no access line for the panic route's connection"
+printf 'ok - the panic is logged once, and the connection ran to eof\n'
+
 kill -TERM "$agent"
 wait "$agent" || e2e_fail "sockgated exit status"
-e2e_pass "weights, retries, TLS and TCP checks, rise/fall, Maglev across reloads, drain, limits and ejection with real NGINX backends"
+e2e_pass "weights, retries, TLS and TCP checks, rise/fall, Maglev across reloads, drain, limits, ejection and panic with real NGINX backends"

@@ -684,6 +684,8 @@ Test(config, health_checks_outlier_detection_and_limits)
 	cr_assert_eq(web->outlier.interval_ms, 10000, "Istio's default");
 	cr_assert_eq(web->outlier.max_ejection_percent, 10, "Istio's default");
 	cr_assert_eq(web->max_connections, 1000);
+	cr_assert_eq(web->min_health_percent, 50);
+	cr_assert_eq(api->min_health_percent, 0, "no panic unless configured");
 	cr_assert_eq(web->backends[0].max_connections, 100);
 	cr_assert_eq(web->backends[1].max_connections, 0, "unlimited");
 	cr_assert_str_eq(api->health_check.sni, "health.api.example.com");

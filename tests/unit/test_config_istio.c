@@ -445,9 +445,12 @@ Test(config_istio, outlier_detection_counts_connect_failures_as_gateway_errors)
 				"  trafficPolicy:\n    outlierDetection:\n"
 				"      consecutive5xxErrors: 7\n      consecutiveGatewayErrors: 2\n"
 				"      interval: 5s\n      baseEjectionTime: 1m\n"
-				"      maxEjectionPercent: 50\n",
+				"      maxEjectionPercent: 50\n      minHealthPercent: 30\n",
 				NULL, &d, 0);
 	const struct cfg_outlier *o = &c->routes[0].outlier;
+
+	cr_assert_eq(d.n, 0, "minHealthPercent is Envoy's panic threshold, not ignored");
+	cr_assert_eq(c->routes[0].min_health_percent, 30);
 
 	cr_assert_eq(o->consecutive_errors, 2, "gateway errors are what a gateway sees");
 	cr_assert_eq(o->interval_ms, 5000);
@@ -462,6 +465,7 @@ Test(config_istio, outlier_detection_counts_connect_failures_as_gateway_errors)
 		 "  trafficPolicy: {outlierDetection: {}}\n",
 		 NULL, &d, 0);
 	o = &c->routes[0].outlier;
+	cr_assert_eq(c->routes[0].min_health_percent, 0, "Istio's default: no panic");
 	cr_assert_eq(o->consecutive_errors, 5, "Istio's defaults");
 	cr_assert_eq(o->interval_ms, 10000);
 	cr_assert_eq(o->base_ejection_ms, 30000);

@@ -103,3 +103,14 @@ Test(endpoint_health, at_most_the_percentage_but_at_least_one_is_ejected)
 	o.max_ejection_percent = 0;
 	cr_assert_eq(eh_max_ejected(&o, 3), 0, "0%%: never");
 }
+
+Test(endpoint_health, a_route_panics_under_its_min_health_percent)
+{
+	cr_assert_not(eh_in_panic(0, 4, 0), "0 turns panic off, even with nothing healthy");
+	cr_assert_not(eh_in_panic(0, 0, 50), "no endpoints: nothing to panic over");
+	cr_assert(eh_in_panic(0, 1, 1));
+	cr_assert(eh_in_panic(1, 3, 50), "33%% < 50%%");
+	cr_assert_not(eh_in_panic(2, 4, 50), "50%% is not under 50%%");
+	cr_assert(eh_in_panic(99, 100, 100), "100: any unhealthy endpoint");
+	cr_assert_not(eh_in_panic(100, 100, 100));
+}

@@ -250,8 +250,9 @@ static int agent_start(struct agent *ag)
 	ag->stats = conn_stats_new();
 	ag->endpoint_load = endpoint_load_new();
 	ag->route_load = endpoint_load_new();
+	ag->route_panic = endpoint_load_new();
 	ag->backend_health = backend_health_new();
-	if (!ag->endpoint_load || !ag->route_load || !ag->backend_health)
+	if (!ag->endpoint_load || !ag->route_load || !ag->route_panic || !ag->backend_health)
 		return -ENOMEM;
 	if (!ag->index || !ag->stats)
 		return -ENOMEM;
@@ -324,6 +325,7 @@ static void agent_stop(struct agent *ag)
 	conn_stats_free(ag->stats);
 	endpoint_load_free(ag->endpoint_load);
 	endpoint_load_free(ag->route_load);
+	endpoint_load_free(ag->route_panic);
 	backend_health_free(ag->backend_health);
 	runtime_put(ag->rt);
 	live_changes_free(&ag->changes);

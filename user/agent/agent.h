@@ -87,8 +87,9 @@ struct agent {
 	struct metrics *metrics;	   /* NULL without --metrics */
 	struct config_watch *config_watch; /* NULL unless --config names a directory */
 	struct live_changes changes;	   /* sockgate load / unload, replayed on reload */
-	struct endpoint_load *endpoint_load;   /* open connections per endpoint address */
-	struct endpoint_load *route_load;      /* ...and per route name (max_connections) */
+	struct endpoint_load *endpoint_load; /* open connections per endpoint address */
+	struct endpoint_load *route_load;    /* ...and per route name (max_connections) */
+	struct endpoint_load *route_panic;   /* per route name: 1 while in panic, to log changes */
 	struct backend_health *backend_health; /* checks, ejections, drains; outlive reloads */
 	struct health_checker *health;	       /* the checks of rt; NULL when it has none */
 	struct control *control;	       /* the control socket; NULL with --control off */

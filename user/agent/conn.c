@@ -431,6 +431,7 @@ static void start_connect(struct conn *c)
 	int one = 1, fd;
 
 	c->state = CONN_CONNECTING;
+	c->in_panic = conn_route_in_panic(c);
 	for (;;) {
 		c->n_full_skips = 0;
 		if (c->n_tried > rt->connect_retries ||

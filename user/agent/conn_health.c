@@ -15,6 +15,55 @@ static const struct cfg_route *route_of(const struct conn *c)
 	return &c->rt->cfg->routes[c->route];
 }
 
+static bool is_healthy(const struct cfg_route *r, const struct endpoint_health *h, uint64_t now)
+{
+	return !h ||
+	       !((r->health_check.type != CFG_CHECK_NONE && h->is_down) || eh_is_ejected(h, now));
+}
+
+/* Drained endpoints count for neither side: a drain is the operator's word,
+ * not a health verdict, and panic never undoes it. */
+bool conn_route_in_panic(struct conn *c)
+{
+	const struct cfg_route *r = route_of(c);
+	struct agent *ag = c->ag;
+	uint64_t now = loop_now_ms(), *was;
+	size_t n_healthy = 0, n_endpoints = 0;
+	char addr[ADDR_STR_MAX];
+	bool panic;
+
+	if (!r->min_health_percent)
+		return false;
+	for (size_t b = 0; b < r->n_backends; b++) {
+		const struct cfg_backend *be = &r->backends[b];
+
+		for (size_t e = 0; e < be->n_endpoints; e++) {
+			if (!be->endpoints[e].is_resolved)
+				continue;
+			addr_format(&be->endpoints[e].addr, addr, sizeof(addr));
+			if (backend_health_is_drained(ag->backend_health, be, addr))
+				continue;
+			n_endpoints++;
+			if (is_healthy(r, backend_health_find(ag->backend_health, r->name, addr),
+				       now))
+				n_healthy++;
+		}
+	}
+	panic = eh_in_panic(n_healthy, n_endpoints, r->min_health_percent);
+	was = endpoint_load_slot(ag->route_panic, r->name);
+	if (was && *was != panic) {
+		*was = panic;
+		if (panic)
+			log_warn("route %s: %zu of %zu endpoints healthy, under min_health_percent "
+				 "%u: balancing over all of them (panic)",
+				 r->name, n_healthy, n_endpoints, r->min_health_percent);
+		else
+			log_info("route %s: %zu of %zu endpoints healthy: panic over", r->name,
+				 n_healthy, n_endpoints);
+	}
+	return panic;
+}
+
 bool conn_endpoint_usable(void *arg, uint32_t b, uint32_t e)
 {
 	struct conn *c = arg;
@@ -28,8 +77,7 @@ bool conn_endpoint_usable(void *arg, uint32_t b, uint32_t e)
 	if (backend_health_is_drained(ag->backend_health, be, addr))
 		return false;
 	h = backend_health_find(ag->backend_health, r->name, addr);
-	if (h && ((r->health_check.type != CFG_CHECK_NONE && h->is_down) ||
-		  eh_is_ejected(h, loop_now_ms())))
+	if (!c->in_panic && !is_healthy(r, h, loop_now_ms()))
 		return false;
 	if (be->max_connections &&
 	    endpoint_load_get(ag->endpoint_load, addr) >= be->max_connections) {

@@ -65,6 +65,7 @@ struct conn {
 	uint64_t *endpoint_active; /* endpoint_load's count this connection is in */
 	uint64_t *route_active;	   /* ag->route_load's count of its route, once admitted */
 	uint32_t n_full_skips;	   /* endpoints passed over for their max_connections */
+	bool in_panic;		   /* its route was under min_health_percent when routed */
 	uint64_t connect_start_ns; /* CLOCK_MONOTONIC, of the attempt in flight */
 
 	/* SPLICED / RELAYED */
@@ -91,6 +92,9 @@ void conn_set_watch(struct conn *c, int leg, uint32_t events);
 /* struct pool_hint's usable(): arg is the struct conn being routed. Counts
  * the endpoints it passes over for their connection limit in n_full_skips. */
 bool conn_endpoint_usable(void *arg, uint32_t backend, uint32_t endpoint);
+/* Whether c's route is under its min_health_percent now; logs a route's
+ * entry into and exit from that panic. */
+bool conn_route_in_panic(struct conn *c);
 /* Feeds the outcome of the connect to c->backend_str to outlier detection. */
 void conn_health_connect_result(struct conn *c, bool ok);
 /* Counts c in its route's open connections, or returns false when the route

@@ -162,6 +162,9 @@ struct cfg_route {
 	bool has_proxy_crc32c; /* CFG_PROXY_V2: append the PP2_TYPE_CRC32C TLV */
 	struct cfg_health_check health_check;
 	struct cfg_outlier outlier;
+	/* Envoy's panic threshold (Istio minHealthPercent): below this percentage
+	 * of healthy endpoints, health no longer excludes any; 0: never. */
+	uint32_t min_health_percent;
 	struct cfg_backend *backends; /* at least one */
 	size_t n_backends;
 	struct cfg_src src;

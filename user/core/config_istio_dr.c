@@ -15,10 +15,10 @@
 struct dest_rule {
 	const char *ns, *name;
 	char host[HOSTNAME_MAX + 1];
-	bool is_wildcard, has_balance, has_timeout, has_proxy, has_outlier;
+	bool is_wildcard, has_balance, has_timeout, has_proxy, has_outlier, has_min_health;
 	struct cfg_outlier outlier;
 	enum cfg_balance balance;
-	uint32_t connect_timeout_ms, max_connections;
+	uint32_t connect_timeout_ms, max_connections, min_health_percent;
 	enum cfg_proxy_protocol proxy;
 };
 
@@ -123,7 +123,8 @@ enum {
 	OD_INTERVAL,
 	OD_EJECTION,
 	OD_PERCENT,
-	OD_MAX = 9
+	OD_MIN_HEALTH,
+	OD_MAX
 };
 static const struct cfg_field od_fields[OD_MAX] = {
 	[OD_GATEWAY] = {.key = "consecutiveGatewayErrors", .kind = CFG_K_INT, .max = 1000000},
@@ -137,9 +138,7 @@ static const struct cfg_field od_fields[OD_MAX] = {
 			 .min = 1,
 			 .max = 86400000},
 	[OD_PERCENT] = {.key = "maxEjectionPercent", .kind = CFG_K_INT, .max = 100},
-	{.key = "minHealthPercent",
-	 .kind = CFG_K_IGNORED,
-	 .note = "panic mode is not supported: ejections stop at maxEjectionPercent"},
+	[OD_MIN_HEALTH] = {.key = "minHealthPercent", .kind = CFG_K_INT, .max = 100},
 };
 
 /* Walks v (a CFG_K_MAP value, at path key below the current one) with its table. */
@@ -182,6 +181,8 @@ static void dr_outlier(struct cfg_loader *l, struct dest_rule *dr, const struct 
 		o->base_ejection_ms = (uint32_t)od[OD_EJECTION].num;
 	if (od[OD_PERCENT].node)
 		o->max_ejection_percent = (uint32_t)od[OD_PERCENT].num;
+	dr->has_min_health = od[OD_MIN_HEALTH].node != NULL;
+	dr->min_health_percent = (uint32_t)od[OD_MIN_HEALTH].num;
 }
 
 static void dr_load_balancer(struct cfg_loader *l, struct dest_rule *dr, const struct cfg_val *v)
@@ -323,6 +324,8 @@ void cfg_istio_dr_apply(struct cfg_loader *l, const struct cfg_istio_dr *s, stru
 	r->max_connections = dr->max_connections;
 	if (dr->has_outlier)
 		r->outlier = dr->outlier;
+	if (dr->has_min_health)
+		r->min_health_percent = dr->min_health_percent;
 }
 
 struct cfg_istio_dr *cfg_istio_dr_collect(struct cfg_loader *l)

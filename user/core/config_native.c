@@ -57,6 +57,7 @@ enum {
 	RT_BACKENDS,
 	RT_HEALTH_CHECK,
 	RT_OUTLIER,
+	RT_MIN_HEALTH,
 	RT_MAX
 };
 static const struct cfg_field route_fields[RT_MAX] = {
@@ -77,6 +78,7 @@ static const struct cfg_field route_fields[RT_MAX] = {
 	[RT_BACKENDS] = {.key = "backends", .kind = CFG_K_SEQ, .is_required = true},
 	[RT_HEALTH_CHECK] = {.key = "health_check", .kind = CFG_K_MAP}, /* config_health.c */
 	[RT_OUTLIER] = {.key = "outlier_detection", .kind = CFG_K_MAP},
+	[RT_MIN_HEALTH] = {.key = "min_health_percent", .kind = CFG_K_INT, .max = 100},
 };
 
 enum { BE_ADDRESS = 0, BE_WEIGHT, BE_MAX_CONNECTIONS, BE_MAX };
@@ -309,6 +311,7 @@ static void native_route(struct cfg_loader *l, yaml_node_t *node)
 							 : CFG_DEFAULT_CONNECT_RETRIES;
 	cfg_native_proxy(l, &v[RT_PROXY_PROTOCOL], rt);
 	rt->max_connections = (uint32_t)v[RT_MAX_CONNECTIONS].num;
+	rt->min_health_percent = (uint32_t)v[RT_MIN_HEALTH].num;
 	native_listener_refs(l, l->c->n_routes - 1, &v[RT_LISTENERS], node);
 	if (v[RT_SNI].node)
 		native_snis(l, rt, &v[RT_SNI]);

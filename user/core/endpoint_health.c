@@ -65,6 +65,12 @@ void eh_sweep(struct endpoint_health *h, uint64_t now_ms)
 		h->n_ejections--;
 }
 
+bool eh_in_panic(size_t n_healthy, size_t n_endpoints, uint32_t min_health_percent)
+{
+	return min_health_percent && n_endpoints &&
+	       n_healthy * 100 < (size_t)min_health_percent * n_endpoints;
+}
+
 size_t eh_max_ejected(const struct cfg_outlier *o, size_t n_endpoints)
 {
 	size_t n = n_endpoints * o->max_ejection_percent / 100;

@@ -55,4 +55,8 @@ void eh_sweep(struct endpoint_health *h, uint64_t now_ms);
  * them, at least one when the percentage is not 0 (as Envoy does). */
 size_t eh_max_ejected(const struct cfg_outlier *o, size_t n_endpoints);
 
+/* Whether a route with n_healthy of n_endpoints healthy is in panic: under
+ * min_health_percent (0: never), health stops excluding endpoints. */
+bool eh_in_panic(size_t n_healthy, size_t n_endpoints, uint32_t min_health_percent);
+
 #endif
