@@ -15,7 +15,10 @@ Q := @
 endif
 
 WARN     := -Wall -Wextra -Werror
-INCLUDES := -Iinclude -Iuser/common -Iuser/core -Iuser/agent -I$(B)
+# One include path per area, so a header is named by its file alone.
+AGENT_DIRS := user/agent $(sort $(dir $(wildcard user/agent/*/*.c)))
+CORE_DIRS  := user/core $(sort $(dir $(wildcard user/core/*/*.c)))
+INCLUDES := -Iinclude -Iuser/common $(addprefix -I,$(patsubst %/,%,$(CORE_DIRS) $(AGENT_DIRS))) -I$(B)
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES) -g -MMD -MP
 CFLAGS   ?= -O2
 LDLIBS   := -lbpf -lelf -lz -lyaml
@@ -23,8 +26,8 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 TEST_DATA := $(abspath tests/data)
 
 COMMON_SRCS := $(wildcard user/common/*.c)
-CORE_SRCS   := $(wildcard user/core/*.c)
-AGENT_SRCS  := $(wildcard user/agent/*.c)
+CORE_SRCS   := $(wildcard user/core/*.c user/core/*/*.c)
+AGENT_SRCS  := $(wildcard user/agent/*.c user/agent/*/*.c)
 CLI_SRCS    := $(wildcard user/cli/*.c)
 BENCH_SRCS  := $(wildcard user/bench/*.c)
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
