@@ -76,7 +76,7 @@ static __always_inline void count(enum sg_counter c, __u64 n)
 
 /* A segment retransmitted while its source was paused may overlap bytes that
  * were already handed on; tcp_read_skb() passes whole skbs regardless of
- * copied_seq, so cut the old head off here (BACKPRESSURE.md §3.2). Returns
+ * copied_seq, so cut the old head off here (docs/SOCKMAP.md, "Overlap trim"). Returns
  * false when the skb could not be trimmed. */
 static __always_inline bool trim_overlap(struct __sk_buff *skb)
 {
@@ -108,65 +108,124 @@ static __always_inline bool trim_overlap(struct __sk_buff *skb)
 	return !err && !cut;
 }
 
-static __always_inline void maybe_notify(struct sg_peer *peer, __u64 cookie, __u64 bytes)
-{
-	struct sg_event *e;
-	__u64 mark = peer->notify_at;
+/* Set by tests before load to widen the window between the sg_peers lookup
+ * and the copy of its fields, where a reused element would be read. At 0, the
+ * default, the verifier removes the loop. */
+const volatile __u32 sg_test_peer_delay_loops = 0;
 
-	if (!mark || bytes < mark)
-		return;
-	peer->notify_at = 0;
-	e = bpf_ringbuf_reserve(&sg_events, sizeof(*e), 0);
+static long delay_step(__u32 i __attribute__((unused)), void *ctx __attribute__((unused)))
+{
+	return 0;
+}
+
+static __always_inline void post(__u64 cookie, __u64 flow_id, __u32 dir, __u64 bytes, __u32 kind)
+{
+	struct sg_event *e = bpf_ringbuf_reserve(&sg_events, sizeof(*e), 0);
+
 	if (!e) {
 		count(SG_CNT_EVENTS_LOST, 1);
 		return;
 	}
 	e->cookie = cookie;
-	e->flow_id = peer->flow_id;
+	e->flow_id = flow_id;
 	e->bytes = bytes;
-	e->dir = peer->dir;
-	e->pad = 0;
+	e->dir = dir;
+	e->kind = kind;
 	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void maybe_notify(struct sg_peer *peer, __u64 cookie, __u64 flow_id,
+					 __u32 dir, __u64 bytes)
+{
+	__u64 mark = peer->notify_at;
+
+	if (!mark || bytes < mark)
+		return;
+	/* The agent re-arms in place; only the verdict that disarms posts. */
+	if (__sync_val_compare_and_swap(&peer->notify_at, mark, 0) != mark)
+		return;
+	post(cookie, flow_id, dir, bytes, SG_EVENT_BUDGET);
+}
+
+/* Keeps the skb on its source and stops that source for good: a byte that
+ * stays behind while later ones are forwarded would be a hole in the stream. */
+static __always_inline int mark_broken(struct sg_peer *peer, __u64 cookie, __u64 flow_id, __u32 dir)
+{
+	/* Only this source's verdict writes flags, under its socket lock. */
+	if (!(peer->flags & SG_PEER_F_BROKEN)) {
+		peer->flags |= SG_PEER_F_BROKEN;
+		count(SG_CNT_BROKEN, 1);
+		post(cookie, flow_id, dir, 0, SG_EVENT_BROKEN);
+	}
+	return SK_PASS;
+}
+
+/* Copies what the verdict needs from an sg_peers element, then checks the
+ * element still belongs to cookie: one freed by a delete or a replacing update
+ * is reused at once, and a reader still holding it would see another key's
+ * value (docs/SOCKMAP.md, "Data integrity"). x86 keeps loads in order; the
+ * barrier keeps the compiler from moving them. */
+static __always_inline bool read_peer(const struct sg_peer *peer, __u64 cookie, __u64 *dst,
+				      __u64 *flow_id, __u32 *dir)
+{
+	*dst = peer->peer_cookie;
+	*flow_id = peer->flow_id;
+	*dir = peer->dir;
+	asm volatile("" ::: "memory");
+	return peer->self_cookie == cookie;
 }
 
 SEC("sk_skb/stream_verdict")
 int sg_splice_verdict(struct __sk_buff *skb)
 {
-	__u64 cookie = bpf_get_socket_cookie(skb);
+	__u64 cookie = bpf_get_socket_cookie(skb), dst, flow_id;
 	struct sg_peer *peer;
 	struct sg_flow *flow;
-	__u32 len;
+	__u32 len, dir;
 
 	count(SG_CNT_VERDICT_CALLS, 1);
 	/* A redirected pure FIN sets EPIPE on the destination and disables its
-	 * psock (SOCKMAP.md §1.2); the agent forwards end of stream itself. */
+	 * psock (docs/SOCKMAP.md, "End of stream"); the agent forwards end of
+	 * stream itself. */
 	if (skb->len == 0) {
 		count(SG_CNT_ZERO_LEN, 1);
 		return SK_DROP;
 	}
 	peer = bpf_map_lookup_elem(&sg_peers, &cookie);
+	if (peer && sg_test_peer_delay_loops)
+		bpf_loop(sg_test_peer_delay_loops, delay_step, NULL, 0);
+	if (peer && !read_peer(peer, cookie, &dst, &flow_id, &dir)) {
+		/* Reused since the lookup: our entry, if it still exists, is
+		 * another element now. */
+		count(SG_CNT_PEER_STALE, 1);
+		peer = bpf_map_lookup_elem(&sg_peers, &cookie);
+		if (peer && !read_peer(peer, cookie, &dst, &flow_id, &dir))
+			peer = NULL;
+	}
 	if (!peer) {
 		/* SK_PASS keeps the bytes queued on this socket instead of ACKing
-		 * and dropping them; the agent aborts the pair (SOCKMAP.md §2.3). */
+		 * and dropping them; the agent aborts the pair. */
 		count(SG_CNT_PEER_MISSING, 1);
 		return SK_PASS;
 	}
+	if (peer->flags & SG_PEER_F_BROKEN)
+		return SK_PASS;
 	if (!trim_overlap(skb)) {
 		count(SG_CNT_TRIM_FAILED, 1);
-		return SK_PASS;
+		return mark_broken(peer, cookie, flow_id, dir);
 	}
 	len = skb->len;
 	if (len == 0)
 		return SK_DROP; /* every byte was a duplicate */
-	if (bpf_sk_redirect_hash(skb, &sg_targets, &peer->peer_cookie, 0) != SK_PASS) {
+	if (bpf_sk_redirect_hash(skb, &sg_targets, &dst, 0) != SK_PASS) {
 		count(SG_CNT_REDIRECT_FAILED, 1);
-		return SK_PASS;
+		return mark_broken(peer, cookie, flow_id, dir);
 	}
-	flow = bpf_map_lookup_elem(&sg_flows, &peer->flow_id);
-	if (flow && peer->dir < SG_DIR_MAX) {
-		__u64 bytes = __sync_fetch_and_add(&flow->bytes[peer->dir & 1], len) + len;
+	flow = bpf_map_lookup_elem(&sg_flows, &flow_id);
+	if (flow && dir < SG_DIR_MAX) {
+		__u64 bytes = __sync_fetch_and_add(&flow->bytes[dir & 1], len) + len;
 
-		maybe_notify(peer, cookie, bytes);
+		maybe_notify(peer, cookie, flow_id, dir, bytes);
 	}
 	count(SG_CNT_REDIRECTS, 1);
 	count(SG_CNT_REDIRECT_BYTES, len);
@@ -202,6 +261,22 @@ int sg_pause_ops(struct bpf_sock_ops *ops)
 		break;
 	}
 	return 1;
+}
+
+/* Run by the agent (BPF_PROG_TEST_RUN) to set a live pair's notify_at. An
+ * update from user space would replace the element and free the old one to
+ * be reused by the next insert while a verdict may still be reading it.
+ * Returns 0, or 1 when the cookie is not in the map. */
+SEC("syscall")
+int sg_peer_arm(struct sg_peer_arm_req *req)
+{
+	__u64 cookie = req->cookie; /* map keys cannot point into a syscall ctx */
+	struct sg_peer *peer = bpf_map_lookup_elem(&sg_peers, &cookie);
+
+	if (!peer)
+		return 1;
+	peer->notify_at = req->notify_at;
+	return 0;
 }
 
 /* Run by the agent (BPF_PROG_TEST_RUN) to change a flow's state in place. A

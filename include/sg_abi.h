@@ -18,15 +18,32 @@
 
 /* Value of sg_peers, keyed by a spliced socket's cookie: where its bytes go. */
 struct sg_peer {
+	/* The key this value was written for. The verdict copies the fields it
+	 * needs and then checks this: a hash element freed by a delete is reused
+	 * at once by the next insert, so a verdict still holding it could read
+	 * another pair's destination (docs/SOCKMAP.md, "Data integrity"). */
+	__u64 self_cookie;
 	__u64 peer_cookie; /* key of the destination socket in sg_targets */
 	__u64 flow_id;	   /* key of the connection in sg_flows */
 	__u32 dir;	   /* enum sg_dir: which byte counter of the flow this socket feeds */
-	__u32 flags;	   /* reserved, zero; keeps the struct padding-free */
+	__u32 flags;	   /* SG_PEER_F_*, set by the verdict */
 	/* When the flow's byte counter for dir reaches this, the verdict posts one
-	 * struct sg_event and sets it to 0 (disarmed). The agent re-arms it. */
+	 * struct sg_event and sets it to 0 (disarmed). The agent re-arms it in
+	 * place with sg_peer_arm, never by replacing the element. */
 	__u64 notify_at;
 };
-_Static_assert(sizeof(struct sg_peer) == 32, "sg_peer is ABI: update both sides");
+_Static_assert(sizeof(struct sg_peer) == 40, "sg_peer is ABI: update both sides");
+
+/* The verdict could not hand a byte of a live pair to its peer (the redirect
+ * or the overlap trim failed) and kept it on the source. From then on it
+ * forwards nothing more from that source, so no later byte overtakes it; the
+ * agent ends the pair (end=redirect_failed) unless the destination is gone. */
+#define SG_PEER_F_BROKEN 1u
+
+enum sg_event_kind {
+	SG_EVENT_BUDGET = 0, /* dir crossed its notify_at mark */
+	SG_EVENT_BROKEN = 1, /* the source was marked SG_PEER_F_BROKEN */
+};
 
 /* Posted on sg_events when a direction crossed its notify_at mark: the agent
  * then measures that direction's queued bytes and pauses it if over budget. */
@@ -35,7 +52,7 @@ struct sg_event {
 	__u64 flow_id;
 	__u64 bytes; /* the flow's counter for dir when it crossed */
 	__u32 dir;
-	__u32 pad;
+	__u32 kind; /* enum sg_event_kind */
 };
 _Static_assert(sizeof(struct sg_event) == 32, "sg_event is ABI: update both sides");
 
@@ -82,7 +99,8 @@ enum sg_flow_state {
 	X(SG_FLOW_END_TAIL_COPY_FAILED, "tail_copy_failed")                                        \
 	X(SG_FLOW_END_RESUME_FAILED, "resume_failed")                                              \
 	X(SG_FLOW_END_SHUTDOWN, "shutdown")                                                        \
-	X(SG_FLOW_END_OTHER, "other")
+	X(SG_FLOW_END_OTHER, "other")                                                              \
+	X(SG_FLOW_END_REDIRECT_FAILED, "redirect_failed")
 
 enum sg_flow_end {
 #define SG_FLOW_END_ENUM(name, str) name,
@@ -111,6 +129,14 @@ struct sg_flow {
 	char route[SG_FLOW_ROUTE_LEN]; /* NUL-terminated */
 };
 _Static_assert(sizeof(struct sg_flow) == 456, "sg_flow is ABI: update both sides");
+
+/* Context of sg_peer_arm, the syscall program the agent runs to set a live
+ * pair's notify_at in place. */
+struct sg_peer_arm_req {
+	__u64 cookie; /* the source socket's key in sg_peers */
+	__u64 notify_at;
+};
+_Static_assert(sizeof(struct sg_peer_arm_req) == 16, "sg_peer_arm_req is ABI: update both sides");
 
 /* Context of sg_flow_set_state, the syscall program the agent runs to change
  * a flow's state, flags and end in place. */

@@ -15,7 +15,9 @@
 	X(OVERLAP_TRIMMED, "overlap_trimmed")                                                      \
 	X(TRIM_FAILED, "trim_failed")                                                              \
 	X(EVENTS_LOST, "events_lost")                                                              \
-	X(PAUSES, "pauses")
+	X(PAUSES, "pauses")                                                                        \
+	X(PEER_STALE, "peer_stale")                                                                \
+	X(BROKEN, "broken")
 
 enum sg_counter {
 #define SG_COUNTER_ENUM(name, str) SG_CNT_##name,

@@ -9,10 +9,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -209,6 +211,7 @@ struct pump {
 	bool is_sender;
 	int err; /* 0, or errno of the failing call; EPIPE for an early EOF */
 	atomic_bool is_done;
+	atomic_bool *go; /* when set, waits for it before the first byte */
 };
 
 /* Sends or receives p->len bytes; criterion asserts only in the main thread. */
@@ -217,6 +220,8 @@ static void *pump_run(void *arg)
 	struct pump *p = arg;
 	size_t done = 0;
 
+	while (p->go && !atomic_load(p->go))
+		sched_yield();
 	while (done < p->len && !p->err) {
 		ssize_t n = p->is_sender ? send(p->fd, p->buf + done, p->len - done, 0)
 					 : recv(p->fd, p->buf + done, p->len - done, 0);
@@ -322,4 +327,128 @@ Test(splice_verdict, long_route_names_keep_their_start_and_end)
 	sockpair_flow_names(&flow, "a.example.com", name);
 	cr_assert_str_eq(flow.route, name);
 	cr_assert_str_eq(flow.sni, "a.example.com");
+}
+
+/* The verdict spins this many bpf_loop() steps between its sg_peers lookup and
+ * reading the element, which makes a race of a few nanoseconds (one a busy
+ * host's interrupt or vCPU preemption can stretch) happen on every skb. */
+#define SLOW_VERDICT_LOOPS 200000
+
+static void pin_to_cpu(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+static void require_two_cpus(void)
+{
+	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("needs two CPUs: the verdict and the agent must run side by side");
+}
+
+enum peer_writer { WRITE_IN_PLACE, WRITE_BY_REPLACING };
+
+/* Streams UP bytes client -> backend through a slow verdict while this thread
+ * re-arms both legs' sg_peers entries back to back, as the agent does right
+ * after a splice (conn_pace_start). Returns the number of arms. */
+static unsigned stream_while_arming(struct bpf_dataplane *dp, enum peer_writer how, uint64_t *stale)
+{
+	enum { UP = 16 << 20 };
+	static uint8_t sent[UP], got[UP];
+	struct sg_flow flow = {0};
+	struct sockpair sp;
+	struct pump pumps[2];
+	pthread_t threads[2];
+	unsigned n_arms = 0;
+	atomic_bool go = false;
+	struct pair p;
+	uint8_t stray;
+
+	connect_pair(&p.client, &p.agent_a);
+	connect_pair(&p.agent_b, &p.server);
+	fill_pattern(sent, sizeof(sent), 5);
+	memset(got, 0, sizeof(got));
+	cr_assert_eq(sockpair_splice(&sp, dp, p.agent_a, p.agent_b, 44, &flow), 0);
+	pumps[0] =
+		(struct pump){.fd = p.client, .buf = sent, .len = UP, .is_sender = true, .go = &go};
+	pumps[1] = (struct pump){.fd = p.server, .buf = got, .len = UP};
+	pin_to_cpu(pthread_self(), 1);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&threads[i], NULL, pump_run, &pumps[i]), 0);
+	/* Loopback runs the verdict in the sender's softirq: keep it off this CPU. */
+	pin_to_cpu(threads[0], 0);
+	for (time_t end = time(NULL) + 30; !atomic_load(&pumps[1].is_done);) {
+		if (time(NULL) > end) {
+			/* Bytes went astray: unblock the pumps so the failure is reported. */
+			shutdown(p.client, SHUT_RDWR);
+			shutdown(p.server, SHUT_RDWR);
+			break;
+		}
+		for (int leg = 0; leg < SOCKPAIR_LEGS; leg++) {
+			if (how == WRITE_IN_PLACE) {
+				cr_assert_eq(sockpair_arm(&sp, dp, leg, 1ull << 40), 0);
+			} else {
+				sp.peer[leg].notify_at = 1ull << 40;
+				cr_assert_eq(bpf_map_update_elem(dp->peers_fd, &sp.cookie[leg],
+								 &sp.peer[leg], BPF_EXIST),
+					     0);
+			}
+			n_arms++;
+		}
+		atomic_store(&go, true); /* the sender starts once arming runs */
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(threads[i], NULL);
+		cr_assert_eq(pumps[i].err, 0, "pump %d: %s (after %u arms)", i,
+			     strerror(pumps[i].err), n_arms);
+	}
+	cr_assert_arr_eq(got, sent, sizeof(sent), "client->backend bytes differ");
+	/* Nothing was sent to the client: any byte here went the wrong way. */
+	cr_assert_eq(recv(p.client, &stray, 1, MSG_DONTWAIT), -1, "a byte reached the client");
+	cr_assert_eq(counter_sum(dp, SG_CNT_BROKEN), 0);
+	*stale = counter_sum(dp, SG_CNT_PEER_STALE);
+	sockpair_unsplice(&sp, dp);
+	close(p.client);
+	close(p.agent_a);
+	close(p.agent_b);
+	close(p.server);
+	return n_arms;
+}
+
+/* The agent arms a live pair in place (sg_peer_arm): no element of a live
+ * pair is ever freed, so a verdict holding one always reads its own pair. */
+Test(splice_verdict, arming_a_live_pair_never_frees_the_element_its_verdict_reads)
+{
+	struct bpf_dataplane dp;
+	uint64_t stale = 0;
+	unsigned n_arms;
+
+	require_root();
+	require_two_cpus();
+	cr_assert_eq(bpf_dataplane_open_slow_verdict(&dp, SLOW_VERDICT_LOOPS), 0);
+	n_arms = stream_while_arming(&dp, WRITE_IN_PLACE, &stale);
+	cr_assert_gt(n_arms, 0);
+	cr_assert_eq(stale, 0, "%llu stale reads in %u arms", (unsigned long long)stale, n_arms);
+	bpf_dataplane_close(&dp);
+}
+
+/* A replacing update frees the old element into the CPU's spare slot and the
+ * next replacing update reuses it for the other leg: a verdict still holding
+ * it would send the client's bytes back to the client. The verdict sees the
+ * key change, looks up again and forwards every byte to the right place. */
+Test(splice_verdict, a_reused_peer_element_is_detected_and_looked_up_again)
+{
+	struct bpf_dataplane dp;
+	uint64_t stale = 0;
+	unsigned n_arms;
+
+	require_root();
+	require_two_cpus();
+	cr_assert_eq(bpf_dataplane_open_slow_verdict(&dp, SLOW_VERDICT_LOOPS), 0);
+	n_arms = stream_while_arming(&dp, WRITE_BY_REPLACING, &stale);
+	cr_assert_gt(stale, 0, "no element was reused in %u replacing updates", n_arms);
+	bpf_dataplane_close(&dp);
 }

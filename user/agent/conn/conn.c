@@ -475,6 +475,22 @@ static void start_connect(struct conn *c)
 	conn_set_watch(c, 1, EPOLLOUT);
 }
 
+/* The verdict kept a byte of this pair on its source and forwards nothing
+ * more from it. A destination that is gone explains it, and its own error
+ * ends the pair; otherwise a reset is the honest end: the stream cannot go on
+ * without a hole. */
+static void on_broken(struct conn *c, uint64_t cookie)
+{
+	int src = cookie == c->pair.cookie[SOCKPAIR_CLIENT] ? SOCKPAIR_CLIENT : SOCKPAIR_BACKEND;
+
+	if (!sockpair_leg_is_established(&c->pair, 1 - src))
+		return;
+	if (agent_log_allowed(c->ag))
+		log_warn("conn=%llu the verdict could not forward from the %s: resetting the pair",
+			 (unsigned long long)c->id, src == SOCKPAIR_CLIENT ? "client" : "backend");
+	conn_abort(c, "redirect_failed");
+}
+
 void conn_on_bpf_event(struct agent *ag, const struct sg_event *e)
 {
 	uint64_t id = e->flow_id & 0xffffffffu; /* flow ids are base | conn id */
@@ -482,7 +498,11 @@ void conn_on_bpf_event(struct agent *ag, const struct sg_event *e)
 
 	while (c && (c->id & 0xffffffffu) != id)
 		c = c->index_next;
-	if (c && c->state == CONN_SPLICED && c->pair.flow_id == e->flow_id)
+	if (!c || c->state != CONN_SPLICED || c->pair.flow_id != e->flow_id)
+		return;
+	if (e->kind == SG_EVENT_BROKEN)
+		on_broken(c, e->cookie);
+	else
 		conn_pace_event(c, e->cookie);
 }
 

@@ -131,7 +131,7 @@ static int set_pin_paths(struct sg_splice *skel, const char *dir)
 	return 0;
 }
 
-int bpf_dataplane_open(struct bpf_dataplane *dp, const char *pin_dir)
+static int open_dataplane(struct bpf_dataplane *dp, const char *pin_dir, uint32_t peer_delay_loops)
 {
 	int err;
 
@@ -153,6 +153,7 @@ int bpf_dataplane_open(struct bpf_dataplane *dp, const char *pin_dir)
 			goto err_destroy;
 		}
 	}
+	dp->skel->rodata->sg_test_peer_delay_loops = peer_delay_loops;
 	err = sg_splice__load(dp->skel);
 	if (err) {
 		log_err("bpf: load splice object: %s", strerror(-err));
@@ -166,6 +167,7 @@ int bpf_dataplane_open(struct bpf_dataplane *dp, const char *pin_dir)
 	dp->flows_fd = bpf_map__fd(dp->skel->maps.sg_flows);
 	dp->counters_fd = bpf_map__fd(dp->skel->maps.sg_counters);
 	dp->flow_state_fd = bpf_program__fd(dp->skel->progs.sg_flow_set_state);
+	dp->peer_arm_fd = bpf_program__fd(dp->skel->progs.sg_peer_arm);
 	if (bpf_prog_attach(bpf_program__fd(dp->skel->progs.sg_splice_verdict), dp->socks_fd,
 			    BPF_SK_SKB_STREAM_VERDICT, 0) < 0) {
 		err = -errno;
@@ -178,6 +180,16 @@ err_destroy:
 	sg_splice__destroy(dp->skel);
 	dp->skel = NULL;
 	return err;
+}
+
+int bpf_dataplane_open(struct bpf_dataplane *dp, const char *pin_dir)
+{
+	return open_dataplane(dp, pin_dir, 0);
+}
+
+int bpf_dataplane_open_slow_verdict(struct bpf_dataplane *dp, uint32_t peer_delay_loops)
+{
+	return open_dataplane(dp, NULL, peer_delay_loops);
 }
 
 int bpf_dataplane_attach_pause(struct bpf_dataplane *dp, int cgroup_fd)

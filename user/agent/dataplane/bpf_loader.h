@@ -16,6 +16,7 @@ struct bpf_dataplane {
 	struct sg_splice *skel;
 	int socks_fd, targets_fd, peers_fd, flows_fd, counters_fd, pausereq_fd, events_fd;
 	int flow_state_fd; /* sg_flow_set_state, run with BPF_PROG_TEST_RUN */
+	int peer_arm_fd;   /* sg_peer_arm, run with BPF_PROG_TEST_RUN */
 	bool is_attached;
 	struct bpf_link *pause_link; /* sock_ops on the agent's cgroup; NULL: no pausing */
 };
@@ -26,6 +27,11 @@ struct bpf_dataplane {
  * (left by another version) is replaced, with one warning. 0 or -errno; logs
  * the reason once. */
 int bpf_dataplane_open(struct bpf_dataplane *dp, const char *pin_dir);
+
+/* For tests: the same, unpinned, with a verdict that spins peer_delay_loops
+ * bpf_loop() steps between its sg_peers lookup and the copy of the element,
+ * to make element-reuse races reproducible. */
+int bpf_dataplane_open_slow_verdict(struct bpf_dataplane *dp, uint32_t peer_delay_loops);
 
 /* Attaches the pause program (sock_ops) to the cgroup open at cgroup_fd, which
  * must hold every socket the agent will splice. 0 or -errno. */

@@ -123,6 +123,11 @@ static bool is_established(int fd)
 	       ti.tcpi_state == SOCKPAIR_TCP_ESTABLISHED;
 }
 
+bool sockpair_leg_is_established(const struct sockpair *p, enum sockpair_leg leg)
+{
+	return is_established(p->fd[leg]);
+}
+
 static int forward(const struct bpf_dataplane *dp, struct sockpair *p, enum sockpair_leg leg)
 {
 	int err;
@@ -190,7 +195,9 @@ int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int clie
 		err = cookie_of(backend_fd, &p->cookie[SOCKPAIR_BACKEND]);
 	if (err)
 		return err;
+	to_backend.self_cookie = p->cookie[SOCKPAIR_CLIENT];
 	to_backend.peer_cookie = p->cookie[SOCKPAIR_BACKEND];
+	to_client.self_cookie = p->cookie[SOCKPAIR_BACKEND];
 	to_client.peer_cookie = p->cookie[SOCKPAIR_CLIENT];
 	p->peer[SOCKPAIR_CLIENT] = to_backend;
 	p->peer[SOCKPAIR_BACKEND] = to_client;
@@ -300,13 +307,21 @@ int sockpair_backlog(const struct sockpair *p, const struct bpf_dataplane *dp,
 	return 0;
 }
 
+/* In place, through sg_peer_arm: replacing the element with a map update
+ * would free the old one, and the next insert (any pair's) would reuse it
+ * while this pair's verdict may still be reading it (docs/SOCKMAP.md, "Data
+ * integrity"). */
 int sockpair_arm(struct sockpair *p, const struct bpf_dataplane *dp, enum sockpair_leg src,
 		 uint64_t redirected_mark)
 {
-	p->peer[src].notify_at = redirected_mark ? redirected_mark : 1;
-	if (bpf_map_update_elem(dp->peers_fd, &p->cookie[src], &p->peer[src], BPF_EXIST) < 0)
+	struct sg_peer_arm_req req = {.cookie = p->cookie[src],
+				      .notify_at = redirected_mark ? redirected_mark : 1};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &req, .ctx_size_in = sizeof(req));
+
+	p->peer[src].notify_at = req.notify_at;
+	if (bpf_prog_test_run_opts(dp->peer_arm_fd, &opts) < 0)
 		return -errno;
-	return 0;
+	return opts.retval == 0 ? 0 : -ENOENT;
 }
 
 int sockpair_pause(struct sockpair *p, const struct bpf_dataplane *dp, enum sockpair_leg src)

@@ -63,6 +63,10 @@ int sockpair_backlog(const struct sockpair *p, const struct bpf_dataplane *dp,
 
 /* Asks the verdict for one event once src's direction has redirected
  * `redirected_mark` bytes in all. 0 or -errno. */
+/* Whether leg's socket is still ESTABLISHED (not reset, closed or past its
+ * own FIN exchange). */
+bool sockpair_leg_is_established(const struct sockpair *p, enum sockpair_leg leg);
+
 int sockpair_arm(struct sockpair *p, const struct bpf_dataplane *dp, enum sockpair_leg src,
 		 uint64_t redirected_mark);
 
