@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* splice.bpf.c: the sk_skb verdict that moves every byte received on a
  * spliced socket to its peer's egress and counts it on the flow, and the
- * sock_ops program that pauses a direction (BACKPRESSURE.md §7).
+ * sock_ops program that pauses a direction (docs/SOCKMAP.md, section "Bounded memory").
  *
  * Two SOCKHASHes: sg_socks (V) carries the verdict and holds the sources that
  * are forwarding; sg_targets (T) has no program and holds both legs, so a
  * socket removed from V to pause its input keeps its psock and the bytes
- * queued into it. Verdict-only, no strparser (SOCKMAP.md §0.4). */
+ * queued into it. Verdict-only, no strparser (docs/SOCKMAP.md, section
+ * "Verdict-only sk_skb"). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -76,7 +77,7 @@ static __always_inline void count(enum sg_counter c, __u64 n)
 
 /* A segment retransmitted while its source was paused may overlap bytes that
  * were already handed on; tcp_read_skb() passes whole skbs regardless of
- * copied_seq, so cut the old head off here (BACKPRESSURE.md §3.2). Returns
+ * copied_seq, so cut the old head off here (docs/SOCKMAP.md, section "Overlap trim"). Returns
  * false when the skb could not be trimmed. */
 static __always_inline bool trim_overlap(struct __sk_buff *skb)
 {
@@ -139,7 +140,8 @@ int sg_splice_verdict(struct __sk_buff *skb)
 
 	count(SG_CNT_VERDICT_CALLS, 1);
 	/* A redirected pure FIN sets EPIPE on the destination and disables its
-	 * psock (SOCKMAP.md §1.2); the agent forwards end of stream itself. */
+	 * psock (docs/SOCKMAP.md, section "FIN is not forwarded"); the agent forwards
+	 * end of stream itself. */
 	if (skb->len == 0) {
 		count(SG_CNT_ZERO_LEN, 1);
 		return SK_DROP;
@@ -147,7 +149,8 @@ int sg_splice_verdict(struct __sk_buff *skb)
 	peer = bpf_map_lookup_elem(&sg_peers, &cookie);
 	if (!peer) {
 		/* SK_PASS keeps the bytes queued on this socket instead of ACKing
-		 * and dropping them; the agent aborts the pair (SOCKMAP.md §2.3). */
+		 * and dropping them; the agent aborts the pair (docs/SOCKMAP.md, section
+		 * "Splice order"). */
 		count(SG_CNT_PEER_MISSING, 1);
 		return SK_PASS;
 	}

@@ -92,7 +92,8 @@ static void kick(int fd)
 
 	/* A peek runs tcp_data_ready() when the receive queue is not empty, so
 	 * bytes queued before the insert are handed to the verdict now rather
-	 * than at the next segment (SOCKMAP.md §2.1). */
+	 * than at the next segment (docs/SOCKMAP.md, section
+	 * "Bytes queued before the insert need a kick"). */
 	recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 }
 
