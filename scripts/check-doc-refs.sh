@@ -4,7 +4,7 @@
 # the repository. A reference is resolved relative to the referencing file's folder,
 # then to the repository root. Two forms also name a section, and that section must
 # exist in the target:
-#   - a markdown link with an anchor:   [text](SOCKMAP.md#no-backpressure)
+#   - a markdown link with an anchor:   [text](docs/SOCKMAP.md#no-backpressure)
 #   - a citation in prose or comments:  docs/SOCKMAP.md, section "No backpressure"
 # URLs (http://, https://) are not checked. Exit 0 when all is well, 1 with a list of
 # offenders otherwise. Run by `make check`.
