@@ -194,6 +194,7 @@ demo: deps
 	$(Q)bash scripts/demo.sh
 
 check:
+	$(Q)bash scripts/check-doc-refs.sh
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	$(Q)for f in $(LIB_SRCS) $(AGENT_SRCS) $(CLI_SRCS) $(BENCH_SRCS); do \
 		$(CLANG) --analyze -Xanalyzer -analyzer-output=text $(BASEFLAGS) -I$(B) $$f -o /dev/null || exit 1; done

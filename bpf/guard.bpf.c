@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* guard.bpf.c: the XDP guard in front of the listeners (SOCKMAP.md §6, §8.7).
+/* guard.bpf.c: the XDP guard in front of the listeners (docs/GUARD.md; kernel facts
+ * in docs/SOCKMAP.md, section "XDP guard and SYN cookies").
  *
  * It judges only packets whose destination address is a listener address
  * (sg_guard_lsn); everything else passes untouched, so the host's other

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* splice.bpf.c: the sk_skb verdict that moves every byte received on a
  * spliced socket to its peer's egress and counts it on the flow, and the
- * sock_ops program that pauses a direction (BACKPRESSURE.md §7).
+ * sock_ops program that pauses a direction (docs/SOCKMAP.md, section "Bounded memory").
  *
  * Two SOCKHASHes: sg_socks (V) carries the verdict and holds the sources that
  * are forwarding; sg_targets (T) has no program and holds both legs, so a
  * socket removed from V to pause its input keeps its psock and the bytes
- * queued into it. Verdict-only, no strparser (SOCKMAP.md §0.4). */
+ * queued into it. Verdict-only, no strparser (docs/SOCKMAP.md, section
+ * "Verdict-only sk_skb"). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -76,7 +77,7 @@ static __always_inline void count(enum sg_counter c, __u64 n)
 
 /* A segment retransmitted while its source was paused may overlap bytes that
  * were already handed on; tcp_read_skb() passes whole skbs regardless of
- * copied_seq, so cut the old head off here (docs/SOCKMAP.md, "Overlap trim"). Returns
+ * copied_seq, so cut the old head off here (docs/SOCKMAP.md, section "Overlap trim"). Returns
  * false when the skb could not be trimmed. */
 static __always_inline bool trim_overlap(struct __sk_buff *skb)
 {
@@ -163,7 +164,7 @@ static __always_inline int mark_broken(struct sg_peer *peer, __u64 cookie, __u64
 /* Copies what the verdict needs from an sg_peers element, then checks the
  * element still belongs to cookie: one freed by a delete or a replacing update
  * is reused at once, and a reader still holding it would see another key's
- * value (docs/SOCKMAP.md, "Data integrity"). x86 keeps loads in order; the
+ * value (docs/SOCKMAP.md, section "Data integrity"). x86 keeps loads in order; the
  * barrier keeps the compiler from moving them. */
 static __always_inline bool read_peer(const struct sg_peer *peer, __u64 cookie, __u64 *dst,
 				      __u64 *flow_id, __u32 *dir)
@@ -185,8 +186,8 @@ int sg_splice_verdict(struct __sk_buff *skb)
 
 	count(SG_CNT_VERDICT_CALLS, 1);
 	/* A redirected pure FIN sets EPIPE on the destination and disables its
-	 * psock (docs/SOCKMAP.md, "End of stream"); the agent forwards end of
-	 * stream itself. */
+	 * psock (docs/SOCKMAP.md, section "FIN is not forwarded"); the agent forwards
+	 * end of stream itself. */
 	if (skb->len == 0) {
 		count(SG_CNT_ZERO_LEN, 1);
 		return SK_DROP;
@@ -204,7 +205,8 @@ int sg_splice_verdict(struct __sk_buff *skb)
 	}
 	if (!peer) {
 		/* SK_PASS keeps the bytes queued on this socket instead of ACKing
-		 * and dropping them; the agent aborts the pair. */
+		 * and dropping them; the agent aborts the pair (docs/SOCKMAP.md, section
+		 * "Splice order"). */
 		count(SG_CNT_PEER_MISSING, 1);
 		return SK_PASS;
 	}

@@ -21,7 +21,7 @@ struct sg_peer {
 	/* The key this value was written for. The verdict copies the fields it
 	 * needs and then checks this: a hash element freed by a delete is reused
 	 * at once by the next insert, so a verdict still holding it could read
-	 * another pair's destination (docs/SOCKMAP.md, "Data integrity"). */
+	 * another pair's destination (docs/SOCKMAP.md, section "Data integrity"). */
 	__u64 self_cookie;
 	__u64 peer_cookie; /* key of the destination socket in sg_targets */
 	__u64 flow_id;	   /* key of the connection in sg_flows */

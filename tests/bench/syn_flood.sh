@@ -3,7 +3,8 @@
 # The SYN-flood measurement behind docs/BENCHMARKS.md ("SYN flood"): what a spoofed SYN from
 # many sources costs the gateway with kernel SYN cookies, with the guard dropping it, and with
 # only the guard's per-source limit in front; whether a legitimate client still connects
-# meanwhile; and what answering with an XDP SYN cookie would cost instead (SOCKMAP.md §6.1).
+# meanwhile; and what answering with an XDP SYN cookie would cost instead
+# (docs/SOCKMAP.md, section "XDP guard and SYN cookies").
 #   bash tests/bench/syn_flood.sh [SYNS [RATE]]   (root; default 1000000 SYNs at 100000/s)
 # Each scenario floods SYNS SYNs at RATE a second (so the CPU figures compare the same work
 # over the same time), then the same unpaced (as fast as one sender goes) for the legitimate

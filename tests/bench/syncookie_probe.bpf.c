@@ -3,8 +3,9 @@
  * would cost per packet, for the decision in docs/BENCHMARKS.md ("SYN
  * flood"). Not part of sockgate: tests/bench/syn_flood.sh builds it and runs
  * it with `bpftool prog run ... repeat N`. It does the work such a path
- * needs on every SYN: parse, bpf_tcp_raw_gen_syncookie_ipv4() (SOCKMAP.md
- * §6.1), turn the frame into a SYN-ACK in place (addresses, ports, sequence
+ * needs on every SYN: parse, bpf_tcp_raw_gen_syncookie_ipv4() (docs/SOCKMAP.md,
+ * section "XDP guard and SYN cookies"), turn the frame into a SYN-ACK
+ * in place (addresses, ports, sequence
  * numbers, an MSS option) and recompute both checksums, then XDP_TX. The
  * timestamp-cookie and ACK-validation halves of a full XDP SYN proxy come on
  * top of this. */

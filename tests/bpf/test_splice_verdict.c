@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* test_splice_verdict.c: the sk_skb verdict program on real TCP sockets over
- * loopback. Checks the SOCKMAP.md §2.3 order (peek, insert backend then
- * client, kick) delivers the peeked bytes and later ones exactly once, in
+ * loopback. Checks that the order of docs/SOCKMAP.md, section "Splice order"
+ * (peek, insert backend then client, kick) delivers the peeked bytes and later
+ * ones exactly once, in
  * order, both ways, and that BPF counts the bytes on the flow. Needs root. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>

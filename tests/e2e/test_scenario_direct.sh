@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Baseline of the reference scenario (tests/data/scenario, ARCHITECTURE §1) with no proxy:
-# the gateway namespace only forwards IP. The user's NGINX with the user's certificates runs
+# Baseline of the reference scenario (tests/data/scenario; docs/ARCHITECTURE.md, section
+# "The reference scenario") with no proxy: the gateway namespace only forwards IP.
+# The user's NGINX with the user's certificates runs
 # in the backend namespace; the user's curl check and an openssl s_client check pass from
 # the client namespace over IPv4 and IPv6 while forwarding is on, and fail while it is off.
 # This proves the harness, and that the gateway is the only path, so the proxy tests (which

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # A client that stops reading for 5 s while the backend pushes 1 GiB at it, through
-# sockgated, per dataplane. The kernel gives sockmap no backpressure (SOCKMAP.md §3):
+# sockgated, per dataplane. The kernel gives sockmap no backpressure
+# (docs/SOCKMAP.md, section "No backpressure"):
 # without the agent's pair budget the gateway would hold the whole GiB. Asserts:
 # every byte arrives intact once the client reads again; the sockmap pair was paused
 # and the largest queue the agent saw stays within four budgets (the abort limit);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* test_config_istio.c: the Istio subset of the config loader. The user's scenario
- * file (ARCHITECTURE §1, copied unchanged to good/istio-scenario.yaml) must give
- * exactly one listener and one route; the rest pins the Istio rules of
+ * file (docs/ARCHITECTURE.md, section "The reference scenario"; copied unchanged
+ * to good/istio-scenario.yaml) must give exactly one listener and one route; the
+ * rest pins the Istio rules of
  * docs/CONFIG.md: naming, selectors, sniHosts coverage, weights, ServiceEntry and
  * DestinationRule. */
 #include <criterion/criterion.h>

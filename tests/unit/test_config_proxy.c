@@ -118,7 +118,8 @@ Test(config_proxy, dump_shows_the_crc32c_option)
 	free(text);
 }
 
-/* The user's scenario (ARCHITECTURE §1) with a DestinationRule for its backend. */
+/* The user's scenario (docs/ARCHITECTURE.md, section "The reference scenario") with a
+ * DestinationRule for its backend. */
 static char *scenario_with(const char *dr)
 {
 	FILE *f = fopen(CONFIGS "/good/istio-scenario.yaml", "rb");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* args.h: sockgated's command line (ARCHITECTURE §6) into a plain struct.
+/* args.h: sockgated's command line (docs/OPERATING.md, section "Flags") into a plain struct.
  * Pure: no I/O besides the usage text; the caller owns argv's lifetime. */
 #ifndef SG_ARGS_H
 #define SG_ARGS_H

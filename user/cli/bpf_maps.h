@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* bpf_maps.h: the CLI's read-only view of the maps sockgated pins under its
- * --bpffs directory (ARCHITECTURE §4). The maps outlive the agent, so nothing
+ * --bpffs directory (docs/ARCHITECTURE.md, section "BPF programs and maps").
+ * The maps outlive the agent, so nothing
  * here needs it running. Opening checks the map's layout against
  * include/sg_abi.h, so a CLI and an agent of different versions fail loudly
  * instead of printing garbage. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* hostname.c: the SNI name rules of ARCHITECTURE §3 and the corpus README. */
+/* hostname.c: the SNI name rules of docs/ARCHITECTURE.md, section "Life of a connection"
+ * (step 2), and the corpus README. */
 #include <string.h>
 
 #include "hostname.h"

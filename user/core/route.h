@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* route.h: the immutable SNI (+ optional ALPN) route table of ARCHITECTURE §3 step 3.
+/* route.h: the immutable SNI (+ optional ALPN) route table of docs/ARCHITECTURE.md,
+ * section "Life of a connection", step 3.
  * A table is built once from neutral rules, never changed, and swapped whole on
  * reload; any number of threads may look up in it concurrently. Pure: no I/O,
  * no logging; lookups allocate nothing. Operator-facing rules: docs/ROUTING.md. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* conn.c: the per-connection state machine up to the handover: peek the
- * ClientHello (never consume it: SOCKMAP.md §2), route it, connect to a
+ * ClientHello (never consume it: docs/SOCKMAP.md, section
+ * "Never read the hello before the insert"), route it, connect to a
  * backend with retries elsewhere, then hand both sockets to the dataplane
  * (conn_data.c). */
 #include <errno.h>

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* conn_data.c: a connected pair from handover to close. Sockmap pairs are
  * watched for end of stream only (EPOLLRDHUP: data wakeups would cost the
- * agent CPU per byte, SOCKMAP.md §1.3); a FIN is forwarded only once every
+ * agent CPU per byte, docs/SOCKMAP.md, section "Detecting that a direction has drained");
+ * a FIN is forwarded only once every
  * byte before it has left (drain, then shutdown), a reset is propagated as a
  * reset. Relayed pairs move their bytes with splice(2). */
 #include <errno.h>
@@ -21,7 +22,7 @@
 #define DRAIN_POLL_MS	 5
 #define PAUSE_POLL_MS	 1
 #define SPLICE_RCVBUF	 (2 << 20) /* doubled by the kernel; also bounds a resume's burst */
-#define SPLICE_SNDBUF	 (4 << 20) /* avoids the 1-jiffy re-poll stall, SOCKMAP.md §3.3 */
+#define SPLICE_SNDBUF	 (4 << 20) /* docs/SOCKMAP.md, section "Send-buffer re-poll stall" */
 #define RELAY_PIPE_BYTES (1 << 20)
 
 /* Bytes of a sockmap flow that user space moved (pause tails and half-close

@@ -75,7 +75,8 @@ void conn_pace_event(struct conn *c, uint64_t cookie)
 }
 
 /* Moves src's remaining bytes in user space (conn_pace_before_shutdown(), or
- * a FIN that arrived while paused, BACKPRESSURE.md §4.3) and forwards its end
+ * a FIN that arrived while paused, docs/SOCKMAP.md, section "FIN while paused: the tail copy")
+ * and forwards its end
  * of stream once reached. */
 static void copy_rest(struct conn *c, int src)
 {

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* conn_pace.h: keeps each direction of a sockmap pair within the pair budget.
- * The kernel queues redirected bytes without limit (SOCKMAP.md §3), so when a
- * direction holds more than the budget, its source is paused (its receive
- * queue fills and TCP closes the window) until the receiver has taken half of
- * it back (BACKPRESSURE.md §7). Event-driven: the verdict reports a crossing
- * of a byte mark; only paused directions are polled. */
+ * The kernel queues redirected bytes without limit (docs/SOCKMAP.md, section
+ * "No backpressure"), so when a direction holds more than the budget, its
+ * source is paused (its receive queue fills and TCP closes the window) until
+ * the receiver has taken half of it back (docs/SOCKMAP.md, section "Bounded memory").
+ * Event-driven: the verdict reports a crossing of a byte mark; only paused
+ * directions are polled. */
 #ifndef SG_CONN_PACE_H
 #define SG_CONN_PACE_H
 
@@ -27,7 +28,7 @@ bool conn_pace_tick(struct conn *c);
 
 /* Before the agent half-closes leg (forwards a FIN to it), stops forwarding
  * leg's own input through sockmap: a half-closed socket can neither be paused
- * nor resumed (BACKPRESSURE.md §3.1), so its direction is copied in user
+ * nor resumed (docs/SOCKMAP.md, section "Half-closed sources"), so its direction is copied in user
  * space from now on, after every byte already redirected. */
 void conn_pace_before_shutdown(struct conn *c, int leg);
 

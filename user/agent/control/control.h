@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* control.h: the agent's control socket (ARCHITECTURE §6), a Unix stream
+/* control.h: the agent's control socket (docs/ARCHITECTURE.md, section
+ * "Control plane"), a Unix stream
  * socket of mode 0600 served by the event loop. One request per connection:
  *
  *   request:  COMMAND [\t ARG]... \n PAYLOAD, ended by the client's SHUT_WR

@@ -92,7 +92,8 @@ static void kick(int fd)
 
 	/* A peek runs tcp_data_ready() when the receive queue is not empty, so
 	 * bytes queued before the insert are handed to the verdict now rather
-	 * than at the next segment (SOCKMAP.md §2.1). */
+	 * than at the next segment (docs/SOCKMAP.md, section
+	 * "Bytes queued before the insert need a kick"). */
 	recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 }
 
@@ -308,8 +309,8 @@ int sockpair_backlog(const struct sockpair *p, const struct bpf_dataplane *dp,
 }
 
 /* In place, through sg_peer_arm: replacing the element with a map update
- * would free the old one, and the next insert (any pair's) would reuse it
- * while this pair's verdict may still be reading it (docs/SOCKMAP.md, "Data
+ * would free the old one, and the next update would reuse it while this
+ * pair's verdict may still be reading it (docs/SOCKMAP.md, section "Data
  * integrity"). */
 int sockpair_arm(struct sockpair *p, const struct bpf_dataplane *dp, enum sockpair_leg src,
 		 uint64_t redirected_mark)

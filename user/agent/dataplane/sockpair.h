@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* sockpair.h: one client/backend socket pair spliced through sg_socks, in the
- * race-free order of SOCKMAP.md §2.3, and the drain test of §1.3 that tells
+ * race-free order of docs/SOCKMAP.md, section "Splice order", and the drain
+ * test of docs/SOCKMAP.md, section "Detecting that a direction has drained", that tells
  * when every byte redirected toward a socket has left it, so that end of
  * stream can be forwarded without truncation. */
 #ifndef SG_SOCKPAIR_H
@@ -20,7 +21,8 @@ struct sockpair {
 	uint64_t cookie[SOCKPAIR_LEGS];
 	uint64_t flow_id;
 	/* Baselines taken at splice time: bytes_received of each leg, and
-	 * bytes_acked + unsent of each leg (SOCKMAP.md §1.3). */
+	 * bytes_acked + unsent of each leg (docs/SOCKMAP.md, section
+	 * "Detecting that a direction has drained"). */
 	uint64_t base_rx[SOCKPAIR_LEGS];
 	uint64_t base_tx[SOCKPAIR_LEGS];
 	bool is_inserted[SOCKPAIR_LEGS];    /* in sg_targets */
@@ -56,7 +58,8 @@ bool sockpair_is_drained(const struct sockpair *p, enum sockpair_leg src);
 bool sockpair_is_stuck(const struct sockpair *p, const struct bpf_dataplane *dp);
 
 /* Bytes redirected from leg src that have not yet entered the other leg's TCP
- * send queue: the uncharged psock queue that needs a budget (SOCKMAP.md §3).
+ * send queue: the uncharged psock queue that needs a budget (docs/SOCKMAP.md,
+ * section "No backpressure").
  * Also returns the flow's counter for src's direction in *redirected. */
 int sockpair_backlog(const struct sockpair *p, const struct bpf_dataplane *dp,
 		     enum sockpair_leg src, uint64_t *backlog, uint64_t *redirected);

@@ -15,7 +15,8 @@
 
 /* Defaults of docs/CONFIG.md. A ClientHello may declare a 64 KiB body: with its
  * 4-byte handshake header it needs 5 records of at most 16 KiB, each with a 5-byte
- * record header (ARCHITECTURE §3: peers that cap at 16 KiB broke real users). */
+ * record header (docs/ARCHITECTURE.md, section "Life of a connection": peers that
+ * cap at 16 KiB broke real users). */
 #define CFG_DEFAULT_HELLO_TIMEOUT_MS   10000u
 #define CFG_DEFAULT_MAX_HELLO_BYTES    (65536u + 4u + 5u * 5u)
 #define CFG_DEFAULT_CONNECT_TIMEOUT_MS 5000u
