@@ -35,26 +35,6 @@
 #include "resolver.h"
 
 #define SHUTDOWN_DRAIN_MS 10000
-#define LOG_PER_SECOND	  20
-
-bool agent_log_allowed(struct agent *ag)
-{
-	uint64_t now = loop_now_ms();
-
-	if (now - ag->log_window_ms >= 1000) {
-		if (ag->log_suppressed)
-			log_warn("suppressed %u connection messages", ag->log_suppressed);
-		ag->log_window_ms = now;
-		ag->log_in_window = 0;
-		ag->log_suppressed = 0;
-	}
-	if (ag->log_in_window < LOG_PER_SECOND) {
-		ag->log_in_window++;
-		return true;
-	}
-	ag->log_suppressed++;
-	return false;
-}
 
 static void on_stop_deadline(struct loop_timer *t)
 {
@@ -333,7 +313,10 @@ static void agent_stop(struct agent *ag)
 
 int agent_main(const struct args *a, struct runtime *rt)
 {
-	struct agent ag = {.args = a, .rt = rt, .cgroup_fd = -1};
+	struct agent ag = {.args = a,
+			   .rt = rt,
+			   .cgroup_fd = -1,
+			   .log_limit = LOG_LIMIT_INIT(AGENT_LOG_PER_SECOND)};
 	int err;
 
 	err = agent_start(&ag);

@@ -14,6 +14,7 @@
 #include "clienthello.h"
 #include "config.h"
 #include "live_changes.h"
+#include "log_limit.h"
 #include "loop.h"
 #include "router.h"
 #include "runtime.h"
@@ -101,9 +102,10 @@ struct agent {
 	struct conn_stats *stats;      /* labelled metrics; outlive every reload */
 	struct access_log *access_log; /* NULL with --access-log off */
 
-	uint64_t log_window_ms; /* rate limit of per-connection warnings */
-	unsigned log_in_window, log_suppressed;
+	struct log_limit log_limit; /* of per-connection warnings */
 };
+
+#define AGENT_LOG_PER_SECOND 20
 
 /* Serves rt (taking over the caller's reference) until SIGTERM or SIGINT;
  * SIGHUP reloads --config and reopens the access log. Returns the process
@@ -124,8 +126,12 @@ int agent_rebuild(struct agent *ag, FILE *out);
  * runtime goes through here: a reload and new endpoint addresses alike. */
 void agent_install(struct agent *ag, struct runtime *rt);
 
-/* True when a per-connection warning may be logged now (at most 20 a second;
- * the number suppressed is reported when the window turns). */
-bool agent_log_allowed(struct agent *ag);
+/* True when a per-connection warning may be logged now (at most
+ * AGENT_LOG_PER_SECOND a second; the number suppressed is reported when the
+ * window turns). */
+static inline bool agent_log_allowed(struct agent *ag)
+{
+	return log_limit_allow(&ag->log_limit, loop_now_ms());
+}
 
 #endif
