@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* agent.c: startup (dataplane, listeners, signals), the accept path and
- * shutdown: stop accepting, let spliced connections finish within a drain
- * deadline, then reset what is left and detach the BPF program. */
+/* agent.c: startup (dataplane, listeners, guard, checks, control socket,
+ * signals), reloads and shutdown: stop accepting, let spliced connections
+ * finish within a drain deadline, then reset what is left and detach the BPF
+ * program. The accept path is listeners.c's, a connection's life conn.c's. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -35,6 +36,8 @@
 #include "resolver.h"
 
 #define SHUTDOWN_DRAIN_MS 10000
+
+static int agent_reload(struct agent *ag);
 
 static void on_stop_deadline(struct loop_timer *t)
 {
@@ -176,7 +179,10 @@ static int open_dataplane(struct agent *ag)
 	return 0;
 }
 
-void agent_install(struct agent *ag, struct runtime *rt)
+/* Makes rt (the caller's reference) the runtime new connections get and
+ * drops the previous one: connections in flight keep theirs. Every new
+ * runtime goes through here: a reload and new endpoint addresses alike. */
+static void agent_install(struct agent *ag, struct runtime *rt)
 {
 	struct runtime *old = ag->rt;
 
@@ -187,7 +193,11 @@ void agent_install(struct agent *ag, struct runtime *rt)
 	resolver_follow(ag->resolver, rt->cfg);
 }
 
-int agent_rebuild(struct agent *ag, FILE *out)
+/* Re-reads --config with ag->changes as they are now; on success new
+ * connections use it at once, connections in flight keep theirs. A rejected
+ * configuration changes nothing. Diagnostics and the one closing line go to
+ * out (NULL: the log). 0 or -EINVAL. */
+static int agent_rebuild(struct agent *ag, FILE *out)
 {
 	struct cfg_lookup cached;
 	struct runtime *rt;
@@ -212,9 +222,25 @@ int agent_rebuild(struct agent *ag, FILE *out)
 	return 0;
 }
 
-int agent_reload(struct agent *ag)
+static int agent_reload(struct agent *ag)
 {
 	return agent_rebuild(ag, NULL);
+}
+
+/* The same, as the callbacks the parts below are opened with. */
+static void on_reload(void *ctx)
+{
+	agent_reload(ctx);
+}
+
+static int on_rebuild(void *ctx, FILE *out)
+{
+	return agent_rebuild(ctx, out);
+}
+
+static void on_install(void *ctx, struct runtime *rt)
+{
+	agent_install(ctx, rt);
 }
 
 static int agent_start(struct agent *ag)
@@ -259,11 +285,11 @@ static int agent_start(struct agent *ag)
 		return err;
 	guard_commit(ag, ag->rt->cfg);
 	ag->health = health_checker_new(ag, ag->rt);
-	ag->resolver = resolver_open(ag);
+	ag->resolver = resolver_open(ag, on_install, ag);
 	if (!ag->resolver)
 		return -ENOMEM;
-	ag->config_watch = config_watch_open(ag);
-	ag->control = control_open(ag, ag->args->control_path);
+	ag->config_watch = config_watch_open(ag, on_reload, ag);
+	ag->control = control_open(ag, ag->args->control_path, on_rebuild, ag);
 	if (!ag->control)
 		return -EINVAL;
 	if (ag->args->metrics_addr) {

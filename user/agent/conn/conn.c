@@ -346,6 +346,44 @@ static void connect_failed(struct conn *c, int err)
 	start_connect(c);
 }
 
+/* Writes the PROXY header of c's route, if it asks for one, from c's client
+ * and local addresses, SNI and ALPN list, and records the version for the
+ * access log. On failure logs why (rate-limited), makes closing the backend
+ * socket reset it, and returns the error; the caller ends c. Returns 0
+ * otherwise. The header goes out before either dataplane owns the pair, so
+ * it precedes the peeked ClientHello on the wire with sockmap and splice(2)
+ * alike. A fresh connection's send buffer (tcp_wmem's default, 16 KiB here)
+ * holds PROXY_HEADER_MAX bytes many times over, so a short write is not
+ * waited out: it means something is wrong with this connection, which is
+ * then ended. */
+static int send_proxy_header(struct conn *c)
+{
+	const struct cfg_route *rt = &c->rt->cfg->routes[c->route];
+	struct proxy_header_in in = {.src = &c->client_addr,
+				     .dst = &c->local_addr,
+				     .authority = c->sni,
+				     .alpn = c->alpn,
+				     .alpn_len = c->alpn_len,
+				     .has_crc32c = rt->has_proxy_crc32c};
+	struct linger reset = {.l_onoff = 1, .l_linger = 0};
+	size_t sent, len;
+	int err;
+
+	if (rt->proxy_protocol == CFG_PROXY_OFF)
+		return 0;
+	c->proxy = cfg_proxy_protocol_str(rt->proxy_protocol);
+	err = conn_proxy_write(c->backend_w.fd, rt->proxy_protocol, &in, &sent, &len);
+	if (!err)
+		return 0;
+	if (agent_log_allowed(c->ag))
+		log_warn("conn=%llu backend %s: PROXY %s header: %s (%zu of %zu bytes sent)",
+			 (unsigned long long)c->id, c->backend_str, c->proxy, strerror(-err), sent,
+			 len);
+	/* A receiver could take a truncated header for a whole one: reset, not FIN. */
+	setsockopt(c->backend_w.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	return err;
+}
+
 static void connected(struct conn *c)
 {
 	conn_health_connect_result(c, true);
@@ -353,7 +391,7 @@ static void connected(struct conn *c)
 		conn_stats_connected(c->ag->stats, c->rt->cfg->routes[c->route].name,
 				     now_ns() - c->connect_start_ns);
 	loop_timer_cancel(c->ag->loop, &c->timer);
-	if (conn_send_proxy_header(c) != 0) {
+	if (send_proxy_header(c) != 0) {
 		close_early(c, AGENT_CNT_PROXY_HEADER_FAILED, "proxy_header_failed");
 		return;
 	}

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
-#include "conn.h"
+#include "agent_state.h"
 #include "relay.h"
 #include "sockpair.h"
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "conn.h"
 #include "listeners.h"
 #include "log.h"

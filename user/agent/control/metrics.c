@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "access_log.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "conn_stats.h"
 #include "guard_cmds.h"
 #include "exchange.h"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "guard.h"
 #include "listeners.h"
 #include "log.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "backend_health.h"
 #include "conn_proxy.h"
 #include "health_check.h"
