@@ -18,6 +18,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "container_of.h"
 #include "access_log.h"
 #include "addr.h"
 #include "agent.h"
@@ -41,7 +42,7 @@ static int agent_reload(struct agent *ag);
 
 static void on_stop_deadline(struct loop_timer *t)
 {
-	struct agent *ag = (struct agent *)((char *)t - offsetof(struct agent, stop_timer));
+	struct agent *ag = container_of(t, struct agent, stop_timer);
 
 	if (ag->n_conns)
 		log_warn("shutdown: resetting %zu connections still open", ag->n_conns);
@@ -71,7 +72,7 @@ static void begin_stop(struct agent *ag, int signo)
 
 static void on_signal(struct loop_watch *w, uint32_t events)
 {
-	struct agent *ag = (struct agent *)((char *)w - offsetof(struct agent, signals));
+	struct agent *ag = container_of(w, struct agent, signals);
 	struct signalfd_siginfo si;
 	(void)events;
 
@@ -118,7 +119,7 @@ static int on_bpf_event(void *ctx, void *data, size_t len)
 
 static void on_events(struct loop_watch *w, uint32_t events)
 {
-	struct agent *ag = (struct agent *)((char *)w - offsetof(struct agent, events_w));
+	struct agent *ag = container_of(w, struct agent, events_w);
 	(void)events;
 
 	ring_buffer__consume(ag->events);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container_of.h"
 #include "access_log.h"
 #include "conn_internal.h"
 #include "endpoint_load.h"
@@ -32,7 +33,7 @@ static void start_connect(struct conn *c);
 
 static void reap(struct loop_deferred *d)
 {
-	struct conn *c = (struct conn *)((char *)d - offsetof(struct conn, reaper));
+	struct conn *c = container_of(d, struct conn, reaper);
 
 	runtime_put(c->rt);
 	free(c);
@@ -356,7 +357,7 @@ static void peek_hello(struct conn *c, uint32_t events)
 
 static void on_client(struct loop_watch *w, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, client_w));
+	struct conn *c = container_of(w, struct conn, client_w);
 
 	switch (c->state) {
 	case CONN_HELLO:
@@ -458,7 +459,7 @@ static void connected(struct conn *c)
 
 static void on_backend(struct loop_watch *w, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, backend_w));
+	struct conn *c = container_of(w, struct conn, backend_w);
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
@@ -477,7 +478,7 @@ static void on_backend(struct loop_watch *w, uint32_t events)
 
 static void on_timer(struct loop_timer *t)
 {
-	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+	struct conn *c = container_of(t, struct conn, timer);
 
 	switch (c->state) {
 	case CONN_HELLO:

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container_of.h"
 #include "agent_state.h"
 #include "config_watch.h"
 #include "log.h"
@@ -34,8 +35,7 @@ static bool is_yaml(const char *name)
 
 static void on_settled(struct loop_timer *t)
 {
-	struct config_watch *cw =
-		(struct config_watch *)((char *)t - offsetof(struct config_watch, settle));
+	struct config_watch *cw = container_of(t, struct config_watch, settle);
 
 	log_info("configuration directory changed: reloading");
 	cw->reload(cw->reload_ctx);

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "container_of.h"
 #include "addr.h"
 #include "agent_state.h"
 #include "guard.h"
@@ -45,7 +46,7 @@ static const struct guard_iface *find_iface(const struct guard_iface *v, size_t 
 
 static void on_addr_event(struct loop_watch *w, uint32_t events)
 {
-	struct guard *g = (struct guard *)((char *)w - offsetof(struct guard, addr_events));
+	struct guard *g = container_of(w, struct guard, addr_events);
 	char buf[8192];
 	(void)events;
 

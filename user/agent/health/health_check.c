@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container_of.h"
 #include "addr.h"
 #include "agent_state.h"
 #include "backend_health.h"
@@ -182,7 +183,7 @@ static void read_answer(struct probe *p)
 
 static void on_socket(struct loop_watch *w, uint32_t events)
 {
-	struct probe *p = (struct probe *)((char *)w - offsetof(struct probe, w));
+	struct probe *p = container_of(w, struct probe, w);
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
@@ -230,7 +231,7 @@ static void start_check(struct probe *p)
 
 static void on_timer(struct loop_timer *t)
 {
-	struct probe *p = (struct probe *)((char *)t - offsetof(struct probe, timer));
+	struct probe *p = container_of(t, struct probe, timer);
 
 	if (p->w.fd >= 0)
 		finish(p, false, "timeout");
@@ -240,7 +241,7 @@ static void on_timer(struct loop_timer *t)
 
 static void on_sweep(struct loop_timer *t)
 {
-	struct sweep *s = (struct sweep *)((char *)t - offsetof(struct sweep, timer));
+	struct sweep *s = container_of(t, struct sweep, timer);
 	struct agent *ag = s->owner->ag;
 	uint64_t now = loop_now_ms();
 	char addr[ADDR_STR_MAX];
