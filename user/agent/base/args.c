@@ -89,8 +89,9 @@ static int parse_one(struct args *a, int id, const char *v)
 {
 	switch (id) {
 	case OPT_PAIR_BUDGET:
-		if (cfg_parse_size(v, &a->pair_budget_bytes) < 0 || a->pair_budget_bytes < 65536 ||
-		    a->pair_budget_bytes > (1ull << 30)) {
+		if (cfg_parse_size(v, &a->pair_budget_bytes) < 0 ||
+		    a->pair_budget_bytes < ARGS_MIN_PAIR_BUDGET ||
+		    a->pair_budget_bytes > ARGS_MAX_PAIR_BUDGET) {
 			fprintf(stderr,
 				"sockgated: --pair-budget %s: expected a size from 64K to 1G\n", v);
 			return -EINVAL;

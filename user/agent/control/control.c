@@ -18,6 +18,7 @@
 #define REQUEST_MAX	   ((16u << 20) + 65536u) /* a 16 MiB file plus its header line */
 #define REQUEST_TIMEOUT_MS 10000
 #define ARGS_MAX	   256
+#define CONTROL_BACKLOG	   64 /* one request per connection, served at once */
 
 struct control {
 	struct control_agent agent; /* the exchange's ctx */
@@ -161,7 +162,7 @@ static int listen_at(const struct sockaddr_un *sa)
 	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) == -1)
 		err = -errno;
 	umask(old);
-	if (!err && listen(fd, 64) == -1)
+	if (!err && listen(fd, CONTROL_BACKLOG) == -1)
 		err = -errno;
 	if (err) {
 		close(fd);

@@ -23,6 +23,8 @@
 #include "listeners.h"
 #include "log.h"
 
+#define ADDR_EVENT_BATCH 64 /* netlink messages read per wakeup */
+
 static struct guard *guard_get(struct agent *ag)
 {
 	if (!ag->guard) {
@@ -52,7 +54,7 @@ static void on_addr_event(struct loop_watch *w, uint32_t events)
 
 	/* The content does not matter: any address change re-reads them all.
 	 * Bounded, so a flood of events cannot hold the loop. */
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < ADDR_EVENT_BATCH; i++) {
 		if (recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT) == -1 && errno != ENOBUFS &&
 		    errno != EINTR)
 			break;
