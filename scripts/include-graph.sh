@@ -9,7 +9,8 @@
 # not modules here and are ignored. A folder is a directory under user/agent/
 # ("." for user/agent/ itself); folder F depends on folder G when a module of F
 # depends on a module of G. A cycle is a strongly connected component of more
-# than one module (or folder); each is printed with one closed path through it.
+# than one module (or folder); each is printed with one closed path through it
+# and, for modules, every include edge inside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ case "${1:-}" in
 "") ;;
 --dot) mode=dot ;;
 -h | --help)
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
@@ -28,7 +29,9 @@ case "${1:-}" in
 esac
 
 exec python3 - "$mode" <<'EOF'
-import os, re, sys
+import os, re, signal, sys
+
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 mode = sys.argv[1]
 root = "user/agent"
@@ -177,13 +180,20 @@ if not mc:
 for c in mc:
     print("module cycle (%d modules): %s" % (len(c), " ".join(c)))
     path = one_cycle(edges, c)
+    print("  one closed path:")
     for a, b in zip(path, path[1:]):
         print("    %s -> %s   (%s)" % (a, b, why[(a, b)]))
+    inside = set(c)
+    print("  every edge inside it:")
+    for a in c:
+        for b in sorted(edges[a] & inside):
+            print("    %s -> %s   (%s)" % (a, b, why[(a, b)]))
 if not fc:
     print("folder cycles: none")
 for c in fc:
     print("folder cycle (%d folders): %s" % (len(c), " ".join(c)))
     path = one_cycle(fedges, c)
+    print("  one closed path:")
     for a, b in zip(path, path[1:]):
         print("    %s -> %s   (e.g. %s)" % (a, b, fwhy[(a, b)]))
 sys.exit(1 if mc or fc else 0)
