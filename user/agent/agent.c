@@ -189,7 +189,7 @@ static void agent_install(struct agent *ag, struct runtime *rt)
 
 	ag->rt = rt;
 	health_checker_free(ag->health);
-	ag->health = health_checker_new(ag, rt);
+	ag->health = health_checker_new(ag->loop, ag->backend_health, rt);
 	runtime_put(old);
 	resolver_follow(ag->resolver, rt->cfg);
 }
@@ -285,7 +285,7 @@ static int agent_start(struct agent *ag)
 	if (err)
 		return err;
 	guard_commit(ag, ag->rt->cfg);
-	ag->health = health_checker_new(ag, ag->rt);
+	ag->health = health_checker_new(ag->loop, ag->backend_health, ag->rt);
 	ag->resolver = resolver_open(ag, on_install, ag);
 	if (!ag->resolver)
 		return -ENOMEM;
