@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* conn_internal.h: struct conn, shared by conn.c (hello, route, connect) and
- * conn_data.c (dataplane) and the conn/ modules; control_cmds.c and
- * control_top.c read it for their tables. */
+/* conn_internal.h: struct conn and what the conn/ modules share of it:
+ * conn.c (hello, route, connect, and the one close), conn_data.c (dataplane),
+ * conn_pace.c and conn_health.c. control_cmds.c and control_top.c read struct
+ * conn for their tables. */
 #ifndef SG_CONN_INTERNAL_H
 #define SG_CONN_INTERNAL_H
 
