@@ -14,18 +14,19 @@
 #define REPLY_MAX  (64u << 20)
 #define TIMEOUT_MS 60000 /* a load resolves hostnames; the agent bounds that itself */
 
-/* A socket connected to the agent at path, or -errno after one line on err. */
-static int connect_to(const char *path, int timeout_ms, FILE *err)
+/* A Unix stream socket with timeout_ms for each send and receive, and in sa
+ * the address of path. Returns it, or -errno after one line on err. */
+static int open_socket(const char *path, int timeout_ms, struct sockaddr_un *sa, FILE *err)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000};
 	int fd, err_no;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa->sun_path)) {
 		fprintf(err, "sockgate: control socket path too long: %s\n", path);
 		return -ENAMETOOLONG;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
+	memcpy(sa->sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		err_no = errno;
@@ -34,10 +35,18 @@ static int connect_to(const char *path, int timeout_ms, FILE *err)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
+	return fd;
+}
+
+/* Connects fd to the agent at sa (path). Returns 0, or -errno after one line
+ * on err; connect_exit_code() turns that into the exit code. */
+static int connect_to(int fd, const struct sockaddr_un *sa, const char *path, FILE *err)
+{
+	int err_no;
+
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return 0;
 	err_no = errno;
-	close(fd);
 	if (err_no == ENOENT || err_no == ECONNREFUSED) {
 		fprintf(err,
 			"sockgate: sockgated is not running: nothing answers on %s "
@@ -116,10 +125,16 @@ int control_request_timed(const char *path, const char *const *words, size_t n, 
 	size_t reply_len;
 	char *reply, *text, *end;
 	long code;
-	int fd = connect_to(path, timeout_ms, err), rc = 0;
+	struct sockaddr_un sa;
+	int fd = open_socket(path, timeout_ms, &sa, err), rc;
 
 	if (fd < 0)
-		return connect_exit_code(fd);
+		return 1;
+	rc = connect_to(fd, &sa, path, err);
+	if (rc) {
+		close(fd);
+		return connect_exit_code(rc);
+	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = write_all(fd, i ? "\t" : "", i ? 1 : 0, WRITE_ALL_NOSIGNAL);
 		if (!rc)
