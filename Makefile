@@ -72,7 +72,7 @@ help:
 	@echo "make bench-guard  ns/packet of the XDP guard per verdict path (root; docs/BENCHMARKS.md)"
 	@echo "make bench-synflood  SYN flood: kernel cookies vs guard vs XDP cookies (root, ~1 min)"
 	@echo "make demo       deps + build + the reference scenario"
-	@echo "make check      clang-format and clang --analyze"
+	@echo "make check      no include cycles in the agent, clang-format and clang --analyze"
 	@echo "make clean      remove build/"
 	@echo "V=1 shows full commands"
 
@@ -194,6 +194,7 @@ demo: deps
 	$(Q)bash scripts/demo.sh
 
 check:
+	$(Q)bash scripts/include-graph.sh
 	$(Q)bash scripts/check-doc-refs.sh
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	$(Q)for f in $(LIB_SRCS) $(AGENT_SRCS) $(CLI_SRCS) $(BENCH_SRCS); do \

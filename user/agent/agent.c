@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* agent.c: startup (dataplane, listeners, signals), the accept path and
- * shutdown: stop accepting, let spliced connections finish within a drain
- * deadline, then reset what is left and detach the BPF program. */
+/* agent.c: startup (dataplane, listeners, guard, checks, control socket,
+ * signals), reloads and shutdown: stop accepting, let spliced connections
+ * finish within a drain deadline, then reset what is left and detach the BPF
+ * program. The accept path is listeners.c's, a connection's life conn.c's. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "container_of.h"
 #include "access_log.h"
 #include "addr.h"
 #include "agent.h"
@@ -35,30 +37,12 @@
 #include "resolver.h"
 
 #define SHUTDOWN_DRAIN_MS 10000
-#define LOG_PER_SECOND	  20
 
-bool agent_log_allowed(struct agent *ag)
-{
-	uint64_t now = loop_now_ms();
-
-	if (now - ag->log_window_ms >= 1000) {
-		if (ag->log_suppressed)
-			log_warn("suppressed %u connection messages", ag->log_suppressed);
-		ag->log_window_ms = now;
-		ag->log_in_window = 0;
-		ag->log_suppressed = 0;
-	}
-	if (ag->log_in_window < LOG_PER_SECOND) {
-		ag->log_in_window++;
-		return true;
-	}
-	ag->log_suppressed++;
-	return false;
-}
+static int agent_reload(struct agent *ag);
 
 static void on_stop_deadline(struct loop_timer *t)
 {
-	struct agent *ag = (struct agent *)((char *)t - offsetof(struct agent, stop_timer));
+	struct agent *ag = container_of(t, struct agent, stop_timer);
 
 	if (ag->n_conns)
 		log_warn("shutdown: resetting %zu connections still open", ag->n_conns);
@@ -88,7 +72,7 @@ static void begin_stop(struct agent *ag, int signo)
 
 static void on_signal(struct loop_watch *w, uint32_t events)
 {
-	struct agent *ag = (struct agent *)((char *)w - offsetof(struct agent, signals));
+	struct agent *ag = container_of(w, struct agent, signals);
 	struct signalfd_siginfo si;
 	(void)events;
 
@@ -135,7 +119,7 @@ static int on_bpf_event(void *ctx, void *data, size_t len)
 
 static void on_events(struct loop_watch *w, uint32_t events)
 {
-	struct agent *ag = (struct agent *)((char *)w - offsetof(struct agent, events_w));
+	struct agent *ag = container_of(w, struct agent, events_w);
 	(void)events;
 
 	ring_buffer__consume(ag->events);
@@ -196,18 +180,25 @@ static int open_dataplane(struct agent *ag)
 	return 0;
 }
 
-void agent_install(struct agent *ag, struct runtime *rt)
+/* Makes rt (the caller's reference) the runtime new connections get and
+ * drops the previous one: connections in flight keep theirs. Every new
+ * runtime goes through here: a reload and new endpoint addresses alike. */
+static void agent_install(struct agent *ag, struct runtime *rt)
 {
 	struct runtime *old = ag->rt;
 
 	ag->rt = rt;
 	health_checker_free(ag->health);
-	ag->health = health_checker_new(ag, rt);
+	ag->health = health_checker_new(ag->loop, ag->backend_health, rt);
 	runtime_put(old);
 	resolver_follow(ag->resolver, rt->cfg);
 }
 
-int agent_rebuild(struct agent *ag, FILE *out)
+/* Re-reads --config with ag->changes as they are now; on success new
+ * connections use it at once, connections in flight keep theirs. A rejected
+ * configuration changes nothing. Diagnostics and the one closing line go to
+ * out (NULL: the log). 0 or -EINVAL. */
+static int agent_rebuild(struct agent *ag, FILE *out)
 {
 	struct cfg_lookup cached;
 	struct runtime *rt;
@@ -232,9 +223,25 @@ int agent_rebuild(struct agent *ag, FILE *out)
 	return 0;
 }
 
-int agent_reload(struct agent *ag)
+static int agent_reload(struct agent *ag)
 {
 	return agent_rebuild(ag, NULL);
+}
+
+/* The same, as the callbacks the parts below are opened with. */
+static void on_reload(void *ctx)
+{
+	agent_reload(ctx);
+}
+
+static int on_rebuild(void *ctx, FILE *out)
+{
+	return agent_rebuild(ctx, out);
+}
+
+static void on_install(void *ctx, struct runtime *rt)
+{
+	agent_install(ctx, rt);
 }
 
 static int agent_start(struct agent *ag)
@@ -278,12 +285,12 @@ static int agent_start(struct agent *ag)
 	if (err)
 		return err;
 	guard_commit(ag, ag->rt->cfg);
-	ag->health = health_checker_new(ag, ag->rt);
-	ag->resolver = resolver_open(ag);
+	ag->health = health_checker_new(ag->loop, ag->backend_health, ag->rt);
+	ag->resolver = resolver_open(ag, on_install, ag);
 	if (!ag->resolver)
 		return -ENOMEM;
-	ag->config_watch = config_watch_open(ag);
-	ag->control = control_open(ag, ag->args->control_path);
+	ag->config_watch = config_watch_open(ag, on_reload, ag);
+	ag->control = control_open(ag, ag->args->control_path, on_rebuild, ag);
 	if (!ag->control)
 		return -EINVAL;
 	if (ag->args->metrics_addr) {
@@ -333,7 +340,10 @@ static void agent_stop(struct agent *ag)
 
 int agent_main(const struct args *a, struct runtime *rt)
 {
-	struct agent ag = {.args = a, .rt = rt, .cgroup_fd = -1};
+	struct agent ag = {.args = a,
+			   .rt = rt,
+			   .cgroup_fd = -1,
+			   .log_limit = LOG_LIMIT_INIT(AGENT_LOG_PER_SECOND)};
 	int err;
 
 	err = agent_start(&ag);

@@ -1,131 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* agent.h: the running gateway: listeners, connections, the BPF dataplane and
- * signals, all owned by one struct agent and driven by one event loop. */
+/* agent.h: the running gateway's life: startup (dataplane, listeners, guard,
+ * checks, control socket, signals), reloads and shutdown. The state it owns
+ * is struct agent (agent_state.h); the parts get it, and what they must ask
+ * of the agent (a reload, a new runtime) as callbacks, never by calling up. */
 #ifndef SG_AGENT_H
 #define SG_AGENT_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-
-#include "args.h"
-#include "bpf_loader.h"
-#include "clienthello.h"
-#include "config.h"
-#include "live_changes.h"
-#include "loop.h"
-#include "router.h"
-#include "runtime.h"
-
-/* Connection outcomes the agent counts (metrics read these). */
-#define AGENT_COUNTER_LIST(X)                                                                      \
-	X(ACCEPTED, "accepted")                                                                    \
-	X(HELLO_OK, "hello_ok")                                                                    \
-	X(HELLO_MALFORMED, "hello_malformed")                                                      \
-	X(HELLO_TIMEOUT, "hello_timeout")                                                          \
-	X(HELLO_TOO_LARGE, "hello_too_large")                                                      \
-	X(HELLO_EOF, "hello_eof")                                                                  \
-	X(REJECT_NO_SNI, "reject_no_sni")                                                          \
-	X(REJECT_UNKNOWN_SNI, "reject_unknown_sni")                                                \
-	X(CONNECT_FAILED, "connect_failed")                                                        \
-	X(NO_BACKEND, "no_backend")                                                                \
-	X(REJECT_MAX_CONNECTIONS, "reject_max_connections")                                        \
-	X(PROXY_HEADER_SENT, "proxy_header_sent")                                                  \
-	X(PROXY_HEADER_FAILED, "proxy_header_failed")                                              \
-	X(SPLICED, "spliced")                                                                      \
-	X(RELAYED, "relayed")                                                                      \
-	X(CLOSED, "closed")                                                                        \
-	X(ABORTED, "aborted")
-
-enum agent_counter {
-#define AGENT_COUNTER_ENUM(name, str) AGENT_CNT_##name,
-	AGENT_COUNTER_LIST(AGENT_COUNTER_ENUM)
-#undef AGENT_COUNTER_ENUM
-		AGENT_CNT_MAX
-};
-
-struct conn;
-struct ring_buffer;
-struct metrics;
-struct conn_stats;
-struct access_log;
-struct config_watch;
-struct control;
-struct guard;
-struct endpoint_load;
-struct backend_health;
-struct health_checker;
-struct resolver;
-
-#define AGENT_INDEX_SIZE 65536 /* power of two */
-
-struct agent {
-	struct loop *loop;
-	const struct args *args;
-	struct runtime *rt; /* the running configuration; connections hold their own */
-	struct bpf_dataplane dp;
-	bool use_sockmap;
-	struct listener_sock **listeners;
-	size_t n_listeners;
-	uint64_t n_reloads, n_reloads_rejected;
-	struct loop_watch signals;
-	struct loop_timer stop_timer;
-	struct conn *conns;	    /* every live connection, doubly linked */
-	struct conn **index;	    /* the same, chained by id, AGENT_INDEX_SIZE buckets */
-	struct ring_buffer *events; /* crossings posted by the verdict */
-	struct loop_watch events_w;
-	int cgroup_fd;
-	size_t n_conns;
-	uint64_t next_conn_id;
-	uint64_t flow_id_base; /* start time << 32: flow ids stay unique across restarts,
-				* since sg_flows is pinned and outlives the agent */
-	bool is_stopping;
-	uint64_t counters[AGENT_CNT_MAX];
-	uint64_t bytes_total[2];	   /* finished connections: [0] client->backend, [1] back */
-	uint64_t copied_total;		   /* of which sockmap flows moved in user space */
-	struct metrics *metrics;	   /* NULL without --metrics */
-	struct config_watch *config_watch; /* NULL unless --config names a directory */
-	struct live_changes changes;	   /* sockgate load / unload, replayed on reload */
-	struct endpoint_load *endpoint_load; /* open connections per endpoint address */
-	struct endpoint_load *route_load;    /* ...and per route name (max_connections) */
-	struct endpoint_load *route_panic;   /* per route name: 1 while in panic, to log changes */
-	struct backend_health *backend_health; /* checks, ejections, drains; outlive reloads */
-	struct health_checker *health;	       /* the checks of rt; NULL when it has none */
-	struct control *control;	       /* the control socket; NULL with --control off */
-	struct guard *guard;		       /* the XDP guard (guard.h); NULL before start */
-	struct resolver *resolver;	       /* endpoint names re-resolved; NULL before start */
-	uint64_t start_ms;
-	uint64_t hello_errors[CHELLO_REASON_MAX];
-
-	struct conn_stats *stats;      /* labelled metrics; outlive every reload */
-	struct access_log *access_log; /* NULL with --access-log off */
-
-	uint64_t log_window_ms; /* rate limit of per-connection warnings */
-	unsigned log_in_window, log_suppressed;
-};
+#include "agent_state.h"
 
 /* Serves rt (taking over the caller's reference) until SIGTERM or SIGINT;
  * SIGHUP reloads --config and reopens the access log. Returns the process
  * exit code: 0 after a clean shutdown, 1 when startup failed (logged once). */
 int agent_main(const struct args *a, struct runtime *rt);
-
-/* Re-reads --config; on success new connections use it at once, connections
- * in flight keep theirs. A rejected configuration changes nothing. 0 or
- * -EINVAL (diagnostics logged). */
-int agent_reload(struct agent *ag);
-
-/* agent_reload() with ag->changes as they are now; diagnostics and the one
- * closing line go to out (NULL: the log). 0 or -EINVAL. */
-int agent_rebuild(struct agent *ag, FILE *out);
-
-/* Makes rt (the caller's reference) the runtime new connections get and
- * drops the previous one: connections in flight keep theirs. Every new
- * runtime goes through here: a reload and new endpoint addresses alike. */
-void agent_install(struct agent *ag, struct runtime *rt);
-
-/* True when a per-connection warning may be logged now (at most 20 a second;
- * the number suppressed is reported when the window turns). */
-bool agent_log_allowed(struct agent *ag);
 
 #endif

@@ -9,64 +9,71 @@
 #include <unistd.h>
 
 #include "control_client.h"
+#include "write_all.h"
 
 #define REPLY_MAX  (64u << 20)
 #define TIMEOUT_MS 60000 /* a load resolves hostnames; the agent bounds that itself */
 
-static int send_all(int fd, const char *p, size_t len)
+/* A Unix stream socket with timeout_ms for each send and receive, and in sa
+ * the address of path. Returns it, or -errno after one line on err. */
+static int open_socket(const char *path, int timeout_ms, struct sockaddr_un *sa, FILE *err)
 {
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int connect_to(const char *path, int timeout_ms, FILE *err)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000};
-	int fd;
+	int fd, err_no;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa->sun_path)) {
 		fprintf(err, "sockgate: control socket path too long: %s\n", path);
-		return -1;
+		return -ENAMETOOLONG;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
+	memcpy(sa->sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		fprintf(err, "sockgate: socket: %s\n", strerror(errno));
-		return -1;
+		err_no = errno;
+		fprintf(err, "sockgate: socket: %s\n", strerror(err_no));
+		return -err_no;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
-	if (errno == ENOENT || errno == ECONNREFUSED) {
+	return fd;
+}
+
+/* Connects fd to the agent at sa (path). Returns 0, or -errno after one line
+ * on err; connect_exit_code() turns that into the exit code. */
+static int connect_to(int fd, const struct sockaddr_un *sa, const char *path, FILE *err)
+{
+	int err_no;
+
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return 0;
+	err_no = errno;
+	if (err_no == ENOENT || err_no == ECONNREFUSED) {
 		fprintf(err,
 			"sockgate: sockgated is not running: nothing answers on %s "
 			"(--control PATH or $SOCKGATE_CONTROL)\n",
 			path);
-		close(fd);
-		return -CLI_EXIT_NO_AGENT;
+		return -err_no;
 	}
-	if (errno == EACCES || errno == EPERM) {
+	if (err_no == EACCES || err_no == EPERM) {
 		fprintf(err,
 			"sockgate: permission denied on %s: the control socket is for root "
 			"and the agent's user only\n",
 			path);
-		close(fd);
-		return -CLI_EXIT_DENIED;
+		return -err_no;
 	}
-	fprintf(err, "sockgate: cannot connect to %s: %s\n", path, strerror(errno));
-	close(fd);
-	return -1;
+	fprintf(err, "sockgate: cannot connect to %s: %s\n", path, strerror(err_no));
+	return -err_no;
+}
+
+/* The exit code of connect_to()'s error: no agent answers, not allowed, or
+ * anything else. */
+static int connect_exit_code(int err)
+{
+	if (err == -ENOENT || err == -ECONNREFUSED)
+		return CLI_EXIT_NO_AGENT;
+	if (err == -EACCES || err == -EPERM)
+		return CLI_EXIT_DENIED;
+	return 1;
 }
 
 static char *read_reply(int fd, size_t *len, FILE *err)
@@ -118,19 +125,25 @@ int control_request_timed(const char *path, const char *const *words, size_t n, 
 	size_t reply_len;
 	char *reply, *text, *end;
 	long code;
-	int fd = connect_to(path, timeout_ms, err), rc = 0;
+	struct sockaddr_un sa;
+	int fd = open_socket(path, timeout_ms, &sa, err), rc;
 
 	if (fd < 0)
-		return fd == -1 ? 1 : -fd;
+		return 1;
+	rc = connect_to(fd, &sa, path, err);
+	if (rc) {
+		close(fd);
+		return connect_exit_code(rc);
+	}
 	for (size_t i = 0; i < n && !rc; i++) {
-		rc = send_all(fd, i ? "\t" : "", i ? 1 : 0);
+		rc = write_all(fd, i ? "\t" : "", i ? 1 : 0, WRITE_ALL_NOSIGNAL);
 		if (!rc)
-			rc = send_all(fd, words[i], strlen(words[i]));
+			rc = write_all(fd, words[i], strlen(words[i]), WRITE_ALL_NOSIGNAL);
 	}
 	if (!rc)
-		rc = send_all(fd, "\n", 1);
+		rc = write_all(fd, "\n", 1, WRITE_ALL_NOSIGNAL);
 	if (!rc && len)
-		rc = send_all(fd, payload, len);
+		rc = write_all(fd, payload, len, WRITE_ALL_NOSIGNAL);
 	if (rc) {
 		fprintf(err, "sockgate: sending the request: %s\n", strerror(-rc));
 		close(fd);

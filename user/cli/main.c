@@ -19,6 +19,7 @@
 #include "cmd_stats.h"
 #include "cmd_top.h"
 #include "control_client.h"
+#include "opt_doc.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
@@ -59,12 +60,6 @@ enum opt_id {
 	OPT_INTERVAL,
 	OPT_ITERATIONS,
 	OPT_ONCE,
-};
-
-struct opt_doc {
-	struct option opt;
-	const char *arg;
-	const char *help;
 };
 
 static const struct opt_doc opt_docs[] = {
@@ -307,11 +302,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-18s %s\n", left, commands[i].help);
 	}
 	fprintf(f, "\noptions (before or after the command):\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
-		snprintf(left, sizeof(left), "--%s%s%s", opt_docs[i].opt.name,
-			 opt_docs[i].arg ? " " : "", opt_docs[i].arg ? opt_docs[i].arg : "");
-		fprintf(f, "  %-18s %s\n", left, opt_docs[i].help);
-	}
+	opt_doc_usage(f, opt_docs, N_OPTS, 18);
 	fprintf(f, "\nflows and stats read the maps sockgated pins, so they work with the agent\n"
 		   "stopped; top reads both, and shows flows while the agent does not answer;\n"
 		   "the other commands ask the agent on its control socket.\n"
@@ -366,9 +357,7 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 	bool wants_help = false;
 	int c;
 
-	memset(longopts, 0, sizeof(longopts));
-	for (size_t i = 0; i < N_OPTS; i++)
-		longopts[i] = opt_docs[i].opt;
+	opt_doc_longopts(opt_docs, N_OPTS, longopts);
 	o->bpffs_dir = BPF_MAPS_DEFAULT_DIR;
 	o->control_path = getenv(SG_CONTROL_ENV);
 	if (!o->control_path || !o->control_path[0])

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "term.h"
+#include "write_all.h"
 
 #define ALT_SCREEN_ON  "\033[?1049h"
 #define ALT_SCREEN_OFF "\033[?1049l"
@@ -16,21 +17,6 @@
 #define HOME	       "\033[H"
 #define CLEAR_EOL      "\033[K"
 #define CLEAR_BELOW    "\033[J"
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int term_start(struct term *t, int in_fd, int out_fd)
 {
@@ -51,7 +37,7 @@ int term_start(struct term *t, int in_fd, int out_fd)
 	if (tcsetattr(in_fd, TCSANOW, &raw) == -1)
 		return -errno;
 	t->is_active = true;
-	err = write_all(out_fd, ALT_SCREEN_ON CURSOR_HIDE, strlen(ALT_SCREEN_ON CURSOR_HIDE));
+	err = write_all(out_fd, ALT_SCREEN_ON CURSOR_HIDE, strlen(ALT_SCREEN_ON CURSOR_HIDE), 0);
 	if (err)
 		term_stop(t);
 	return err;
@@ -65,7 +51,7 @@ void term_stop(struct term *t)
 		return;
 	t->is_active = false;
 	/* Best effort: on a hung-up terminal there is nothing left to restore. */
-	(void)write_all(t->out_fd, restore, sizeof(restore) - 1);
+	(void)write_all(t->out_fd, restore, sizeof(restore) - 1, 0);
 	(void)tcsetattr(t->in_fd, TCSANOW, &t->saved);
 }
 
@@ -111,7 +97,7 @@ int term_draw(struct term *t, const char *text, size_t len)
 	}
 	memcpy(buf + n, CLEAR_BELOW, strlen(CLEAR_BELOW));
 	n += strlen(CLEAR_BELOW);
-	err = write_all(t->out_fd, buf, n);
+	err = write_all(t->out_fd, buf, n, 0);
 	free(buf);
 	return err;
 }

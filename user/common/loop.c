@@ -10,7 +10,8 @@
 
 #include "loop.h"
 
-#define MAX_EVENTS 256
+#define MAX_EVENTS  256
+#define MAX_WAIT_MS 60000 /* longest epoll_wait() for a far timer */
 
 struct loop {
 	int epfd;
@@ -190,7 +191,8 @@ static int next_wait_ms(const struct loop *l, int max_wait_ms)
 		return max_wait_ms;
 	now = loop_now_ms();
 	deadline = l->heap[1]->deadline_ms;
-	wait = deadline <= now ? 0 : (int)(deadline - now > 60000 ? 60000 : deadline - now);
+	wait = deadline <= now ? 0
+			       : (int)(deadline - now > MAX_WAIT_MS ? MAX_WAIT_MS : deadline - now);
 	return max_wait_ms >= 0 && max_wait_ms < wait ? max_wait_ms : wait;
 }
 

@@ -3,6 +3,7 @@
  * resolved, untried, of a backend with weight > 0 and usable by the hint
  * (health, drain, limits), so retries spread over the rest by the same
  * algorithm. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@ static bool usable(const struct pool *p, const struct pool_hint *h, uint32_t b, 
 }
 
 /* Maglev members are endpoints, named by address (or host) and port, each
- * with its backend's weight shared among the backend's endpoints. */
+ * with its backend's weight shared among the backend's endpoints. 0, -ENOMEM
+ * or maglev_build()'s -EINVAL. */
 static int build_maglev(struct pool *p)
 {
 	const struct cfg_route *rt = p->route;
@@ -44,7 +46,7 @@ static int build_maglev(struct pool *p)
 	members = calloc(n ? n : 1, sizeof(*members));
 	if (!p->flat || !p->names || !members) {
 		free(members);
-		return -1;
+		return -ENOMEM;
 	}
 	for (size_t b = 0; b < rt->n_backends; b++) {
 		const struct cfg_backend *be = &rt->backends[b];
@@ -62,7 +64,7 @@ static int build_maglev(struct pool *p)
 			if (!p->names[k]) {
 				p->n_flat = k;
 				free(members);
-				return -1;
+				return -ENOMEM;
 			}
 			p->flat[k] = (struct pool_choice){(uint32_t)b, (uint32_t)e};
 			/* 1000 units split among the endpoints keeps shares per backend. */
@@ -73,7 +75,7 @@ static int build_maglev(struct pool *p)
 	p->n_flat = k;
 	err = maglev_build(&p->maglev, members, k);
 	free(members);
-	return err ? -1 : 0;
+	return err;
 }
 
 struct pool *pool_new(const struct cfg_route *route, uint64_t seed)

@@ -6,7 +6,6 @@
  * where the signal was handled; the writer switches fds between writes. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,6 +18,7 @@
 #include "access_log.h"
 #include "line_ring.h"
 #include "log.h"
+#include "write_all.h"
 
 #define LINE_STACK_BYTES   2048
 #define CLOSE_WAIT_SECONDS 5
@@ -44,29 +44,6 @@ static int open_file(const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
 
 	return fd == -1 ? -errno : fd;
-}
-
-/* Writes all n bytes, waiting out a non-blocking stdout. Returns 0 or a
- * negative errno. */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k == -1 && errno == EAGAIN) {
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-
-			poll(&pfd, 1, -1);
-			continue;
-		}
-		if (k == -1)
-			return -errno;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
 }
 
 static void *writer_main(void *arg)
@@ -99,7 +76,7 @@ static void *writer_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&l->lock);
-		err = write_all(l->fd, span, n);
+		err = write_all(l->fd, span, n, WRITE_ALL_POLL);
 		if (err) {
 			atomic_fetch_add(&l->n_write_errors, 1);
 			/* Once per run of errors: a full disk fails every write. */

@@ -3,7 +3,8 @@
  * ClientHello (never consume it: docs/SOCKMAP.md, section
  * "Never read the hello before the insert"), route it, connect to a
  * backend with retries elsewhere, then hand both sockets to the dataplane
- * (conn_data.c). */
+ * (conn_data.c). Every end of a connection, whatever its state, goes
+ * through conn_close() here: counters, the access-log line, the free. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container_of.h"
+#include "access_log.h"
 #include "conn_internal.h"
 #include "endpoint_load.h"
 #include "maglev.h"
@@ -31,7 +34,7 @@ static void start_connect(struct conn *c);
 
 static void reap(struct loop_deferred *d)
 {
-	struct conn *c = (struct conn *)((char *)d - offsetof(struct conn, reaper));
+	struct conn *c = container_of(d, struct conn, reaper);
 
 	runtime_put(c->rt);
 	free(c);
@@ -63,7 +66,9 @@ static void unlink_conn(struct conn *c)
 		loop_stop(ag->loop); /* shutdown waited only for this one */
 }
 
-void conn_release(struct conn *c)
+/* Frees what c holds, closes its sockets and unlinks it; the struct itself
+ * is freed after the current batch of events. */
+static void release(struct conn *c)
 {
 	struct agent *ag = c->ag;
 
@@ -135,12 +140,67 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void close_early(struct conn *c, enum agent_counter cnt, const char *reason)
+/* The one access-log line of c, written when it ends (conn_close()). */
+static void log_access(const struct conn *c)
 {
+	const struct config *cfg = c->rt->cfg;
+	char client[ADDR_STR_MAX], stamp[32];
+	struct access_record r;
+	struct timespec ts;
+	struct tm tm;
+
+	if (!c->ag->access_log)
+		return;
+	addr_format(&c->client_addr, client, sizeof(client));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	r = (struct access_record){
+		.ts = stamp,
+		.conn = c->id,
+		.client = client,
+		.listener = cfg->listeners[c->listener].name,
+		.sni = c->sni[0] ? c->sni : NULL,
+		.alpn = c->alpn,
+		.alpn_len = c->alpn_len,
+		.route = c->has_route ? cfg->routes[c->route].name : NULL,
+		.backend = c->backend_addr_len ? c->backend_str : NULL,
+		.dataplane = c->state == CONN_SPLICED	? "sockmap"
+			     : c->state == CONN_RELAYED ? "splice"
+							: NULL,
+		.proxy = c->proxy,
+		.bytes_up = c->bytes[0],
+		.bytes_down = c->bytes[1],
+		.copied = conn_copied_bytes(c),
+		.duration_ms = loop_now_ms() - c->start_ms,
+		.pauses = c->n_pauses,
+		.peak_queued = c->peak_queued,
+		.end = c->end_reason,
+		.hello_error = c->hello_error,
+	};
+	access_log_write(c->ag->access_log, &r);
+}
+
+void conn_close(struct conn *c, enum agent_counter cnt, const char *reason, bool reset)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	/* Linger 0 turns the close into a reset, so each peer learns the other
+	 * failed instead of seeing a clean end of a truncated stream. */
+	if (reset && c->client_w.fd >= 0)
+		setsockopt(c->client_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (reset && c->backend_w.fd >= 0)
+		setsockopt(c->backend_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (c->state == CONN_SPLICED || c->state == CONN_RELAYED)
+		conn_data_end(c, reason);
 	conn_count(c, cnt);
+	/* Zero unless the pair reached the dataplane. */
+	c->ag->bytes_total[0] += c->bytes[0];
+	c->ag->bytes_total[1] += c->bytes[1];
+	c->ag->copied_total += conn_copied_bytes(c);
 	c->end_reason = reason;
-	conn_log_access(c);
-	conn_release(c);
+	log_access(c);
+	release(c);
 }
 
 void conn_accept(struct agent *ag, size_t li, int fd)
@@ -180,7 +240,7 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 	c->peek_cap = PEEK_START_BYTES;
 	c->peek = malloc(c->peek_cap);
 	if (!c->parser || !c->peek) {
-		close_early(c, AGENT_CNT_ABORTED, "out_of_memory");
+		conn_close(c, AGENT_CNT_ABORTED, "out_of_memory", false);
 		return;
 	}
 	chello_init(c->parser);
@@ -200,7 +260,7 @@ static void hello_failed(struct conn *c)
 		log_warn("conn=%llu malformed ClientHello: %s", (unsigned long long)c->id,
 			 chello_reason_str(r));
 	c->hello_error = chello_reason_str(r);
-	close_early(c, AGENT_CNT_HELLO_MALFORMED, "hello_malformed");
+	conn_close(c, AGENT_CNT_HELLO_MALFORMED, "hello_malformed", false);
 }
 
 static void route_hello(struct conn *c)
@@ -226,25 +286,22 @@ static void route_hello(struct conn *c)
 		if (agent_log_allowed(ag))
 			log_info("conn=%llu rejected: %s sni=%s", (unsigned long long)c->id,
 				 route_match_str(m), info->has_sni ? info->sni : "-");
-		close_early(c,
-			    m == ROUTE_REJECT_NO_SNI ? AGENT_CNT_REJECT_NO_SNI
-						     : AGENT_CNT_REJECT_UNKNOWN_SNI,
-			    route_match_str(m));
+		conn_close(c,
+			   m == ROUTE_REJECT_NO_SNI ? AGENT_CNT_REJECT_NO_SNI
+						    : AGENT_CNT_REJECT_UNKNOWN_SNI,
+			   route_match_str(m), false);
 		return;
 	}
 	c->route = route;
 	c->has_route = true;
 	attach_stats(c);
 	/* The parser's 10 KiB are not needed past this point. */
-	if (c->endpoint_active)
-		(*c->endpoint_active)--;
-	c->endpoint_active = NULL;
 	free(c->parser);
 	free(c->peek);
 	c->parser = NULL;
 	c->peek = NULL;
 	if (!conn_admit_to_route(c)) {
-		close_early(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections");
+		conn_close(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections", false);
 		return;
 	}
 	start_connect(c);
@@ -262,11 +319,11 @@ static void peek_hello(struct conn *c, uint32_t events)
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n == -1) {
-			close_early(c, AGENT_CNT_HELLO_EOF, "client_error");
+			conn_close(c, AGENT_CNT_HELLO_EOF, "client_error", false);
 			return;
 		}
 		if (n == 0) {
-			close_early(c, AGENT_CNT_HELLO_EOF, "client_eof");
+			conn_close(c, AGENT_CNT_HELLO_EOF, "client_eof", false);
 			return;
 		}
 		if ((size_t)n <= c->peek_fed)
@@ -284,24 +341,24 @@ static void peek_hello(struct conn *c, uint32_t events)
 		if ((size_t)n < c->peek_cap)
 			break;
 		if (c->peek_cap >= max) {
-			close_early(c, AGENT_CNT_HELLO_TOO_LARGE, "hello_too_large");
+			conn_close(c, AGENT_CNT_HELLO_TOO_LARGE, "hello_too_large", false);
 			return;
 		}
 		c->peek_cap = c->peek_cap * 4 < max ? c->peek_cap * 4 : max;
 		uint8_t *bigger = realloc(c->peek, c->peek_cap);
 		if (!bigger) {
-			close_early(c, AGENT_CNT_ABORTED, "out_of_memory");
+			conn_close(c, AGENT_CNT_ABORTED, "out_of_memory", false);
 			return;
 		}
 		c->peek = bigger;
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		close_early(c, AGENT_CNT_HELLO_EOF, "client_eof");
+		conn_close(c, AGENT_CNT_HELLO_EOF, "client_eof", false);
 }
 
 static void on_client(struct loop_watch *w, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, client_w));
+	struct conn *c = container_of(w, struct conn, client_w);
 
 	switch (c->state) {
 	case CONN_HELLO:
@@ -309,7 +366,7 @@ static void on_client(struct loop_watch *w, uint32_t events)
 		return;
 	case CONN_CONNECTING:
 		if (events & EPOLLERR) {
-			close_early(c, AGENT_CNT_ABORTED, "client_reset");
+			conn_close(c, AGENT_CNT_ABORTED, "client_reset", false);
 			return;
 		}
 		/* Hello then FIN is legal: the sockmap insert then fails with
@@ -347,6 +404,44 @@ static void connect_failed(struct conn *c, int err)
 	start_connect(c);
 }
 
+/* Writes the PROXY header of c's route, if it asks for one, from c's client
+ * and local addresses, SNI and ALPN list, and records the version for the
+ * access log. On failure logs why (rate-limited), makes closing the backend
+ * socket reset it, and returns the error; the caller ends c. Returns 0
+ * otherwise. The header goes out before either dataplane owns the pair, so
+ * it precedes the peeked ClientHello on the wire with sockmap and splice(2)
+ * alike. A fresh connection's send buffer (tcp_wmem's default, 16 KiB here)
+ * holds PROXY_HEADER_MAX bytes many times over, so a short write is not
+ * waited out: it means something is wrong with this connection, which is
+ * then ended. */
+static int send_proxy_header(struct conn *c)
+{
+	const struct cfg_route *rt = &c->rt->cfg->routes[c->route];
+	struct proxy_header_in in = {.src = &c->client_addr,
+				     .dst = &c->local_addr,
+				     .authority = c->sni,
+				     .alpn = c->alpn,
+				     .alpn_len = c->alpn_len,
+				     .has_crc32c = rt->has_proxy_crc32c};
+	struct linger reset = {.l_onoff = 1, .l_linger = 0};
+	size_t sent, len;
+	int err;
+
+	if (rt->proxy_protocol == CFG_PROXY_OFF)
+		return 0;
+	c->proxy = cfg_proxy_protocol_str(rt->proxy_protocol);
+	err = conn_proxy_write(c->backend_w.fd, rt->proxy_protocol, &in, &sent, &len);
+	if (!err)
+		return 0;
+	if (agent_log_allowed(c->ag))
+		log_warn("conn=%llu backend %s: PROXY %s header: %s (%zu of %zu bytes sent)",
+			 (unsigned long long)c->id, c->backend_str, c->proxy, strerror(-err), sent,
+			 len);
+	/* A receiver could take a truncated header for a whole one: reset, not FIN. */
+	setsockopt(c->backend_w.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	return err;
+}
+
 static void connected(struct conn *c)
 {
 	conn_health_connect_result(c, true);
@@ -354,8 +449,8 @@ static void connected(struct conn *c)
 		conn_stats_connected(c->ag->stats, c->rt->cfg->routes[c->route].name,
 				     now_ns() - c->connect_start_ns);
 	loop_timer_cancel(c->ag->loop, &c->timer);
-	if (conn_send_proxy_header(c) != 0) {
-		close_early(c, AGENT_CNT_PROXY_HEADER_FAILED, "proxy_header_failed");
+	if (send_proxy_header(c) != 0) {
+		conn_close(c, AGENT_CNT_PROXY_HEADER_FAILED, "proxy_header_failed", false);
 		return;
 	}
 	if (c->proxy)
@@ -365,7 +460,7 @@ static void connected(struct conn *c)
 
 static void on_backend(struct loop_watch *w, uint32_t events)
 {
-	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, backend_w));
+	struct conn *c = container_of(w, struct conn, backend_w);
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
@@ -384,11 +479,11 @@ static void on_backend(struct loop_watch *w, uint32_t events)
 
 static void on_timer(struct loop_timer *t)
 {
-	struct conn *c = (struct conn *)((char *)t - offsetof(struct conn, timer));
+	struct conn *c = container_of(t, struct conn, timer);
 
 	switch (c->state) {
 	case CONN_HELLO:
-		close_early(c, AGENT_CNT_HELLO_TIMEOUT, "hello_timeout");
+		conn_close(c, AGENT_CNT_HELLO_TIMEOUT, "hello_timeout", false);
 		return;
 	case CONN_CONNECTING:
 		connect_failed(c, ETIMEDOUT);
@@ -438,11 +533,12 @@ static void start_connect(struct conn *c)
 		if (c->n_tried > rt->connect_retries ||
 		    !pool_pick(c->rt->pools[c->route], &hint, c->tried, c->n_tried, &choice)) {
 			if (c->n_tried)
-				close_early(c, AGENT_CNT_CONNECT_FAILED, "connect_failed");
+				conn_close(c, AGENT_CNT_CONNECT_FAILED, "connect_failed", false);
 			else if (c->n_full_skips)
-				close_early(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections");
+				conn_close(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections",
+					   false);
 			else
-				close_early(c, AGENT_CNT_NO_BACKEND, "no_backend");
+				conn_close(c, AGENT_CNT_NO_BACKEND, "no_backend", false);
 			return;
 		}
 		c->tried[c->n_tried++] = choice;
@@ -453,7 +549,7 @@ static void start_connect(struct conn *c)
 		count_on_endpoint(c);
 		fd = socket(ep->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd == -1) {
-			close_early(c, AGENT_CNT_ABORTED, "socket_failed");
+			conn_close(c, AGENT_CNT_ABORTED, "socket_failed", false);
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -489,7 +585,7 @@ static void on_broken(struct conn *c, uint64_t cookie)
 	if (agent_log_allowed(c->ag))
 		log_warn("conn=%llu the verdict could not forward from the %s: resetting the pair",
 			 (unsigned long long)c->id, src == SOCKPAIR_CLIENT ? "client" : "backend");
-	conn_abort(c, "redirect_failed");
+	conn_close(c, AGENT_CNT_ABORTED, "redirect_failed", true);
 }
 
 void conn_on_bpf_event(struct agent *ag, const struct sg_event *e)
@@ -501,14 +597,20 @@ void conn_on_bpf_event(struct agent *ag, const struct sg_event *e)
 		c = c->index_next;
 	if (!c || c->state != CONN_SPLICED || c->pair.flow_id != e->flow_id)
 		return;
-	if (e->kind == SG_EVENT_BROKEN)
+	if (e->kind == SG_EVENT_BROKEN) {
 		on_broken(c, e->cookie);
-	else
-		conn_pace_event(c, e->cookie);
+	} else {
+		struct conn_pace_next next = conn_pace_event(c, e->cookie);
+
+		if (next.abort)
+			conn_close(c, AGENT_CNT_ABORTED, next.abort, true);
+		else if (next.schedule)
+			conn_schedule(c);
+	}
 }
 
 void conn_abort_all(struct agent *ag)
 {
 	while (ag->conns)
-		conn_abort(ag->conns, "shutdown");
+		conn_close(ag->conns, AGENT_CNT_ABORTED, "shutdown", true);
 }

@@ -7,7 +7,7 @@
 
 #include <sys/socket.h>
 
-#include "agent.h"
+#include "agent_state.h"
 #include "sg_abi.h"
 
 /* Takes ownership of fd, a non-blocking socket just accepted on listener li. */

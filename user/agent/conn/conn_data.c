@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* conn_data.c: a connected pair from handover to close. Sockmap pairs are
+/* conn_data.c: a connected pair from handover until its end (conn_close()
+ * then ends it with conn_data_end()). Sockmap pairs are
  * watched for end of stream only (EPOLLRDHUP: data wakeups would cost the
  * agent CPU per byte, docs/SOCKMAP.md, section "Detecting that a direction has drained");
  * a FIN is forwarded only once every
@@ -13,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "access_log.h"
 #include "addr.h"
 #include "conn_internal.h"
 #include "conn_pace.h"
@@ -27,51 +27,11 @@
 
 /* Bytes of a sockmap flow that user space moved (pause tails and half-close
  * rests) rather than the verdict program: what redirect_bytes does not count. */
-static uint64_t conn_copied_bytes(const struct conn *c)
+uint64_t conn_copied_bytes(const struct conn *c)
 {
 	if (c->state != CONN_SPLICED)
 		return 0;
 	return c->pair.copied[SOCKPAIR_CLIENT] + c->pair.copied[SOCKPAIR_BACKEND];
-}
-
-void conn_log_access(const struct conn *c)
-{
-	const struct config *cfg = c->rt->cfg;
-	char client[ADDR_STR_MAX], stamp[32];
-	struct access_record r;
-	struct timespec ts;
-	struct tm tm;
-
-	if (!c->ag->access_log)
-		return;
-	addr_format(&c->client_addr, client, sizeof(client));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	r = (struct access_record){
-		.ts = stamp,
-		.conn = c->id,
-		.client = client,
-		.listener = cfg->listeners[c->listener].name,
-		.sni = c->sni[0] ? c->sni : NULL,
-		.alpn = c->alpn,
-		.alpn_len = c->alpn_len,
-		.route = c->has_route ? cfg->routes[c->route].name : NULL,
-		.backend = c->backend_addr_len ? c->backend_str : NULL,
-		.dataplane = c->state == CONN_SPLICED	? "sockmap"
-			     : c->state == CONN_RELAYED ? "splice"
-							: NULL,
-		.proxy = c->proxy,
-		.bytes_up = c->bytes[0],
-		.bytes_down = c->bytes[1],
-		.copied = conn_copied_bytes(c),
-		.duration_ms = loop_now_ms() - c->start_ms,
-		.pauses = c->n_pauses,
-		.peak_queued = c->peak_queued,
-		.end = c->end_reason,
-		.hello_error = c->hello_error,
-	};
-	access_log_write(c->ag->access_log, &r);
 }
 
 static void collect_bytes(struct conn *c)
@@ -91,7 +51,7 @@ static void collect_bytes(struct conn *c)
 	}
 }
 
-static void finish(struct conn *c, enum agent_counter cnt, const char *reason)
+void conn_data_end(struct conn *c, const char *reason)
 {
 	if (c->state == CONN_SPLICED && log_get_level() >= LOG_LEVEL_DEBUG) {
 		uint64_t b0 = 0, b1 = 0, r;
@@ -112,33 +72,6 @@ static void finish(struct conn *c, enum agent_counter cnt, const char *reason)
 	}
 	if (c->state == CONN_RELAYED)
 		relay_fini(&c->relay);
-	conn_count(c, cnt);
-	c->ag->bytes_total[0] += c->bytes[0];
-	c->ag->bytes_total[1] += c->bytes[1];
-	c->ag->copied_total += conn_copied_bytes(c);
-	c->end_reason = reason;
-	conn_log_access(c);
-	conn_release(c);
-}
-
-void conn_abort(struct conn *c, const char *reason)
-{
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-	/* Linger 0 turns the close into a reset, so each peer learns the other
-	 * failed instead of seeing a clean end of a truncated stream. */
-	if (c->client_w.fd >= 0)
-		setsockopt(c->client_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	if (c->backend_w.fd >= 0)
-		setsockopt(c->backend_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	if (c->state == CONN_SPLICED || c->state == CONN_RELAYED) {
-		finish(c, AGENT_CNT_ABORTED, reason);
-		return;
-	}
-	conn_count(c, AGENT_CNT_ABORTED);
-	c->end_reason = reason;
-	conn_log_access(c);
-	conn_release(c);
 }
 
 static void update_relay_watches(struct conn *c)
@@ -154,10 +87,11 @@ static void step_relay(struct conn *c)
 		update_relay_watches(c);
 		return;
 	case RELAY_DONE:
-		finish(c, AGENT_CNT_CLOSED, "eof");
+		conn_close(c, AGENT_CNT_CLOSED, "eof", false);
 		return;
 	case RELAY_ERROR:
-		conn_abort(c, c->relay.err == -ECONNRESET ? "reset" : "error");
+		conn_close(c, AGENT_CNT_ABORTED, c->relay.err == -ECONNRESET ? "reset" : "error",
+			   true);
 		return;
 	}
 }
@@ -182,7 +116,7 @@ static void start_relay(struct conn *c)
 	err = relay_init(&c->relay, c->client_w.fd, c->backend_w.fd, RELAY_PIPE_BYTES);
 
 	if (err) {
-		conn_abort(c, "relay_failed");
+		conn_close(c, AGENT_CNT_ABORTED, "relay_failed", true);
 		return;
 	}
 	c->state = CONN_RELAYED;
@@ -238,7 +172,7 @@ static void start_splice(struct conn *c)
 	if (err) {
 		if (agent_log_allowed(ag))
 			log_warn("conn=%llu splice: %s", (unsigned long long)c->id, strerror(-err));
-		conn_abort(c, "splice_failed");
+		conn_close(c, AGENT_CNT_ABORTED, "splice_failed", true);
 		return;
 	}
 	if (sockpair_is_stuck(&c->pair, &ag->dp)) {
@@ -315,20 +249,25 @@ static uint8_t flow_flags(const struct conn *c)
  * 1 ms while a direction is paused, 5 ms while one drains. */
 void conn_schedule(struct conn *c)
 {
-	bool paused = conn_pace_tick(c), draining;
+	struct conn_pace_next next = conn_pace_tick(c);
+	bool draining;
 
+	if (next.abort) {
+		conn_close(c, AGENT_CNT_ABORTED, next.abort, true);
+		return;
+	}
 	if (c->state != CONN_SPLICED)
-		return; /* the tick may have aborted the pair */
+		return; /* only a sockmap pair has this work */
 	draining = forward_fins(c);
 	if (c->shut[0] && c->shut[1]) {
-		finish(c, AGENT_CNT_CLOSED, "eof");
+		conn_close(c, AGENT_CNT_CLOSED, "eof", false);
 		return;
 	}
 	/* Every pause, resume and half-close passes here. */
 	sockpair_flow_set_flags(&c->pair, &c->ag->dp, flow_flags(c));
 	loop_timer_cancel(c->ag->loop, &c->timer);
-	if (paused || draining)
-		loop_timer_arm(c->ag->loop, &c->timer, paused ? PAUSE_POLL_MS : DRAIN_POLL_MS);
+	if (next.paused || draining)
+		loop_timer_arm(c->ag->loop, &c->timer, next.paused ? PAUSE_POLL_MS : DRAIN_POLL_MS);
 }
 
 static int socket_error(int fd)
@@ -348,8 +287,10 @@ static void spliced_event(struct conn *c, int leg, uint32_t events)
 	if (events & EPOLLERR) {
 		int err = socket_error(fd);
 
-		conn_abort(c, err == ECONNRESET ? (leg ? "backend_reset" : "client_reset")
-						: (leg ? "backend_error" : "client_error"));
+		conn_close(c, AGENT_CNT_ABORTED,
+			   err == ECONNRESET ? (leg ? "backend_reset" : "client_reset")
+					     : (leg ? "backend_error" : "client_error"),
+			   true);
 		return;
 	}
 	if ((events & (EPOLLRDHUP | EPOLLHUP)) && !c->eof[leg]) {

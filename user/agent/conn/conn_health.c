@@ -3,7 +3,7 @@
  * endpoint usable now?) and tells it (did the connect work?), and the
  * route and endpoint connection limits. */
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "backend_health.h"
 #include "conn_internal.h"
 #include "endpoint_load.h"

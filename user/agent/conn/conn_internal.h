@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* conn_internal.h: struct conn, shared by conn.c (hello, route, connect) and
- * conn_data.c (dataplane, close, access log). Nothing else includes it. */
+/* conn_internal.h: struct conn and what the conn/ modules share of it:
+ * conn.c (hello, route, connect, and the one close), conn_data.c (dataplane),
+ * conn_pace.c and conn_health.c. control_cmds.c and control_top.c read struct
+ * conn for their tables. */
 #ifndef SG_CONN_INTERNAL_H
 #define SG_CONN_INTERNAL_H
 
@@ -9,7 +11,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
-#include "conn.h"
+#include "agent_state.h"
 #include "relay.h"
 #include "sockpair.h"
 
@@ -83,7 +85,11 @@ struct conn {
 };
 
 /* conn.c */
-void conn_release(struct conn *c);
+/* Ends c, whatever its state, the one way every path ends a connection:
+ * resets both legs first when reset (linger 0: each peer learns the other
+ * failed), stops its dataplane (conn_data_end()), counts outcome cnt and its
+ * bytes, writes its access-log line with end reason reason, and frees it. */
+void conn_close(struct conn *c, enum agent_counter cnt, const char *reason, bool reset);
 /* Counts outcome cnt agent-wide and under c's listener and route. */
 void conn_count(struct conn *c, enum agent_counter cnt);
 void conn_set_watch(struct conn *c, int leg, uint32_t events);
@@ -106,7 +112,11 @@ void conn_schedule(struct conn *c);
 void conn_start_data(struct conn *c);
 void conn_data_event(struct conn *c, int leg, uint32_t events);
 void conn_data_timer(struct conn *c);
-void conn_abort(struct conn *c, const char *reason);
-void conn_log_access(const struct conn *c);
+/* Stops c's dataplane (SPLICED or RELAYED) and collects its byte counts; the
+ * flow entry is finalised with reason. For conn_close() only. */
+void conn_data_end(struct conn *c, const char *reason);
+/* Bytes of a sockmap flow that user space moved (pause tails and half-close
+ * rests) rather than the verdict program; 0 unless SPLICED. */
+uint64_t conn_copied_bytes(const struct conn *c);
 
 #endif

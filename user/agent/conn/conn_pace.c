@@ -34,7 +34,8 @@ void conn_pace_start(struct conn *c)
 		arm(c, src, 0, 0);
 }
 
-static void pause_direction(struct conn *c, int src, uint64_t redirected, uint64_t backlog)
+static struct conn_pace_next pause_direction(struct conn *c, int src, uint64_t redirected,
+					     uint64_t backlog)
 {
 	struct agent *ag = c->ag;
 	int err = sockpair_pause(&c->pair, &ag->dp, src);
@@ -44,49 +45,46 @@ static void pause_direction(struct conn *c, int src, uint64_t redirected, uint64
 	if (!err) {
 		c->paused[src] = true;
 		c->n_pauses++;
-		conn_schedule(c);
-		return;
+		return (struct conn_pace_next){.schedule = true};
 	}
 	if (backlog > HARD_LIMIT_BUDGETS * ag->args->pair_budget_bytes) {
 		if (agent_log_allowed(ag))
 			log_warn("conn=%llu %llu bytes queued and the source cannot pause (%s)",
 				 (unsigned long long)c->id, (unsigned long long)backlog,
 				 strerror(-err));
-		conn_abort(c, "over_budget");
-		return;
+		return (struct conn_pace_next){.abort = "over_budget"};
 	}
 	arm(c, src, redirected, backlog > ag->args->pair_budget_bytes ? backlog : 0);
+	return (struct conn_pace_next){0};
 }
 
-void conn_pace_event(struct conn *c, uint64_t cookie)
+struct conn_pace_next conn_pace_event(struct conn *c, uint64_t cookie)
 {
 	uint64_t backlog, redirected;
 	int src = cookie == c->pair.cookie[SOCKPAIR_CLIENT] ? SOCKPAIR_CLIENT : SOCKPAIR_BACKEND;
 
 	if (c->state != CONN_SPLICED || c->paused[src])
-		return;
+		return (struct conn_pace_next){0};
 	if (sockpair_backlog(&c->pair, &c->ag->dp, src, &backlog, &redirected))
-		return;
+		return (struct conn_pace_next){0};
 	note_queued(c, backlog);
 	if (backlog > c->ag->args->pair_budget_bytes)
-		pause_direction(c, src, redirected, backlog);
-	else
-		arm(c, src, redirected, backlog);
+		return pause_direction(c, src, redirected, backlog);
+	arm(c, src, redirected, backlog);
+	return (struct conn_pace_next){0};
 }
 
 /* Moves src's remaining bytes in user space (conn_pace_before_shutdown(), or
- * a FIN that arrived while paused, docs/SOCKMAP.md, section "FIN while paused: the tail copy")
- * and forwards its end
- * of stream once reached. */
-static void copy_rest(struct conn *c, int src)
+ * a FIN that arrived while paused: docs/SOCKMAP.md, section "FIN while paused:
+ * the tail copy") and forwards its end of stream once reached. Returns false
+ * when the pair must be aborted. */
+static bool copy_rest(struct conn *c, int src)
 {
 	int dst = 1 - src;
 	int r = sockpair_copy_tail(&c->pair, &c->ag->dp, src);
 
-	if (r < 0) {
-		conn_abort(c, "tail_copy_failed");
-		return;
-	}
+	if (r < 0)
+		return false;
 	if (r == 1) {
 		/* Once dst's write side is shut, a zero-byte send can no longer trigger
 		 * its pause, so its own direction would go on unpaced. */
@@ -96,6 +94,7 @@ static void copy_rest(struct conn *c, int src)
 		c->copying[src] = false;
 		c->paused[src] = false;
 	}
+	return true;
 }
 
 void conn_pace_before_shutdown(struct conn *c, int leg)
@@ -116,7 +115,7 @@ void conn_pace_before_shutdown(struct conn *c, int leg)
 	c->copying[leg] = true;
 }
 
-bool conn_pace_tick(struct conn *c)
+struct conn_pace_next conn_pace_tick(struct conn *c)
 {
 	uint64_t budget = c->ag->args->pair_budget_bytes;
 	bool any = false;
@@ -129,7 +128,8 @@ bool conn_pace_tick(struct conn *c)
 			continue;
 		if (c->copying[src] || c->eof[src]) {
 			c->copying[src] = true;
-			copy_rest(c, src);
+			if (!copy_rest(c, src))
+				return (struct conn_pace_next){.abort = "tail_copy_failed"};
 			any = any || c->paused[src] || c->copying[1 - src];
 			continue;
 		}
@@ -152,10 +152,8 @@ bool conn_pace_tick(struct conn *c)
 			log_debug("conn=%llu resume src=%d moved nothing of %llu bytes: copying",
 				  (unsigned long long)c->id, src, (unsigned long long)before);
 			err = sockpair_pause(&c->pair, &c->ag->dp, src);
-			if (err) {
-				conn_abort(c, "resume_failed");
-				return false;
-			}
+			if (err)
+				return (struct conn_pace_next){.abort = "resume_failed"};
 			c->copying[src] = true;
 			any = true;
 			continue;
@@ -166,12 +164,10 @@ bool conn_pace_tick(struct conn *c)
 			any = true;
 			continue;
 		}
-		if (err) {
-			conn_abort(c, "resume_failed");
-			return false;
-		}
+		if (err)
+			return (struct conn_pace_next){.abort = "resume_failed"};
 		c->paused[src] = false;
 		arm(c, src, redirected, backlog);
 	}
-	return any;
+	return (struct conn_pace_next){.paused = any};
 }

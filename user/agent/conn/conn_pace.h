@@ -14,17 +14,25 @@
 
 struct conn;
 
+/* What a pacing step leaves to its caller, which owns the connection's life:
+ * conn_pace.c never ends a connection nor runs its schedule itself. */
+struct conn_pace_next {
+	const char *abort; /* set: reset the pair, ending it for this reason */
+	bool schedule;	   /* conn_pace_event(): a direction was paused: conn_schedule() */
+	bool paused;	   /* conn_pace_tick(): some direction is still paused */
+};
+
 /* After the splice: sets the first byte marks of both directions. */
 void conn_pace_start(struct conn *c);
 
 /* The verdict reported that the direction whose source socket has this
  * cookie passed its mark: measure, then pause or set the next mark. */
-void conn_pace_event(struct conn *c, uint64_t cookie);
+struct conn_pace_next conn_pace_event(struct conn *c, uint64_t cookie);
 
 /* Called from the connection's timer: resumes directions whose receiver
  * caught up, and copies the tail of a direction whose stream ended while
- * paused. Returns true while some direction is still paused. */
-bool conn_pace_tick(struct conn *c);
+ * paused. .paused is true while some direction is still paused. */
+struct conn_pace_next conn_pace_tick(struct conn *c);
 
 /* Before the agent half-closes leg (forwards a FIN to it), stops forwarding
  * leg's own input through sockmap: a half-closed socket can neither be paused

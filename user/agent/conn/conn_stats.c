@@ -3,7 +3,7 @@
  * (listener, route) pair costs one line per outcome it has seen. */
 #include <stdlib.h>
 
-#include "agent.h"
+#include "agent_state.h"
 #include "conn_stats.h"
 #include "prom.h"
 #include "series.h"

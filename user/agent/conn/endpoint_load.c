@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "conn_internal.h"
 #include "endpoint_load.h"
 #include "series.h"

@@ -9,19 +9,20 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "conn.h"
 #include "listeners.h"
 #include "log.h"
 
 #define LISTEN_BACKLOG 4096
+#define ACCEPT_BATCH   64 /* accepts per wakeup: other listeners get their turn */
 
 static void on_accept(struct loop_watch *w, uint32_t events)
 {
 	struct listener_sock *ls = (struct listener_sock *)w;
 	(void)events;
 
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd == -1) {

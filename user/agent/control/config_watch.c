@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "container_of.h"
+#include "agent_state.h"
 #include "config_watch.h"
 #include "log.h"
 
@@ -18,6 +19,8 @@ struct config_watch {
 	struct loop_watch w;
 	struct loop_timer settle;
 	struct agent *ag;
+	config_watch_reload_fn *reload;
+	void *reload_ctx;
 };
 
 static bool is_yaml(const char *name)
@@ -32,11 +35,10 @@ static bool is_yaml(const char *name)
 
 static void on_settled(struct loop_timer *t)
 {
-	struct config_watch *cw =
-		(struct config_watch *)((char *)t - offsetof(struct config_watch, settle));
+	struct config_watch *cw = container_of(t, struct config_watch, settle);
 
 	log_info("configuration directory changed: reloading");
-	agent_reload(cw->ag);
+	cw->reload(cw->reload_ctx);
 }
 
 static void on_inotify(struct loop_watch *w, uint32_t events)
@@ -61,7 +63,7 @@ static void on_inotify(struct loop_watch *w, uint32_t events)
 		loop_timer_arm(cw->ag->loop, &cw->settle, QUIET_MS);
 }
 
-struct config_watch *config_watch_open(struct agent *ag)
+struct config_watch *config_watch_open(struct agent *ag, config_watch_reload_fn *reload, void *ctx)
 {
 	struct config_watch *cw;
 	size_t n_dirs = 0;
@@ -93,6 +95,8 @@ struct config_watch *config_watch_open(struct agent *ag)
 		return NULL;
 	}
 	cw->ag = ag;
+	cw->reload = reload;
+	cw->reload_ctx = ctx;
 	cw->w = (struct loop_watch){.fd = fd, .on_event = on_inotify};
 	cw->settle.on_expire = on_settled;
 	if (loop_add(ag->loop, &cw->w, EPOLLIN)) {

@@ -9,9 +9,13 @@
 struct agent;
 struct config_watch;
 
-/* Watches every --config path of ag that is a directory. Returns NULL when
- * there is none (nothing to watch) or on failure (logged). */
-struct config_watch *config_watch_open(struct agent *ag);
+/* What a change does: the agent's reload, called with ctx. */
+typedef void config_watch_reload_fn(void *ctx);
+
+/* Watches every --config path of ag that is a directory; once a burst of
+ * changes has settled, calls reload(ctx) unless ag is stopping. Returns NULL
+ * when there is none (nothing to watch) or on failure (logged). */
+struct config_watch *config_watch_open(struct agent *ag, config_watch_reload_fn *reload, void *ctx);
 
 /* Stops watching. NULL-tolerant. */
 void config_watch_close(struct config_watch *w);

@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent_state.h"
 #include "control.h"
 #include "control_cmds.h"
 #include "exchange.h"
@@ -18,8 +18,10 @@
 #define REQUEST_MAX	   ((16u << 20) + 65536u) /* a 16 MiB file plus its header line */
 #define REQUEST_TIMEOUT_MS 10000
 #define ARGS_MAX	   256
+#define CONTROL_BACKLOG	   64 /* one request per connection, served at once */
 
 struct control {
+	struct control_agent agent; /* the exchange's ctx */
 	struct exchange_server *srv;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -160,7 +162,7 @@ static int listen_at(const struct sockaddr_un *sa)
 	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) == -1)
 		err = -errno;
 	umask(old);
-	if (!err && listen(fd, 64) == -1)
+	if (!err && listen(fd, CONTROL_BACKLOG) == -1)
 		err = -errno;
 	if (err) {
 		close(fd);
@@ -169,7 +171,8 @@ static int listen_at(const struct sockaddr_un *sa)
 	return fd;
 }
 
-struct control *control_open(struct agent *ag, const char *path)
+struct control *control_open(struct agent *ag, const char *path, control_rebuild_fn *rebuild,
+			     void *ctx)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *c;
@@ -201,7 +204,8 @@ struct control *control_open(struct agent *ag, const char *path)
 		unlink(path);
 		return NULL;
 	}
-	c->srv = exchange_serve(ag->loop, fd, &control_ops, ag); /* closes fd on failure */
+	c->agent = (struct control_agent){.ag = ag, .rebuild = rebuild, .rebuild_ctx = ctx};
+	c->srv = exchange_serve(ag->loop, fd, &control_ops, &c->agent); /* closes fd on failure */
 	if (!c->srv) {
 		unlink(path);
 		free(c);

@@ -12,13 +12,17 @@
 #ifndef SG_CONTROL_H
 #define SG_CONTROL_H
 
+#include "control_cmds.h"
+
 struct agent;
 struct control;
 
 /* Listens on path, creating its directory (0755) if needed and replacing a
- * stale socket no agent answers on. NULL after logging why: path in use by a
- * running agent, not a socket, too long, or a system error. */
-struct control *control_open(struct agent *ag, const char *path);
+ * stale socket no agent answers on; load, unload and reload call
+ * rebuild(ctx, out). NULL after logging why: path in use by a running agent,
+ * not a socket, too long, or a system error. */
+struct control *control_open(struct agent *ag, const char *path, control_rebuild_fn *rebuild,
+			     void *ctx);
 
 /* Stops listening, ends open requests and removes the socket. NULL-tolerant. */
 void control_close(struct control *c);

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "backend_health.h"
 #include "control_backends.h"
-#include "control_cmds.h"
+#include "control_exit.h"
 #include "endpoint_load.h"
 #include "json.h"
 #include "table.h"

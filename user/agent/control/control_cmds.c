@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* control_cmds.c: see control_cmds.h. Changes go through agent_rebuild(), so
+/* control_cmds.c: see control_cmds.h. Changes go through the agent's rebuild, so
  * a load or unload is exactly a reload with one more live change: the same
  * validation, the same atomic swap, and connections in flight keep the
  * configuration they were accepted under. */
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "conn_internal.h"
 #include "control_backends.h"
 #include "control_cmds.h"
@@ -42,9 +42,10 @@ static bool want_json(size_t argc, char **argv, FILE *out, int *code)
 	return false;
 }
 
-static int cmd_load(struct agent *ag, size_t argc, char **argv, const char *payload, size_t len,
-		    FILE *out)
+static int cmd_load(const struct control_agent *ca, size_t argc, char **argv, const char *payload,
+		    size_t len, FILE *out)
 {
+	struct agent *ag = ca->ag;
 	struct runtime *old;
 	size_t added = 0, replaced = 0;
 	int err;
@@ -59,7 +60,7 @@ static int cmd_load(struct agent *ag, size_t argc, char **argv, const char *payl
 		return CONTROL_EXIT_FAILED;
 	}
 	old = runtime_get(ag->rt); /* for the summary below */
-	if (agent_rebuild(ag, out)) {
+	if (ca->rebuild(ca->rebuild_ctx, out)) {
 		live_changes_pop(&ag->changes);
 		runtime_put(old);
 		fprintf(out, "%s rejected: nothing changed\n", argv[1]);
@@ -84,8 +85,9 @@ static int cmd_load(struct agent *ag, size_t argc, char **argv, const char *payl
 	return CONTROL_EXIT_OK;
 }
 
-static int cmd_unload(struct agent *ag, size_t argc, char **argv, FILE *out)
+static int cmd_unload(const struct control_agent *ca, size_t argc, char **argv, FILE *out)
 {
+	struct agent *ag = ca->ag;
 	int code = CONTROL_EXIT_OK, err;
 
 	if (argc < 2) {
@@ -107,7 +109,7 @@ static int cmd_unload(struct agent *ag, size_t argc, char **argv, FILE *out)
 		fprintf(out, "cannot keep another change: %s\n", strerror(-err));
 		return CONTROL_EXIT_FAILED;
 	}
-	if (agent_rebuild(ag, out)) {
+	if (ca->rebuild(ca->rebuild_ctx, out)) {
 		live_changes_pop(&ag->changes);
 		fprintf(out, "unload rejected: nothing changed\n");
 		return CONTROL_EXIT_FAILED;
@@ -118,13 +120,14 @@ static int cmd_unload(struct agent *ag, size_t argc, char **argv, FILE *out)
 	return CONTROL_EXIT_OK;
 }
 
-static int cmd_reload(struct agent *ag, size_t argc, FILE *out)
+static int cmd_reload(const struct control_agent *ca, size_t argc, FILE *out)
 {
+	struct agent *ag = ca->ag;
 	if (argc != 1) {
 		fprintf(out, "usage: reload\n");
 		return CONTROL_EXIT_USAGE;
 	}
-	if (agent_rebuild(ag, out)) {
+	if (ca->rebuild(ca->rebuild_ctx, out)) {
 		fprintf(out, "reload rejected: nothing changed\n");
 		return CONTROL_EXIT_FAILED;
 	}
@@ -294,17 +297,18 @@ static int cmd_status(struct agent *ag, size_t argc, char **argv, FILE *out)
 	return CONTROL_EXIT_OK;
 }
 
-int control_dispatch(struct agent *ag, size_t argc, char **argv, const char *payload, size_t len,
-		     FILE *out)
+int control_dispatch(const struct control_agent *ca, size_t argc, char **argv, const char *payload,
+		     size_t len, FILE *out)
 {
+	struct agent *ag = ca->ag;
 	const char *cmd = argv[0];
 
 	if (!strcmp(cmd, "load"))
-		return cmd_load(ag, argc, argv, payload, len, out);
+		return cmd_load(ca, argc, argv, payload, len, out);
 	if (!strcmp(cmd, "unload"))
-		return cmd_unload(ag, argc, argv, out);
+		return cmd_unload(ca, argc, argv, out);
 	if (!strcmp(cmd, "reload"))
-		return cmd_reload(ag, argc, out);
+		return cmd_reload(ca, argc, out);
 	if (!strcmp(cmd, "routes"))
 		return cmd_routes(ag, argc, argv, out);
 	if (!strcmp(cmd, "backends"))

@@ -7,21 +7,28 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "control_exit.h"
+
 struct agent;
 
-enum control_exit {
-	CONTROL_EXIT_OK = 0,
-	CONTROL_EXIT_FAILED = 1, /* rejected file, unknown route: nothing changed */
-	CONTROL_EXIT_USAGE = 2,
-	CONTROL_EXIT_NO_AGENT = 3, /* the CLI's own: no agent answers on the socket */
-	CONTROL_EXIT_DENIED = 4,
+/* A rebuild of the running configuration with ag->changes as they are now,
+ * the agent's (load, unload and reload go through it); diagnostics and the
+ * closing line go to out. Returns 0, or -EINVAL when it was rejected and
+ * nothing changed. */
+typedef int control_rebuild_fn(void *ctx, FILE *out);
+
+/* What the commands act on: the agent's state and its rebuild. */
+struct control_agent {
+	struct agent *ag;
+	control_rebuild_fn *rebuild;
+	void *rebuild_ctx;
 };
 
 /* Runs argv[0] with argv[1..argc) and, for load, the file's bytes
  * payload[0..len). Commands: load FILE, unload ROUTE..., reload, routes
  * [--json], backends [--json] and drain|undrain BACKEND... (control_backends.h),
  * status [--json], top (control_top.h), guard ... (guard_cmds.h). */
-int control_dispatch(struct agent *ag, size_t argc, char **argv, const char *payload, size_t len,
-		     FILE *out);
+int control_dispatch(const struct control_agent *ca, size_t argc, char **argv, const char *payload,
+		     size_t len, FILE *out);
 
 #endif

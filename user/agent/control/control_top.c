@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "conn_internal.h"
-#include "control_cmds.h"
+#include "control_exit.h"
 #include "control_top.h"
 #include "sg_abi.h"
 #include "sg_defaults.h"

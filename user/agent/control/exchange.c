@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "container_of.h"
 #include "exchange.h"
 #include "loop.h"
 
@@ -34,7 +35,7 @@ struct exchange {
 
 static void reap(struct loop_deferred *d)
 {
-	free((char *)d - offsetof(struct exchange, reaper));
+	free(container_of(d, struct exchange, reaper));
 }
 
 static void end(struct exchange *x)
@@ -124,7 +125,7 @@ static void on_exchange(struct loop_watch *w, uint32_t events)
 
 static void on_timeout(struct loop_timer *t)
 {
-	end((struct exchange *)((char *)t - offsetof(struct exchange, timer)));
+	end(container_of(t, struct exchange, timer));
 }
 
 static void on_accept(struct loop_watch *w, uint32_t events)

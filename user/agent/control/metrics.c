@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "access_log.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "conn_stats.h"
 #include "guard_cmds.h"
 #include "exchange.h"
@@ -28,6 +28,7 @@
 
 #define REQUEST_MAX	  4096
 #define SCRAPE_TIMEOUT_MS 5000
+#define METRICS_BACKLOG	  64
 
 struct metrics {
 	struct exchange_server *srv;
@@ -256,7 +257,7 @@ static int listen_on(const char *addr)
 		return -errno;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 || listen(fd, 64) == -1) {
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 || listen(fd, METRICS_BACKLOG) == -1) {
 		err = -errno;
 		close(fd);
 		freeaddrinfo(res);

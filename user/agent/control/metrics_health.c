@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "backend_health.h"
 #include "control_backends.h"
 #include "metrics_health.h"

@@ -11,6 +11,7 @@
 #include "relay.h"
 
 #define SPLICE_CHUNK (1 << 20)
+#define FILL_ROUNDS  64 /* splice rounds per direction per step: one pair cannot hold the loop */
 
 int relay_init(struct relay *r, int client_fd, int backend_fd, size_t pipe_bytes)
 {
@@ -69,7 +70,7 @@ static int drain_pipe(struct relay_dir *d, int to)
 /* Source -> pipe, while the pipe drains. Returns 0 or -errno. */
 static int fill_and_drain(struct relay_dir *d, int from, int to)
 {
-	for (int rounds = 0; rounds < 64 && !d->is_eof; rounds++) {
+	for (int rounds = 0; rounds < FILL_ROUNDS && !d->is_eof; rounds++) {
 		ssize_t n;
 		int err = drain_pipe(d, to);
 

@@ -16,11 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "container_of.h"
 #include "addr.h"
-#include "agent.h"
+#include "agent_state.h"
 #include "guard.h"
 #include "listeners.h"
 #include "log.h"
+
+#define ADDR_EVENT_BATCH 64 /* netlink messages read per wakeup */
 
 static struct guard *guard_get(struct agent *ag)
 {
@@ -45,13 +48,13 @@ static const struct guard_iface *find_iface(const struct guard_iface *v, size_t 
 
 static void on_addr_event(struct loop_watch *w, uint32_t events)
 {
-	struct guard *g = (struct guard *)((char *)w - offsetof(struct guard, addr_events));
+	struct guard *g = container_of(w, struct guard, addr_events);
 	char buf[8192];
 	(void)events;
 
 	/* The content does not matter: any address change re-reads them all.
 	 * Bounded, so a flood of events cannot hold the loop. */
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < ADDR_EVENT_BATCH; i++) {
 		if (recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT) == -1 && errno != ENOBUFS &&
 		    errno != EINTR)
 			break;

@@ -12,8 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container_of.h"
 #include "addr.h"
-#include "agent.h"
+#include "loop.h"
+#include "runtime.h"
 #include "backend_health.h"
 #include "conn_proxy.h"
 #include "health_check.h"
@@ -34,7 +36,7 @@ struct probe {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char addr_str[ADDR_STR_MAX];
-	struct endpoint_health *state; /* in ag->backend_health */
+	struct endpoint_health *state; /* in hc->health */
 	struct loop_watch w;	       /* fd -1 between checks */
 	struct loop_timer timer;       /* next check, or this check's timeout */
 	bool is_hello_sent;
@@ -49,7 +51,8 @@ struct sweep {
 };
 
 struct health_checker {
-	struct agent *ag;
+	struct loop *loop;
+	struct backend_health *health; /* the agent's: outlives the checker */
 	struct runtime *rt;
 	struct probe *probes;
 	size_t n_probes;
@@ -88,7 +91,7 @@ static void close_socket(struct probe *p)
 		return;
 	/* A reset leaves no TIME_WAIT behind a check every few seconds. */
 	setsockopt(p->w.fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
-	loop_del(p->owner->ag->loop, &p->w);
+	loop_del(p->owner->loop, &p->w);
 	close(p->w.fd);
 	p->w.fd = -1;
 }
@@ -96,7 +99,7 @@ static void close_socket(struct probe *p)
 static void finish(struct probe *p, bool ok, const char *why)
 {
 	const struct cfg_health_check *cfg = &p->route->health_check;
-	struct agent *ag = p->owner->ag;
+	struct health_checker *hc = p->owner;
 
 	close_socket(p);
 	switch (eh_check_result(p->state, cfg, ok, why)) {
@@ -112,7 +115,7 @@ static void finish(struct probe *p, bool ok, const char *why)
 	default:
 		break;
 	}
-	loop_timer_arm(ag->loop, &p->timer, jittered(p->owner, cfg->interval_ms, cfg->jitter_ms));
+	loop_timer_arm(hc->loop, &p->timer, jittered(p->owner, cfg->interval_ms, cfg->jitter_ms));
 }
 
 static void send_hello(struct probe *p)
@@ -147,7 +150,7 @@ static void send_hello(struct probe *p)
 		return;
 	}
 	p->is_hello_sent = true;
-	loop_mod(p->owner->ag->loop, &p->w, EPOLLIN | EPOLLRDHUP);
+	loop_mod(p->owner->loop, &p->w, EPOLLIN | EPOLLRDHUP);
 }
 
 static void read_answer(struct probe *p)
@@ -182,7 +185,7 @@ static void read_answer(struct probe *p)
 
 static void on_socket(struct loop_watch *w, uint32_t events)
 {
-	struct probe *p = (struct probe *)((char *)w - offsetof(struct probe, w));
+	struct probe *p = container_of(w, struct probe, w);
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 
@@ -204,7 +207,7 @@ static void on_socket(struct loop_watch *w, uint32_t events)
 
 static void start_check(struct probe *p)
 {
-	struct agent *ag = p->owner->ag;
+	struct health_checker *hc = p->owner;
 	int fd = socket(p->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	p->is_hello_sent = false;
@@ -214,7 +217,7 @@ static void start_check(struct probe *p)
 		return;
 	}
 	p->w.fd = fd;
-	if (loop_add(ag->loop, &p->w, EPOLLOUT) < 0) {
+	if (loop_add(hc->loop, &p->w, EPOLLOUT) < 0) {
 		close(fd);
 		p->w.fd = -1;
 		finish(p, false, "socket_failed");
@@ -225,12 +228,12 @@ static void start_check(struct probe *p)
 		finish(p, false, errno == ECONNREFUSED ? "refused" : "connect_failed");
 		return;
 	}
-	loop_timer_arm(ag->loop, &p->timer, p->route->health_check.timeout_ms);
+	loop_timer_arm(hc->loop, &p->timer, p->route->health_check.timeout_ms);
 }
 
 static void on_timer(struct loop_timer *t)
 {
-	struct probe *p = (struct probe *)((char *)t - offsetof(struct probe, timer));
+	struct probe *p = container_of(t, struct probe, timer);
 
 	if (p->w.fd >= 0)
 		finish(p, false, "timeout");
@@ -240,8 +243,8 @@ static void on_timer(struct loop_timer *t)
 
 static void on_sweep(struct loop_timer *t)
 {
-	struct sweep *s = (struct sweep *)((char *)t - offsetof(struct sweep, timer));
-	struct agent *ag = s->owner->ag;
+	struct sweep *s = container_of(t, struct sweep, timer);
+	struct health_checker *hc = s->owner;
 	uint64_t now = loop_now_ms();
 	char addr[ADDR_STR_MAX];
 
@@ -254,17 +257,16 @@ static void on_sweep(struct loop_timer *t)
 			if (!be->endpoints[e].is_resolved)
 				continue;
 			addr_format(&be->endpoints[e].addr, addr, sizeof(addr));
-			h = backend_health_get(ag->backend_health, s->route->name, addr);
+			h = backend_health_get(hc->health, s->route->name, addr);
 			if (h)
 				eh_sweep(h, now);
 		}
 	}
-	loop_timer_arm(ag->loop, &s->timer, s->route->outlier.interval_ms);
+	loop_timer_arm(hc->loop, &s->timer, s->route->outlier.interval_ms);
 }
 
 static int add_probes(struct health_checker *hc, const struct cfg_route *r)
 {
-	struct agent *ag = hc->ag;
 
 	for (size_t b = 0; b < r->n_backends; b++) {
 		const struct cfg_backend *be = &r->backends[b];
@@ -282,14 +284,14 @@ static int add_probes(struct health_checker *hc, const struct cfg_route *r)
 			p->w.on_event = on_socket;
 			p->timer.on_expire = on_timer;
 			addr_format(&ep->addr, p->addr_str, sizeof(p->addr_str));
-			p->state = backend_health_get(ag->backend_health, r->name, p->addr_str);
+			p->state = backend_health_get(hc->health, r->name, p->addr_str);
 			if (!p->state)
 				return -ENOMEM;
 			hc->n_probes++;
 			spread = r->health_check.interval_ms < FIRST_CHECK_SPREAD_MS
 					 ? r->health_check.interval_ms
 					 : FIRST_CHECK_SPREAD_MS;
-			if (loop_timer_arm(ag->loop, &p->timer, jittered(hc, 0, spread)))
+			if (loop_timer_arm(hc->loop, &p->timer, jittered(hc, 0, spread)))
 				return -ENOMEM;
 		}
 	}
@@ -305,7 +307,8 @@ static uint64_t seed(void)
 	return s ? s : 1;
 }
 
-struct health_checker *health_checker_new(struct agent *ag, struct runtime *rt)
+struct health_checker *health_checker_new(struct loop *loop, struct backend_health *health,
+					  struct runtime *rt)
 {
 	const struct config *c = rt->cfg;
 	struct health_checker *hc;
@@ -321,7 +324,8 @@ struct health_checker *health_checker_new(struct agent *ag, struct runtime *rt)
 	hc = calloc(1, sizeof(*hc));
 	if (!hc)
 		goto nomem;
-	hc->ag = ag;
+	hc->loop = loop;
+	hc->health = health;
 	hc->rt = runtime_get(rt);
 	hc->rng = seed();
 	hc->probes = calloc(n_probes ? n_probes : 1, sizeof(*hc->probes));
@@ -338,7 +342,7 @@ struct health_checker *health_checker_new(struct agent *ag, struct runtime *rt)
 
 			*s = (struct sweep){.owner = hc, .route = route};
 			s->timer.on_expire = on_sweep;
-			if (loop_timer_arm(ag->loop, &s->timer, route->outlier.interval_ms))
+			if (loop_timer_arm(hc->loop, &s->timer, route->outlier.interval_ms))
 				goto nomem;
 		}
 	}
@@ -355,10 +359,10 @@ void health_checker_free(struct health_checker *hc)
 		return;
 	for (size_t i = 0; i < hc->n_probes; i++) {
 		close_socket(&hc->probes[i]);
-		loop_timer_cancel(hc->ag->loop, &hc->probes[i].timer);
+		loop_timer_cancel(hc->loop, &hc->probes[i].timer);
 	}
 	for (size_t i = 0; i < hc->n_sweeps; i++)
-		loop_timer_cancel(hc->ag->loop, &hc->sweeps[i].timer);
+		loop_timer_cancel(hc->loop, &hc->sweeps[i].timer);
 	free(hc->probes);
 	free(hc->sweeps);
 	runtime_put(hc->rt);

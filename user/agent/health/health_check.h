@@ -9,15 +9,18 @@
 #ifndef SG_HEALTH_CHECK_H
 #define SG_HEALTH_CHECK_H
 
-struct agent;
+struct backend_health;
+struct loop;
 struct runtime;
 struct health_checker;
 
-/* Starts checking every resolved endpoint of rt's routes that have a
- * health_check, each first within its jitter, and sweeping the outlier state
- * of routes with outlier_detection. Holds a reference to rt. NULL when rt has
- * neither (or on ENOMEM, logged). */
-struct health_checker *health_checker_new(struct agent *ag, struct runtime *rt);
+/* Starts checking, on loop, every resolved endpoint of rt's routes that have
+ * a health_check, each first within its jitter, and sweeping the outlier
+ * state of routes with outlier_detection; results go to health (the agent's
+ * backend_health). Holds a reference to rt. NULL when rt has neither (or on
+ * ENOMEM, logged). */
+struct health_checker *health_checker_new(struct loop *loop, struct backend_health *health,
+					  struct runtime *rt);
 
 /* Stops every check in flight and drops the reference. NULL-tolerant. */
 void health_checker_free(struct health_checker *hc);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "agent.h"
+#include "agent_state.h"
 #include "dns_cache.h"
 #include "log.h"
 #include "prom.h"
@@ -26,6 +26,8 @@ struct host_counts {
 struct resolver {
 	struct loop_watch w; /* first: on_answers() casts back */
 	struct agent *ag;
+	resolver_install_fn *install; /* the agent's, with install_ctx */
+	void *install_ctx;
 	struct resolve_thread *thread;
 	struct dns_cache *cache;
 	struct series_table *hosts; /* (host): struct host_counts, outlive the cache */
@@ -102,7 +104,7 @@ static void update(struct resolver *r)
 	rt = runtime_from_config(cfg, NULL);
 	if (!rt)
 		return;
-	agent_install(r->ag, rt);
+	r->install(r->install_ctx, rt);
 	r->is_stale = false;
 	r->n_updates++;
 	log_info("resolve: endpoints updated with the new addresses; configuration files not "
@@ -162,7 +164,7 @@ void resolver_follow(struct resolver *r, const struct config *cfg)
 	free(names);
 }
 
-struct resolver *resolver_open(struct agent *ag)
+struct resolver *resolver_open(struct agent *ag, resolver_install_fn *install, void *ctx)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
 	const struct config *cfg = ag->rt->cfg;
@@ -170,6 +172,8 @@ struct resolver *resolver_open(struct agent *ag)
 	if (!r)
 		return NULL;
 	r->ag = ag;
+	r->install = install;
+	r->install_ctx = ctx;
 	r->cache = dns_cache_new();
 	r->hosts = series_table_new(1, sizeof(struct host_counts), RESOLVE_MAX_HOSTS);
 	if (!r->cache || !r->hosts || dns_cache_seed(r->cache, cfg)) {

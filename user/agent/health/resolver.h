@@ -16,10 +16,16 @@
 
 struct agent;
 struct resolver;
+struct runtime;
+
+/* Makes rt (the caller's reference) the running configuration: the agent's
+ * install, called with ctx. It calls resolver_follow() in turn. */
+typedef void resolver_install_fn(void *ctx, struct runtime *rt);
 
 /* Starts resolving the names of ag->rt, whose addresses (resolved before the
- * loop started) are taken as the first answers. NULL on failure (logged). */
-struct resolver *resolver_open(struct agent *ag);
+ * loop started) are taken as the first answers. A change of addresses gives
+ * install a copy of ag->rt with the new ones. NULL on failure (logged). */
+struct resolver *resolver_open(struct agent *ag, resolver_install_fn *install, void *ctx);
 
 /* Stops the thread (never waiting for a lookup) and frees r. NULL-tolerant. */
 void resolver_close(struct resolver *r);
@@ -29,7 +35,7 @@ void resolver_close(struct resolver *r);
  * the thread's answer arrives (then applied as a change). */
 void resolver_lookup(const struct resolver *r, struct cfg_lookup *out);
 
-/* Follows a new running configuration (any agent_install()): its names and
+/* Follows a new running configuration (each install): its names and
  * resolve_interval; the names not known yet are looked up at once. */
 void resolver_follow(struct resolver *r, const struct config *cfg);
 

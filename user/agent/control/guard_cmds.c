@@ -5,8 +5,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "agent.h"
-#include "control_cmds.h"
+#include "agent_state.h"
+#include "control_exit.h"
 #include "guard.h"
 #include "guard_cmds.h"
 #include "json.h"

@@ -15,6 +15,8 @@
 #define ARGS_MAX_CONFIGS	 16
 #define ARGS_MAX_LABELS		 16
 #define ARGS_DEFAULT_PAIR_BUDGET (4u << 20)
+#define ARGS_MIN_PAIR_BUDGET	 (64u << 10)  /* --pair-budget 64K ... */
+#define ARGS_MAX_PAIR_BUDGET	 (1ull << 30) /* ... 1G */
 
 enum args_dataplane {
 	ARGS_DATAPLANE_AUTO = 0, /* sockmap, else splice with a warning */

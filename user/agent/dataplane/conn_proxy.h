@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* conn_proxy.h: the PROXY protocol header a route asks for, written to the
+/* conn_proxy.h: the PROXY protocol header a route asks for, written to a
  * backend socket between connect and handover (docs/CONFIG.md, "PROXY
- * protocol"). */
+ * protocol"): by a connection (conn.c) and by a health check. Socket work
+ * only; what goes in the header is the caller's. */
 #ifndef SG_CONN_PROXY_H
 #define SG_CONN_PROXY_H
 
@@ -10,8 +11,6 @@
 
 #include "config.h"
 #include "proxy_header.h"
-
-struct conn;
 
 /* Builds the header of version v (CFG_PROXY_V1 or CFG_PROXY_V2) from in and
  * queues it on fd, a connected TCP socket, with one send() that never blocks
@@ -30,11 +29,5 @@ int conn_proxy_write(int fd, enum cfg_proxy_protocol v, const struct proxy_heade
  * builder's error. */
 int conn_proxy_check_header(int fd, enum cfg_proxy_protocol v, uint8_t *buf, size_t cap,
 			    size_t *len);
-
-/* Writes the header of c's route, if it asks for one, from c's client and local
- * addresses, SNI and ALPN list, and records the version for the access log.
- * On failure logs why (rate-limited), makes closing the backend socket reset
- * it, and returns the error; the caller ends c. Returns 0 otherwise. */
-int conn_send_proxy_header(struct conn *c);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "cfg_value.h"
+#include "opt_doc.h"
 #include "sg_defaults.h"
 
 enum opt_id {
@@ -26,12 +27,6 @@ enum opt_id {
 	OPT_PAIR_BUDGET,
 	OPT_ACCESS_LOG,
 	OPT_ACCESS_LOG_FORMAT,
-};
-
-struct opt_doc {
-	struct option opt;
-	const char *arg;
-	const char *help;
 };
 
 static const struct opt_doc opt_docs[] = {
@@ -77,13 +72,7 @@ static const struct opt_doc opt_docs[] = {
 void args_usage(FILE *f)
 {
 	fprintf(f, "usage: sockgated --config PATH [options]\n\noptions:\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
-		char left[48];
-
-		snprintf(left, sizeof(left), "--%s%s%s", opt_docs[i].opt.name,
-			 opt_docs[i].arg ? " " : "", opt_docs[i].arg ? opt_docs[i].arg : "");
-		fprintf(f, "  %-28s %s\n", left, opt_docs[i].help);
-	}
+	opt_doc_usage(f, opt_docs, N_OPTS, 28);
 }
 
 static int push(const char **list, size_t *n, size_t max, const char *v, const char *what)
@@ -100,8 +89,9 @@ static int parse_one(struct args *a, int id, const char *v)
 {
 	switch (id) {
 	case OPT_PAIR_BUDGET:
-		if (cfg_parse_size(v, &a->pair_budget_bytes) < 0 || a->pair_budget_bytes < 65536 ||
-		    a->pair_budget_bytes > (1ull << 30)) {
+		if (cfg_parse_size(v, &a->pair_budget_bytes) < 0 ||
+		    a->pair_budget_bytes < ARGS_MIN_PAIR_BUDGET ||
+		    a->pair_budget_bytes > ARGS_MAX_PAIR_BUDGET) {
 			fprintf(stderr,
 				"sockgated: --pair-budget %s: expected a size from 64K to 1G\n", v);
 			return -EINVAL;
@@ -183,9 +173,7 @@ int args_parse(struct args *a, int argc, char **argv)
 	a->log_level = LOG_LEVEL_INFO;
 	a->pair_budget_bytes = ARGS_DEFAULT_PAIR_BUDGET;
 	a->access_log_path = "-";
-	for (size_t i = 0; i < N_OPTS; i++)
-		longopts[i] = opt_docs[i].opt;
-	memset(&longopts[N_OPTS], 0, sizeof(longopts[N_OPTS]));
+	opt_doc_longopts(opt_docs, N_OPTS, longopts);
 
 	optind = 1;
 	while ((id = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {

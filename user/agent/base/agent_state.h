@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* agent_state.h: struct agent, the state every part of the running gateway
+ * shares: listeners, connections, the BPF dataplane, counters, all driven by
+ * one event loop. A leaf among the agent's headers: it names the parts by
+ * pointer only and declares no function of theirs, so any part may include
+ * it without depending on agent.c, which starts, reloads and stops them. */
+#ifndef SG_AGENT_STATE_H
+#define SG_AGENT_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "args.h"
+#include "bpf_loader.h"
+#include "clienthello.h"
+#include "config.h"
+#include "live_changes.h"
+#include "log_limit.h"
+#include "loop.h"
+#include "router.h"
+#include "runtime.h"
+
+/* Connection outcomes the agent counts (metrics read these). */
+#define AGENT_COUNTER_LIST(X)                                                                      \
+	X(ACCEPTED, "accepted")                                                                    \
+	X(HELLO_OK, "hello_ok")                                                                    \
+	X(HELLO_MALFORMED, "hello_malformed")                                                      \
+	X(HELLO_TIMEOUT, "hello_timeout")                                                          \
+	X(HELLO_TOO_LARGE, "hello_too_large")                                                      \
+	X(HELLO_EOF, "hello_eof")                                                                  \
+	X(REJECT_NO_SNI, "reject_no_sni")                                                          \
+	X(REJECT_UNKNOWN_SNI, "reject_unknown_sni")                                                \
+	X(CONNECT_FAILED, "connect_failed")                                                        \
+	X(NO_BACKEND, "no_backend")                                                                \
+	X(REJECT_MAX_CONNECTIONS, "reject_max_connections")                                        \
+	X(PROXY_HEADER_SENT, "proxy_header_sent")                                                  \
+	X(PROXY_HEADER_FAILED, "proxy_header_failed")                                              \
+	X(SPLICED, "spliced")                                                                      \
+	X(RELAYED, "relayed")                                                                      \
+	X(CLOSED, "closed")                                                                        \
+	X(ABORTED, "aborted")
+
+enum agent_counter {
+#define AGENT_COUNTER_ENUM(name, str) AGENT_CNT_##name,
+	AGENT_COUNTER_LIST(AGENT_COUNTER_ENUM)
+#undef AGENT_COUNTER_ENUM
+		AGENT_CNT_MAX
+};
+
+struct conn;
+struct ring_buffer;
+struct metrics;
+struct conn_stats;
+struct access_log;
+struct config_watch;
+struct control;
+struct guard;
+struct endpoint_load;
+struct backend_health;
+struct health_checker;
+struct resolver;
+
+#define AGENT_INDEX_SIZE 65536 /* power of two */
+
+struct agent {
+	struct loop *loop;
+	const struct args *args;
+	struct runtime *rt; /* the running configuration; connections hold their own */
+	struct bpf_dataplane dp;
+	bool use_sockmap;
+	struct listener_sock **listeners;
+	size_t n_listeners;
+	uint64_t n_reloads, n_reloads_rejected;
+	struct loop_watch signals;
+	struct loop_timer stop_timer;
+	struct conn *conns;	    /* every live connection, doubly linked */
+	struct conn **index;	    /* the same, chained by id, AGENT_INDEX_SIZE buckets */
+	struct ring_buffer *events; /* crossings posted by the verdict */
+	struct loop_watch events_w;
+	int cgroup_fd;
+	size_t n_conns;
+	uint64_t next_conn_id;
+	uint64_t flow_id_base; /* start time << 32: flow ids stay unique across restarts,
+				* since sg_flows is pinned and outlives the agent */
+	bool is_stopping;
+	uint64_t counters[AGENT_CNT_MAX];
+	uint64_t bytes_total[2];	   /* finished connections: [0] client->backend, [1] back */
+	uint64_t copied_total;		   /* of which sockmap flows moved in user space */
+	struct metrics *metrics;	   /* NULL without --metrics */
+	struct config_watch *config_watch; /* NULL unless --config names a directory */
+	struct live_changes changes;	   /* sockgate load / unload, replayed on reload */
+	struct endpoint_load *endpoint_load; /* open connections per endpoint address */
+	struct endpoint_load *route_load;    /* ...and per route name (max_connections) */
+	struct endpoint_load *route_panic;   /* per route name: 1 while in panic, to log changes */
+	struct backend_health *backend_health; /* checks, ejections, drains; outlive reloads */
+	struct health_checker *health;	       /* the checks of rt; NULL when it has none */
+	struct control *control;	       /* the control socket; NULL with --control off */
+	struct guard *guard;		       /* the XDP guard (guard.h); NULL before start */
+	struct resolver *resolver;	       /* endpoint names re-resolved; NULL before start */
+	uint64_t start_ms;
+	uint64_t hello_errors[CHELLO_REASON_MAX];
+
+	struct conn_stats *stats;      /* labelled metrics; outlive every reload */
+	struct access_log *access_log; /* NULL with --access-log off */
+
+	struct log_limit log_limit; /* of per-connection warnings */
+};
+
+#define AGENT_LOG_PER_SECOND 20
+
+/* True when a per-connection warning may be logged now (at most
+ * AGENT_LOG_PER_SECOND a second; the number suppressed is reported when the
+ * window turns). */
+static inline bool agent_log_allowed(struct agent *ag)
+{
+	return log_limit_allow(&ag->log_limit, loop_now_ms());
+}
+
+#endif
