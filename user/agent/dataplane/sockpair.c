@@ -6,6 +6,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <linux/tcp.h> /* glibc's tcp_info lacks the byte counters */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -385,35 +386,51 @@ int sockpair_pending(const struct sockpair *p, const struct bpf_dataplane *dp,
 	return 0;
 }
 
+/* One recv/send step of the tail copy; on the heap, the loop's stack stays small. */
+#define TAIL_COPY_CHUNK	 (64 * 1024)
+#define TAIL_COPY_ROUNDS 64
+
 int sockpair_copy_tail(struct sockpair *p, const struct bpf_dataplane *dp, enum sockpair_leg src)
 {
 	enum sockpair_leg dst = other_leg(src);
 	uint64_t backlog, redirected;
-	uint8_t buf[65536];
-	int err = sockpair_backlog(p, dp, src, &backlog, &redirected);
+	uint8_t *buf;
+	int err = sockpair_backlog(p, dp, src, &backlog, &redirected), r = 0;
 
 	if (err)
 		return err;
 	if (backlog > 0)
 		return 0; /* redirected bytes first, or the order breaks */
-	for (int rounds = 0; rounds < 64; rounds++) {
-		ssize_t n = recv(p->fd[src], buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT), sent;
+	buf = malloc(TAIL_COPY_CHUNK);
+	if (!buf)
+		return 0; /* try again at the next tick */
+	for (int rounds = 0; rounds < TAIL_COPY_ROUNDS; rounds++) {
+		ssize_t n = recv(p->fd[src], buf, TAIL_COPY_CHUNK, MSG_PEEK | MSG_DONTWAIT), sent;
 
-		if (n == 0)
-			return 1;
-		if (n == -1)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if (n == 0) {
+			r = 1;
+			break;
+		}
+		if (n == -1) {
+			r = errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+			break;
+		}
 		sent = send(p->fd[dst], buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (sent == -1)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if (sent == -1) {
+			r = errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+			break;
+		}
 		/* Consume exactly what the destination took; the rest stays queued. */
-		if (recv(p->fd[src], buf, (size_t)sent, MSG_DONTWAIT) != sent)
-			return -EIO;
+		if (recv(p->fd[src], buf, (size_t)sent, MSG_DONTWAIT) != sent) {
+			r = -EIO;
+			break;
+		}
 		p->copied[src] += (uint64_t)sent;
 		if (sent < n)
-			return 0;
+			break;
 	}
-	return 0;
+	free(buf);
+	return r;
 }
 
 /* Changes to state, flags and end go through sg_flow_set_state (splice.bpf.c)
