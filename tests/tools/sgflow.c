@@ -64,7 +64,8 @@ static const char usage_text[] =
 	"  --lifetime S       exit 1 if not done after S seconds (default: no limit)\n"
 	"client: C parallel connections, connection i with seed S+i (default S=1, C=1, N=M=0):\n"
 	"  send FILE, the header, N pattern bytes + FIN, and verify M reply bytes + EOF.\n"
-	"  Prints `conn i seed=S up=N down=M result=ok|FAIL:<reason> ms=T` and a summary line.\n"
+	"  Prints `conn i seed=S up=N down=M result=ok|FAIL:<reason> ms=T local=IP:PORT`\n"
+	"  (local: our end, the client= of the gateway's access line) and a summary line.\n"
 	"  --pause-read MS         read nothing for MS ms after connecting (stalled receiver)\n"
 	"  --up-rate N             send the up bytes at N bytes a second, in 100 ms steps\n"
 	"                          (a long-lived flow, e.g. for sockgate top)\n"
@@ -928,6 +929,7 @@ struct cli_conn {
 	uint32_t seed;
 	bool ok;
 	uint64_t up_done, down_done;
+	char local[INET6_ADDRSTRLEN + 16]; /* our address:port, to find the gateway's access line */
 	pthread_t tid;
 };
 
@@ -943,6 +945,13 @@ static int cli_conn_run(struct cli_conn *cc, uint8_t *bufs, char *why)
 	fd = tcp_connect(&cl->sa, cl->salen, cl->deadline, why);
 	if (fd < 0)
 		return -1;
+	{
+		struct sockaddr_storage me;
+		socklen_t melen = sizeof(me);
+
+		if (getsockname(fd, (struct sockaddr *)&me, &melen) == 0)
+			format_peer(&me, cc->local, sizeof(cc->local));
+	}
 	flow_init(&f, fd, cl->bufsz, bufs, why);
 	f.read_from = now_ms() + cl->pause_ms;
 	f.tx_rate = cl->up_rate;
@@ -983,12 +992,13 @@ static void *cli_conn_main(void *arg)
 	uint8_t *bufs = malloc(2 * cl->bufsz);
 	int64_t t0 = now_ms();
 
+	snprintf(cc->local, sizeof(cc->local), "-");
 	cc->ok = bufs && cli_conn_run(cc, bufs, why) == 0;
 	free(bufs);
 	printf("conn %" PRIu64 " seed=%" PRIu32 " up=%" PRIu64 " down=%" PRIu64
-	       " result=%s%s ms=%" PRId64 "\n",
+	       " result=%s%s ms=%" PRId64 " local=%s\n",
 	       cc->idx, cc->seed, cl->up, cl->down, cc->ok ? "ok" : "FAIL:", cc->ok ? "" : why,
-	       now_ms() - t0);
+	       now_ms() - t0, cc->local);
 	return NULL;
 }
 
