@@ -345,7 +345,8 @@ round() {
 	what=$PERT_WHAT
 	t0=$SECONDS
 	slog "round $n: $dp $what: $want streams, about $secs s"
-	printf '%s\t%s\t%s\t%s\t%s\n' "$n" "$dp" "$what" "$AGENT_LOG" "$dir" >>"$RUN/rounds.tsv"
+	# Paths relative to RUN: a copy of the run (SOAK_OUT, SOAK_FAILURES_DIR) reports alike.
+	printf '%s\t%s\t%s\t%s\t%s\n' "$n" "$dp" "$what" "${AGENT_LOG##*/}" "${dir##*/}" >>"$RUN/rounds.tsv"
 
 	# Long streams run through the whole round beside the short ones.
 	long_t=$((secs + 120))

@@ -39,7 +39,8 @@ def load_rounds(run):
     for line in read_lines(os.path.join(run, "rounds.tsv")):
         f = line.split("\t")
         if len(f) == 5:
-            rounds.append({"n": int(f[0]), "dp": f[1], "what": f[2], "agent_log": f[3], "dir": f[4]})
+            rounds.append({"n": int(f[0]), "dp": f[1], "what": f[2],
+                           "agent_log": os.path.join(run, f[3]), "dir": os.path.join(run, f[4])})
     return rounds
 
 
@@ -75,10 +76,21 @@ def load_clients(rnd):
 
 
 def access_lines(agent_log, local):
+    """The agent's access lines for client IP:PORT, each followed by its other log lines
+    about that connection (warnings, errors: "conn=N ...")."""
     if not local or local == "-":
         return []
     key = " client=%s " % local
-    return [l for l in read_lines(agent_log) if l.startswith("access ") and key in l]
+    lines = read_lines(agent_log)
+    out = []
+    for l in lines:
+        if l.startswith("access ") and key in l:
+            out.append(l)
+            m = re.search(r" conn=(\d+) ", l)
+            if m:
+                tag = " conn=%s " % m.group(1)
+                out += ["  " + x for x in lines if tag in x and not x.startswith("access ")]
+    return out
 
 
 def check_complete(run):
@@ -193,10 +205,10 @@ def main():
                 shown_stats.add(rnd["agent_log"])
                 for ext in (".stats", ".metrics"):
                     p = rnd["agent_log"][: -len(".log")] + ext
-                    body = [l for l in read_lines(p) if not l.startswith("#")]
+                    body = [l for l in read_lines(p) if not l.startswith("#") and "_bucket{" not in l]
                     if body:
                         print("  %s:" % os.path.basename(p))
-                        for l in body[:80]:
+                        for l in body[:120]:
                             print("    " + l)
         if len(failures) > 50:
             print("  ... %d more" % (len(failures) - 50))
