@@ -50,6 +50,7 @@ fi
 : "${SOAK_HOG_PERCENT:=$((quick ? 25 : 60))}" # mem rounds: a process holds this much of MemAvailable
 : "${SOAK_SEED:=$((RANDOM * 32768 + RANDOM))}"
 : "${SOAK_FAILURES_DIR:=/tmp/soak-failures}"
+: "${SOAK_INJECT:=0}"          # self-test: this many streams go through a relay that flips a byte
 RANDOM=$SOAK_SEED
 
 e2e_require_root
@@ -107,11 +108,30 @@ routes:
     backends:
       - address: "$BE_IP:9010"
 YAML
+if [ "$SOAK_INJECT" -gt 0 ]; then
+	# Self-test of the harness: a route through a relay that flips one upload byte of
+	# every stream; each must be reported as a failure (tests/e2e/test_soak_quick.sh).
+	HELLO_INJ=$HELLOS/gnutls-tls12.bin # SNI a.b.c.example.org
+	cat >>"$cfg" <<YAML
+  - name: inject
+    sni: [a.b.c.example.org]
+    connect_timeout: 20s
+    backends:
+      - address: "$BE_IP:9020"
+YAML
+fi
 
 # The backends run for the whole soak: one line per stream (seeds are unique in a run,
 # so the report joins both ends by seed). --timeout is per connection.
 e2e_sgflow_server "$RUN/server-plain.log" 9000 "$HELLO" --ignore-empty --timeout 600
 e2e_sgflow_server "$RUN/server-hc.log" 9010 "$HELLO_HC" --ignore-empty --timeout 600 --reply-after-eof
+if [ "$SOAK_INJECT" -gt 0 ]; then
+	e2e_sgflow_server "$RUN/server-inject.log" 9021 "$HELLO_INJ" --ignore-empty --timeout 600
+	e2e_bg "$SG_NS_BE" "$RUN/relay-inject.stderr" "$PYTHON" "$ROOT/tests/tools/faulty_relay.py" \
+		"$BE_IP" 9020 "$BE_IP" 9021 flip up 5000
+	e2e_poll 10 e2e__listens "$SG_NS_BE" "$E2E_BG_PID" "$BE_IP" 9020 ||
+		e2e_fail "faulty relay did not start: $(cat "$RUN/relay-inject.stderr")"
+fi
 
 # The summary line is the last line of a failed run too (after cleanup's log tails).
 SOAK_SUMMARY=
@@ -357,6 +377,9 @@ round() {
 		pick_target
 		client "$dir" 1 "$long_t" "${TARGET_ARGS[@]}" --up "${mb_up}M" --down "${mb_down}M"
 	done
+	if [ "$n" -eq 1 ] && [ "$SOAK_INJECT" -gt 0 ]; then
+		client "$dir" "$SOAK_INJECT" 120 "$GW_IP_CLI" 443 --hello "$HELLO_INJ" --up 64K --down 64K
+	fi
 	# Short (2 KiB..64 KiB each way) and medium (64 KiB..2 MiB) streams, many at a time.
 	while [ $((STREAMS_STARTED - started0)) -lt "$want" ] && [ "$SECONDS" -lt $((t0 + secs * 3 / 2)) ] &&
 		[ "$SECONDS" -lt $((DEADLINE - 10)) ]; do
@@ -436,7 +459,7 @@ SOAK_SUMMARY=$(tail -n 1 "$RUN/report.txt")
 if [ "$report_rc" -ne 0 ]; then
 	# For tests/run.sh's list of failures; cleanup then shows the logs' tails and, last,
 	# the summary line again.
-	printf 'FAIL: soak: %s\n' "$(grep '^soak: ' "$RUN/report.txt" | grep -v SOAK_SEED | head -n 1)" >&2
+	printf 'FAIL: %s\n' "$(grep '^soak: ' "$RUN/report.txt" | grep -v SOAK_SEED | head -n 1)" >&2
 	SOAK_RC=$report_rc
 fi
 exit "$report_rc"
