@@ -167,6 +167,7 @@ struct pat {
 	uint64_t s;
 	uint64_t word;	/* current output word, low byte next */
 	unsigned avail; /* bytes of word not consumed yet */
+	uint32_t seed;	/* for pat_locate() after a mismatch */
 };
 
 static void pat_init(struct pat *p, uint32_t seed)
@@ -176,6 +177,7 @@ static void pat_init(struct pat *p, uint32_t seed)
 		p->s = 1; /* xorshift must not start at 0 */
 	p->word = 0;
 	p->avail = 0;
+	p->seed = seed;
 }
 
 static inline uint64_t pat_next(struct pat *p)
@@ -247,6 +249,39 @@ static size_t pat_verify(struct pat *p, const uint8_t *b, size_t n, uint8_t *wan
 			return i;
 	}
 	return n;
+}
+
+/*
+ * After a mismatch at stream offset off: which offset of the expected stream (seed, total
+ * bytes long) holds the n received bytes b, searched within PAT_SEARCH bytes either side?
+ * The nearest match, or -1. It tells a skipped chunk (a later offset), a repeated one (an
+ * earlier offset) and foreign or garbled bytes (none) apart. Only run on a failure.
+ */
+#define PAT_SEARCH (4u << 20)
+static int64_t pat_locate(uint32_t seed, uint64_t off, uint64_t total, const uint8_t *b, size_t n)
+{
+	uint64_t lo = off > PAT_SEARCH ? off - PAT_SEARCH : 0;
+	uint64_t hi = off + PAT_SEARCH + n < total ? off + PAT_SEARCH + n : total;
+	int64_t best = -1;
+	struct pat p;
+	uint8_t *w, *q;
+
+	if (hi <= lo || hi - lo < n || !(w = malloc(hi - lo)))
+		return -1;
+	pat_init(&p, seed);
+	for (uint64_t i = 0; i < lo / 8; i++)
+		pat_next(&p);
+	for (uint64_t i = 0; i < lo % 8; i++)
+		pat_byte(&p);
+	pat_fill(&p, w, hi - lo);
+	for (q = w; (q = memmem(q, (size_t)(w + (hi - lo) - q), b, n)); q++) {
+		int64_t at = (int64_t)(lo + (uint64_t)(q - w));
+
+		if (best < 0 || llabs(at - (int64_t)off) < llabs(best - (int64_t)off))
+			best = at;
+	}
+	free(w);
+	return best;
 }
 
 /* ---- full-duplex transfer ----------------------------------------------------------------- */
@@ -351,9 +386,29 @@ static int rx_step(struct flow *f)
 			     f->tx.done, f->tx.total);
 	want_len = h->total - h->done < (uint64_t)n ? h->total - h->done : (uint64_t)n;
 	bad = pat_verify(&h->pat, h->buf, (size_t)want_len, &want);
-	if (bad < want_len)
-		return failf(f->why, "%s-mismatch:offset=%" PRIu64 ":want=0x%02x:got=0x%02x",
-			     h->name, h->done + bad, want, h->buf[bad]);
+	if (bad < want_len) {
+		/* Up to 16 received bytes from the first bad one, in hex, and where in the
+		 * expected stream they belong (got-is-offset=N|none; "?" with under 8 bytes). */
+		size_t k = want_len - bad < 16 ? (size_t)(want_len - bad) : 16;
+		int64_t at =
+			k >= 8 ? pat_locate(h->pat.seed, h->done + bad, h->total, h->buf + bad, k)
+			       : -1;
+		char hex[33], where[24];
+
+		for (size_t i = 0; i < k; i++)
+			snprintf(hex + 2 * i, 3, "%02x", h->buf[bad + i]);
+		if (k < 8)
+			snprintf(where, sizeof(where), "?");
+		else if (at < 0)
+			snprintf(where, sizeof(where), "none");
+		else
+			snprintf(where, sizeof(where), "%" PRId64, at);
+		return failf(f->why,
+			     "%s-mismatch:offset=%" PRIu64
+			     ":want=0x%02x:got=0x%02x:got-is-offset=%s"
+			     ":got-bytes=%s",
+			     h->name, h->done + bad, want, h->buf[bad], where, hex);
+	}
 	h->done += want_len;
 	if ((uint64_t)n > want_len)
 		return failf(f->why, "%s-extra:%" PRIu64 "-bytes-after-offset=%" PRIu64, h->name,
