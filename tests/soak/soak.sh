@@ -172,6 +172,9 @@ agent_start() {
 	AGENT_PID=$E2E_BG_PID
 	e2e_poll 10 e2e__listens "$SG_NS_GW" "$AGENT_PID" "$GW_IP_CLI" 443 ||
 		e2e_fail "$dp: sockgated did not start: $(cat "$AGENT_LOG")"
+	# The counters live in pinned maps, which the next agent of the run reuses: the
+	# report shows what changed during this agent's life.
+	timeout 10 "$SOCKGATE" --bpffs "$BPFFS" stats >"${AGENT_LOG%.log}.stats-start" 2>&1 || true
 	slog "agent $AGENT_N ($dp) pid $AGENT_PID"
 }
 agent_gone() { ! e2e_alive "$AGENT_PID"; }

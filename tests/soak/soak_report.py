@@ -93,6 +93,26 @@ def access_lines(agent_log, local):
     return out
 
 
+def counters(path):
+    out = {}
+    for l in read_lines(path):
+        f = l.split()
+        if len(f) == 2 and f[1].isdigit():
+            out[f[0]] = int(f[1])
+    return out
+
+
+def counter_delta(agent_log):
+    """The BPF counters' change during the agent's life ("stats" at start and stop)."""
+    base = agent_log[: -len(".log")]
+    start, stop = counters(base + ".stats-start"), counters(base + ".stats")
+    return {k: v - start.get(k, 0) for k, v in stop.items()}
+
+
+# Counters that are 0 on a healthy dataplane: the report names them whenever they move.
+SUSPECT = re.compile(r"failed|missing|lost|trimmed")
+
+
 def check_complete(run):
     servers, _ = load_servers(run)
     for rnd in load_rounds(run):
@@ -189,9 +209,12 @@ def main():
                 ends[m.group(1) if m else "?"] += 1
                 m = re.search(r" dataplane=(\S+)", l)
                 dps[m.group(1) if m else "?"] += 1
-        print("%s: access lines by end: %s; by dataplane: %s" % (
+        delta = counter_delta(log)
+        suspect = " ".join("%s=%d" % (k, v) for k, v in sorted(delta.items()) if v and SUSPECT.search(k))
+        print("%s: access lines by end: %s; by dataplane: %s; bpf counters moved: %s" % (
             os.path.basename(log), " ".join("%s=%d" % kv for kv in sorted(ends.items())) or "none",
-            " ".join("%s=%d" % kv for kv in sorted(dps.items())) or "none"))
+            " ".join("%s=%d" % kv for kv in sorted(dps.items())) or "none",
+            suspect or "no failure counter" if delta else "no stats"))
 
     if failures:
         print("\nFAILURES (first 50):")
@@ -203,7 +226,12 @@ def main():
                 print("  " + l)
             if rnd and rnd["agent_log"] not in shown_stats:
                 shown_stats.add(rnd["agent_log"])
-                for ext in (".stats", ".metrics"):
+                delta = counter_delta(rnd["agent_log"])
+                if delta:
+                    print("  bpf counters during this agent's life (sockgate stats, stop - start):")
+                    for k, v in delta.items():
+                        print("    %s %d" % (k, v))
+                for ext in (".metrics",):
                     p = rnd["agent_log"][: -len(".log")] + ext
                     body = [l for l in read_lines(p) if not l.startswith("#") and "_bucket{" not in l]
                     if body:
