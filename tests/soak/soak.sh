@@ -357,6 +357,25 @@ pick_target() {
 }
 rand_between() { echo $(($1 + (RANDOM * 32768 + RANDOM) % ($2 - $1 + 1))); }
 
+# snapshot FILE: the TCP sockets of the three namespaces and the agent's view (status,
+# flows), for a stream that does not finish.
+snapshot() {
+	local ns
+	{
+		echo "== $(date -u +%FT%TZ), $((SECONDS - T0)) s into the soak; clients still running:"
+		ps -o pid,etimes,args -p "$(IFS=,; echo "${SOAK_JOBS[*]}")" 2>/dev/null
+		for ns in "$SG_NS_CLI" "$SG_NS_GW" "$SG_NS_BE"; do
+			echo "== $ns: ss -tnaiep (not listening)"
+			timeout 10 ip netns exec "$ns" ss -tniep state all exclude listening 2>/dev/null
+		done
+		echo "== sockgate status"
+		timeout 10 "$SOCKGATE" --bpffs "$BPFFS" status 2>&1
+		echo "== sockgate flows (first 50)"
+		timeout 10 "$SOCKGATE" --bpffs "$BPFFS" flows 2>&1 | head -n 51
+	} >"$1" 2>&1
+	slog "clients still running after $((SECONDS - waited)) s: sockets and agent state in $1"
+}
+
 # round N DP PERT STREAMS SECONDS
 round() {
 	local n=$1 dp=$2 pert=$3 want=$4 secs=$5 dir started0 t0 what i conns up down left
@@ -406,9 +425,17 @@ round() {
 		[ "$conns" -le "$left" ] || conns=$left
 		client "$dir" "$conns" 120 "${TARGET_ARGS[@]}" --up "$up" --down "$down"
 	done
-	# Every client is bounded by its own --timeout (and timeout(1) around it).
+	# Every client is bounded by its own --timeout (and timeout(1) around it). A client
+	# still running 30 s and 90 s after the last one started may be a hung stream: the
+	# sockets and the agent's view are saved then, before the timeout ends them.
+	local waited=$SECONDS snaps=0
 	while soak_prune && [ ${#SOAK_JOBS[@]} -gt 0 ]; do
-		wait -n "${SOAK_JOBS[@]}" 2>/dev/null || true
+		if { [ "$snaps" -eq 0 ] && [ $((SECONDS - waited)) -ge 30 ]; } ||
+			{ [ "$snaps" -eq 1 ] && [ $((SECONDS - waited)) -ge 90 ]; }; then
+			snaps=$((snaps + 1))
+			snapshot "$dir/stall-$snaps.txt"
+		fi
+		sleep 1
 	done
 	slog "round $n: $((STREAMS_STARTED - started0)) streams in $((SECONDS - t0)) s"
 }

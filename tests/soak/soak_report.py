@@ -93,6 +93,25 @@ def access_lines(agent_log, local):
     return out
 
 
+def stall_lines(rdir, local):
+    """The client's socket in the round's stall snapshots (soak.sh snapshot), with the
+    agent's end of it: the lines naming local IP:PORT and the ss -i line after each."""
+    out = []
+    if not local or local == "-":
+        return out
+    for snap in sorted(glob.glob(os.path.join(rdir, "stall-*.txt"))):
+        lines = read_lines(snap)
+        hits = []
+        for i, l in enumerate(lines):
+            if re.search(re.escape(local) + r"(\s|$)", l):
+                hits.append(l)
+                if i + 1 < len(lines) and lines[i + 1][:1] in ("\t", " "):
+                    hits.append(lines[i + 1])
+        out.append("  snapshot %s: %s" % (snap, "its sockets:" if hits else "not in it"))
+        out += ["    " + h.strip() for h in hits]
+    return out
+
+
 def counters(path):
     out = {}
     for l in read_lines(path):
@@ -169,6 +188,7 @@ def main():
                     blk += ["  server (%s): %s" % (s[0], s[1]) for s in srv] or ["  server: no line"]
                     acc = access_lines(rnd["agent_log"], local)
                     blk += ["  agent: " + l for l in acc] or ["  agent: no access line with client=%s" % local]
+                    blk += stall_lines(rnd["dir"], local)
                     failures.append((rnd, blk))
             missing = conns - len(streams)
             if missing > 0:
