@@ -50,6 +50,7 @@ fi
 : "${SOAK_HOG_PERCENT:=$((quick ? 25 : 60))}" # mem rounds: a process holds this much of MemAvailable
 : "${SOAK_SEED:=$((RANDOM * 32768 + RANDOM))}"
 : "${SOAK_FAILURES_DIR:=/tmp/soak-failures}"
+: "${SOAK_STALL_SECS:=30}"     # clients running this long after the last start: snapshot
 : "${SOAK_INJECT:=0}"          # self-test: this many streams go through a relay that flips a byte
 RANDOM=$SOAK_SEED
 
@@ -213,8 +214,8 @@ pert_loss_on() {
 	for ns in "$SG_NS_CLI" "$SG_NS_BE"; do
 		ip netns exec "$ns" nft -f - <<NFT || e2e_fail "nft in $ns"
 table inet sgsoak {
-	chain in { type filter hook input priority 0; policy accept; numgen random mod 100 < $n drop; }
-	chain out { type filter hook output priority 0; policy accept; numgen random mod 100 < $n drop; }
+	chain in { type filter hook input priority 0; policy accept; numgen random mod 100 < $n counter drop; }
+	chain out { type filter hook output priority 0; policy accept; numgen random mod 100 < $n counter drop; }
 }
 NFT
 	done
@@ -223,6 +224,11 @@ NFT
 pert_loss_off() {
 	local ns
 	for ns in "$SG_NS_CLI" "$SG_NS_BE"; do
+		# What was dropped (the rules count), into the log of the round that had it.
+		if [ "$LOSS_ON" -gt 0 ]; then
+			slog "loss $LOSS_ON% in $ns: dropped $(ip netns exec "$ns" nft list table inet sgsoak 2>/dev/null |
+				grep -o 'packets [0-9]*' | awk '{s += $2} END {print s + 0}') packets"
+		fi
 		ip netns exec "$ns" nft delete table inet sgsoak 2>/dev/null || true
 	done
 	LOSS_ON=0
@@ -426,12 +432,12 @@ round() {
 		client "$dir" "$conns" 120 "${TARGET_ARGS[@]}" --up "$up" --down "$down"
 	done
 	# Every client is bounded by its own --timeout (and timeout(1) around it). A client
-	# still running 30 s and 90 s after the last one started may be a hung stream: the
-	# sockets and the agent's view are saved then, before the timeout ends them.
+	# still running SOAK_STALL_SECS (and 3 times that) after the last one started may be
+	# a hung stream: the sockets and the agent's view are saved then, before the timeout.
 	local waited=$SECONDS snaps=0
 	while soak_prune && [ ${#SOAK_JOBS[@]} -gt 0 ]; do
-		if { [ "$snaps" -eq 0 ] && [ $((SECONDS - waited)) -ge 30 ]; } ||
-			{ [ "$snaps" -eq 1 ] && [ $((SECONDS - waited)) -ge 90 ]; }; then
+		if { [ "$snaps" -eq 0 ] && [ $((SECONDS - waited)) -ge "$SOAK_STALL_SECS" ]; } ||
+			{ [ "$snaps" -eq 1 ] && [ $((SECONDS - waited)) -ge $((3 * SOAK_STALL_SECS)) ]; }; then
 			snaps=$((snaps + 1))
 			snapshot "$dir/stall-$snaps.txt"
 		fi
