@@ -112,6 +112,26 @@ def stall_lines(rdir, local):
     return out
 
 
+MISMATCH_RE = re.compile(r"(up|down)-mismatch:offset=(\d+):want=\S+?:got=\S+?:got-is-offset=(\d+|none)")
+
+
+def mismatch_notes(lines):
+    """What sgflow's got-is-offset says: bytes skipped, repeated, or not from this stream."""
+    out = []
+    for l in lines:
+        m = MISMATCH_RE.search(l)
+        if not m:
+            continue
+        d, off, at = m.group(1), int(m.group(2)), m.group(3)
+        if at == "none":
+            out.append("  => %s: the bytes from offset %d are not this stream's (altered or foreign)" % (d, off))
+        elif int(at) > off:
+            out.append("  => %s: %d bytes skipped at offset %d (missing from the stream)" % (d, int(at) - off, off))
+        else:
+            out.append("  => %s: %d bytes repeated at offset %d (sent again)" % (d, off - int(at), off))
+    return out
+
+
 def counters(path):
     out = {}
     for l in read_lines(path):
@@ -186,6 +206,7 @@ def main():
                     blk = ["stream seed=%d (%s; client %s: %s)" % (seed, why, os.path.basename(path), args),
                            "  client: " + line]
                     blk += ["  server (%s): %s" % (s[0], s[1]) for s in srv] or ["  server: no line"]
+                    blk += mismatch_notes([line] + [s[1] for s in srv])
                     acc = access_lines(rnd["agent_log"], local)
                     blk += ["  agent: " + l for l in acc] or ["  agent: no access line with client=%s" % local]
                     blk += stall_lines(rnd["dir"], local)
