@@ -57,7 +57,7 @@ BINS := $(B)/sockgated $(if $(CLI_SRCS),$(B)/sockgate) $(if $(BENCH_SRCS),$(B)/s
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test test-unit test-bpf test-e2e bench bench-quick bench-guard bench-synflood fuzz \
-	demo check format clean help
+	soak soak-quick demo check format clean help
 
 all: $(BINS) $(BPF_OBJS)
 
@@ -67,6 +67,9 @@ help:
 	@echo "make test       deps + build + unit (ASan/UBSan), BPF and e2e tests"
 	@echo "make test-unit  Criterion unit tests only (no root)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS=$(FUZZ_SECONDS) each"
+	@echo "make soak       100000 checked streams through both dataplanes under loss, memory and"
+	@echo "                CPU pressure (root, < 1 h; SOAK_STREAMS, SOAK_SECONDS; tests/soak/README.md)"
+	@echo "make soak-quick the same with 5000 streams, < 4 min (part of make test)"
 	@echo "make bench      sockgate vs direct, HAProxy, NGINX, sniproxy (root, < 20 min; docs/BENCHMARKS.md)"
 	@echo "make bench-quick  the same, one short repeat (< 3 min)"
 	@echo "make bench-guard  ns/packet of the XDP guard per verdict path (root; docs/BENCHMARKS.md)"
@@ -172,6 +175,16 @@ bench-guard: $(B)/test/guard_bench
 # What a SYN flood costs with kernel SYN cookies, the guard, and XDP cookies.
 bench-synflood: all $(TOOL_BINS)
 	$(Q)bash tests/bench/syn_flood.sh 1000000 100000
+
+# Rare corruption hunting (tests/soak/README.md): checked streams through every dataplane
+# under packet loss, memory and CPU pressure. SOAK_STREAMS, SOAK_SECONDS etc. pass through.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all $(B)/test/sgflow
+	$(Q)bash tests/soak/soak.sh
+
+soak-quick: deps
+	$(Q)$(MAKE) --no-print-directory all $(B)/test/sgflow
+	$(Q)bash tests/soak/soak.sh --quick
 
 # --- fuzzing (libFuzzer, clang) --------------------------------------------
 FUZZFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer

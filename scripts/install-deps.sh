@@ -23,6 +23,7 @@ PKGS=(
 	libssl-dev
 	nginx-light curl openssl iproute2 ethtool procps psmisc python3
 	tmux
+	nftables util-linux # make soak: packet loss in the test namespaces, taskset
 )
 # make bench: the gateways sockgate is measured against, NGINX's stream module, charts.
 BENCH_PKGS=(haproxy sniproxy libnginx-mod-stream gnuplot-nox)

@@ -64,7 +64,8 @@ static const char usage_text[] =
 	"  --lifetime S       exit 1 if not done after S seconds (default: no limit)\n"
 	"client: C parallel connections, connection i with seed S+i (default S=1, C=1, N=M=0):\n"
 	"  send FILE, the header, N pattern bytes + FIN, and verify M reply bytes + EOF.\n"
-	"  Prints `conn i seed=S up=N down=M result=ok|FAIL:<reason> ms=T` and a summary line.\n"
+	"  Prints `conn i seed=S up=N down=M result=ok|FAIL:<reason> ms=T local=IP:PORT`\n"
+	"  (local: our end, the client= of the gateway's access line) and a summary line.\n"
 	"  --pause-read MS         read nothing for MS ms after connecting (stalled receiver)\n"
 	"  --up-rate N             send the up bytes at N bytes a second, in 100 ms steps\n"
 	"                          (a long-lived flow, e.g. for sockgate top)\n"
@@ -166,6 +167,7 @@ struct pat {
 	uint64_t s;
 	uint64_t word;	/* current output word, low byte next */
 	unsigned avail; /* bytes of word not consumed yet */
+	uint32_t seed;	/* for pat_locate() after a mismatch */
 };
 
 static void pat_init(struct pat *p, uint32_t seed)
@@ -175,6 +177,7 @@ static void pat_init(struct pat *p, uint32_t seed)
 		p->s = 1; /* xorshift must not start at 0 */
 	p->word = 0;
 	p->avail = 0;
+	p->seed = seed;
 }
 
 static inline uint64_t pat_next(struct pat *p)
@@ -246,6 +249,39 @@ static size_t pat_verify(struct pat *p, const uint8_t *b, size_t n, uint8_t *wan
 			return i;
 	}
 	return n;
+}
+
+/*
+ * After a mismatch at stream offset off: which offset of the expected stream (seed, total
+ * bytes long) holds the n received bytes b, searched within PAT_SEARCH bytes either side?
+ * The nearest match, or -1. It tells a skipped chunk (a later offset), a repeated one (an
+ * earlier offset) and foreign or garbled bytes (none) apart. Only run on a failure.
+ */
+#define PAT_SEARCH (4u << 20)
+static int64_t pat_locate(uint32_t seed, uint64_t off, uint64_t total, const uint8_t *b, size_t n)
+{
+	uint64_t lo = off > PAT_SEARCH ? off - PAT_SEARCH : 0;
+	uint64_t hi = off + PAT_SEARCH + n < total ? off + PAT_SEARCH + n : total;
+	int64_t best = -1;
+	struct pat p;
+	uint8_t *w, *q;
+
+	if (hi <= lo || hi - lo < n || !(w = malloc(hi - lo)))
+		return -1;
+	pat_init(&p, seed);
+	for (uint64_t i = 0; i < lo / 8; i++)
+		pat_next(&p);
+	for (uint64_t i = 0; i < lo % 8; i++)
+		pat_byte(&p);
+	pat_fill(&p, w, hi - lo);
+	for (q = w; (q = memmem(q, (size_t)(w + (hi - lo) - q), b, n)); q++) {
+		int64_t at = (int64_t)(lo + (uint64_t)(q - w));
+
+		if (best < 0 || llabs(at - (int64_t)off) < llabs(best - (int64_t)off))
+			best = at;
+	}
+	free(w);
+	return best;
 }
 
 /* ---- full-duplex transfer ----------------------------------------------------------------- */
@@ -350,9 +386,29 @@ static int rx_step(struct flow *f)
 			     f->tx.done, f->tx.total);
 	want_len = h->total - h->done < (uint64_t)n ? h->total - h->done : (uint64_t)n;
 	bad = pat_verify(&h->pat, h->buf, (size_t)want_len, &want);
-	if (bad < want_len)
-		return failf(f->why, "%s-mismatch:offset=%" PRIu64 ":want=0x%02x:got=0x%02x",
-			     h->name, h->done + bad, want, h->buf[bad]);
+	if (bad < want_len) {
+		/* Up to 16 received bytes from the first bad one, in hex, and where in the
+		 * expected stream they belong (got-is-offset=N|none; "?" with under 8 bytes). */
+		size_t k = want_len - bad < 16 ? (size_t)(want_len - bad) : 16;
+		int64_t at =
+			k >= 8 ? pat_locate(h->pat.seed, h->done + bad, h->total, h->buf + bad, k)
+			       : -1;
+		char hex[33], where[24];
+
+		for (size_t i = 0; i < k; i++)
+			snprintf(hex + 2 * i, 3, "%02x", h->buf[bad + i]);
+		if (k < 8)
+			snprintf(where, sizeof(where), "?");
+		else if (at < 0)
+			snprintf(where, sizeof(where), "none");
+		else
+			snprintf(where, sizeof(where), "%" PRId64, at);
+		return failf(f->why,
+			     "%s-mismatch:offset=%" PRIu64
+			     ":want=0x%02x:got=0x%02x:got-is-offset=%s"
+			     ":got-bytes=%s",
+			     h->name, h->done + bad, want, h->buf[bad], where, hex);
+	}
 	h->done += want_len;
 	if ((uint64_t)n > want_len)
 		return failf(f->why, "%s-extra:%" PRIu64 "-bytes-after-offset=%" PRIu64, h->name,
@@ -928,6 +984,7 @@ struct cli_conn {
 	uint32_t seed;
 	bool ok;
 	uint64_t up_done, down_done;
+	char local[INET6_ADDRSTRLEN + 16]; /* our address:port, to find the gateway's access line */
 	pthread_t tid;
 };
 
@@ -943,6 +1000,13 @@ static int cli_conn_run(struct cli_conn *cc, uint8_t *bufs, char *why)
 	fd = tcp_connect(&cl->sa, cl->salen, cl->deadline, why);
 	if (fd < 0)
 		return -1;
+	{
+		struct sockaddr_storage me;
+		socklen_t melen = sizeof(me);
+
+		if (getsockname(fd, (struct sockaddr *)&me, &melen) == 0)
+			format_peer(&me, cc->local, sizeof(cc->local));
+	}
 	flow_init(&f, fd, cl->bufsz, bufs, why);
 	f.read_from = now_ms() + cl->pause_ms;
 	f.tx_rate = cl->up_rate;
@@ -983,12 +1047,13 @@ static void *cli_conn_main(void *arg)
 	uint8_t *bufs = malloc(2 * cl->bufsz);
 	int64_t t0 = now_ms();
 
+	snprintf(cc->local, sizeof(cc->local), "-");
 	cc->ok = bufs && cli_conn_run(cc, bufs, why) == 0;
 	free(bufs);
 	printf("conn %" PRIu64 " seed=%" PRIu32 " up=%" PRIu64 " down=%" PRIu64
-	       " result=%s%s ms=%" PRId64 "\n",
+	       " result=%s%s ms=%" PRId64 " local=%s\n",
 	       cc->idx, cc->seed, cl->up, cl->down, cc->ok ? "ok" : "FAIL:", cc->ok ? "" : why,
-	       now_ms() - t0);
+	       now_ms() - t0, cc->local);
 	return NULL;
 }
 
