@@ -27,6 +27,7 @@
 #include "control.h"
 #include "endpoint_load.h"
 #include "conn.h"
+#include "conn_lifetime.h"
 #include "conn_stats.h"
 #include "backend_health.h"
 #include "guard.h"
@@ -286,6 +287,9 @@ static int agent_start(struct agent *ag)
 		return err;
 	guard_commit(ag, ag->rt->cfg);
 	ag->health = health_checker_new(ag->loop, ag->backend_health, ag->rt);
+	err = conn_lifetime_open(ag);
+	if (err)
+		return err;
 	ag->resolver = resolver_open(ag, on_install, ag);
 	if (!ag->resolver)
 		return -ENOMEM;
@@ -303,6 +307,7 @@ static int agent_start(struct agent *ag)
 
 static void agent_stop(struct agent *ag)
 {
+	conn_lifetime_close(ag);
 	conn_abort_all(ag);
 	health_checker_free(ag->health);
 	ag->health = NULL;
