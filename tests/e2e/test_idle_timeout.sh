@@ -91,7 +91,7 @@ idle_and_drip() {
 	idle=$(cat "$dir/idle")
 	drip=$(cat "$dir/drip")
 	e2e_assert_contains "$idle" "idle: open=0 " "$name: all $IDLE_CONNS idle pairs were closed"
-	# 2 s idle, judged every 500 ms, a quarter of it at most late: well inside 12 s.
+	# 2 s idle, swept every 250 ms, at most an eighth late: well inside 6 s.
 	awk '{split($5, a, "="); exit !(a[2] < 6)}' <<<"$idle" ||
 		e2e_fail "$name: idle pairs closed late: $idle"
 	e2e_assert_contains "$drip" "drip: open=1 " "$name: a pair moving a byte every 500 ms stays open"

@@ -3,10 +3,12 @@
  * counters the dataplane keeps anyway (the verdict's in sg_flows, the
  * relay's own), never per packet: a sockmap pair's bytes do not pass through
  * the agent at all. One timer walks every connection; a pair's counters are
- * read only every quarter of its idle_timeout, so with the default hour a
- * busy pair costs one map lookup every 15 minutes, and a pair that went quiet
- * ends between idle_timeout and 1.25 x idle_timeout (plus one sweep) after
- * its last byte. */
+ * read every eighth of its idle_timeout and once more when it would expire,
+ * so with the default hour a busy pair costs one map lookup every 7.5
+ * minutes, and a pair that went quiet ends between idle_timeout and
+ * 1.125 x idle_timeout (plus two sweeps) after its last byte: a change is
+ * only known to have happened since the previous look, and is dated at the
+ * look that saw it. */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -40,7 +42,7 @@ static uint64_t min_positive(uint64_t a, uint64_t b)
 	return b && b < a ? b : a;
 }
 
-/* A quarter of the smallest timeout in force, within SWEEP_MIN_MS and
+/* An eighth of the smallest timeout in force, within SWEEP_MIN_MS and
  * SWEEP_MAX_MS. Routes of an older configuration that connections still
  * hold are judged at this rate too: coarser for a while after a reload that
  * shortened a timeout, never wrong. */
@@ -50,8 +52,8 @@ static uint64_t sweep_period(const struct agent *ag)
 	uint64_t p = SWEEP_MAX_MS;
 
 	for (size_t i = 0; i < cfg->n_routes; i++) {
-		p = min_positive(p, cfg->routes[i].idle_timeout_ms / 4);
-		p = min_positive(p, cfg->routes[i].max_connection_duration_ms / 4);
+		p = min_positive(p, cfg->routes[i].idle_timeout_ms / 8);
+		p = min_positive(p, cfg->routes[i].max_connection_duration_ms / 8);
 	}
 	return p < SWEEP_MIN_MS ? SWEEP_MIN_MS : p;
 }
@@ -68,7 +70,8 @@ static bool judge(struct conn *c, uint64_t now)
 		conn_close(c, AGENT_CNT_MAX_CONNECTION_DURATION, "max_connection_duration", true);
 		return true;
 	}
-	if (!rt->idle_timeout_ms || now - c->idle_checked_ms < rt->idle_timeout_ms / 4)
+	if (!rt->idle_timeout_ms || (now - c->idle_checked_ms < rt->idle_timeout_ms / 8 &&
+				     now - c->active_ms < rt->idle_timeout_ms))
 		return false;
 	c->idle_checked_ms = now;
 	/* Unreadable counters (the flow entry evicted) say nothing: count
