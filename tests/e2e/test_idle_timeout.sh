@@ -5,14 +5,16 @@
 # end=idle_timeout, through sockmap and through the splice(2) relay, while a pair that
 # moves one byte every 500 ms on the same route stays open. max_connection_duration ends
 # that busy pair with a reset and end=max_connection_duration. Keepalive is on both legs
-# of a pair (ss -tieo shows its timer), with the route's time.
+# of a pair (ss -tieo shows its timer), with the route's time, and a client that vanishes
+# without a FIN (its packets dropped) is found by it: the pair ends with end=client_error
+# on a route whose idle_timeout is off.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
 e2e_require_root
-e2e_require_cmd python3 ss
+e2e_require_cmd python3 ss nft
 e2e_sockgate_env
 HOLD=$ROOT/tests/tools/hold_conns.py
 HELLO=$HELLOS/crafted-baseline.bin # SNI sample.aliyun.com
@@ -31,6 +33,8 @@ listeners:
     address: "$GW_IP_CLI:443"
   - name: dur
     address: "$GW_IP_CLI:8443"
+  - name: ka
+    address: "$GW_IP_CLI:9443"
 routes:
   - name: idle
     listeners: [tls]
@@ -47,6 +51,16 @@ routes:
     sni: [sample.aliyun.com]
     idle_timeout: 0s
     max_connection_duration: 2s
+    backends:
+      - address: "$BE_IP:9000"
+  - name: probe
+    listeners: [ka]
+    sni: [sample.aliyun.com]
+    idle_timeout: 0s
+    keepalive_time: 1s
+    keepalive_interval: 1s
+    keepalive_probes: 2
+    tcp_user_timeout: 3s
     backends:
       - address: "$BE_IP:9000"
 YAML
@@ -117,6 +131,24 @@ e2e_assert_contains "$(cat "$out")" "capped: open=0 eof=0 reset=1" \
 e2e_poll 5 grep -q '^access .*route=capped .*end=max_connection_duration' "$log" ||
 	e2e_fail "no end=max_connection_duration line: $(grep '^access' "$log" | tail -3)"
 printf 'ok - end=max_connection_duration in the access log\n'
+
+# A client that vanishes without a FIN: once the pair is up, the client namespace drops
+# every packet of it, both ways. Keepalive (1 s, then 2 probes 1 s apart) and the 3 s
+# user timeout make the gateway's leg fail; the pair ends through the error path.
+hold "$(e2e_tmpdir)/vanished" 9443 --conns 1 --hold 15 --tag vanished: &
+vanished=$!
+e2e_poll 5 bash -c "timeout 5 ip netns exec $SG_NS_GW ss -Htn state established \
+	'( sport = :9443 )' 2>/dev/null | grep -q ." || e2e_fail "the probe pair did not open"
+ip netns exec "$SG_NS_CLI" nft -f - <<'NFT' || e2e_fail "nft rules"
+table inet sg_vanish {
+	chain in { type filter hook input priority 0; tcp sport 9443 drop; }
+	chain out { type filter hook output priority 0; tcp dport 9443 drop; }
+}
+NFT
+e2e_poll 15 grep -q '^access .*route=probe .*end=client_error' "$log" ||
+	e2e_fail "the vanished client's pair did not end: $(grep '^access .*route=probe' "$log")"
+printf 'ok - keepalive ends the pair of a client gone without a FIN (end=client_error)\n'
+wait "$vanished" || true
 e2e__stop_pids "$E2E_BG_PID"
 
 log=$(e2e_tmpdir)/sockgated-splice.log
