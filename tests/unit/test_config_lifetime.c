@@ -72,6 +72,31 @@ Test(config_lifetime, native_keys_set_each_value)
 	cfg_diags_free(&d);
 }
 
+Test(config_lifetime, native_full_sets_them_and_a_clone_keeps_them)
+{
+	struct cfg_diags d = {0};
+	struct config *c = NULL, *k;
+	const struct cfg_route *r;
+
+	cr_assert_eq(config_load_path(SG_TEST_DATA "/configs/good/native-full.yaml", NULL, &c, &d),
+		     0, "%s", config_text_diags(&d));
+	k = config_clone(c);
+	cr_assert_not_null(k);
+	config_free(c);
+	r = &k->routes[2];
+	cr_assert_str_eq(r->name, "everything");
+	cr_assert_eq(k->max_addresses_per_name, 8);
+	cr_assert_str_eq(k->max_addresses_src.file, k->files[0], "where it was set");
+	cr_assert_eq(r->idle_timeout_ms, 30 * 60000);
+	cr_assert_eq(r->max_connection_duration_ms, 12 * 3600000);
+	cr_assert_eq(r->keepalive_time_s, 60);
+	cr_assert_eq(r->keepalive_interval_s, 5);
+	cr_assert_eq(r->keepalive_probes, 4);
+	cr_assert_eq(r->user_timeout_ms, 45000);
+	config_free(k);
+	cfg_diags_free(&d);
+}
+
 Test(config_lifetime, zero_turns_each_off)
 {
 	struct cfg_diags d = {0};
