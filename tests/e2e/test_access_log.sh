@@ -4,7 +4,8 @@
 # line is parsed with python3 and checked field by field (exact byte counts, escaped names
 # from the config). A file log is reopened on SIGHUP after a logrotate-style rename, and
 # a line written while the agent shuts down is in the file when it has exited. JSON on
-# stdout, `off`, and an unopenable file (exit 1) are checked too.
+# stdout, `off`, an unopenable file (exit 1) and a symbolic link (refused, not followed)
+# are checked too.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -162,6 +163,16 @@ out=$(e2e_exec "$SG_NS_GW" "$SOCKGATED" --config "$cfg" --bpffs "$BPFFS" \
 e2e_assert_eq 1 "$rc" "unopenable file: exit 1"
 e2e_assert_contains "$out" "access log $tmp/missing/access.log: No such file or directory" \
 	"unopenable file: the reason, with the path"
+# A link planted where the log goes must not make root append to what it names.
+ln -s "$tmp/elsewhere.log" "$tmp/link.log"
+rc=0
+out=$(e2e_exec "$SG_NS_GW" "$SOCKGATED" --config "$cfg" --bpffs "$BPFFS" \
+	--access-log "$tmp/link.log" 2>&1) || rc=$?
+e2e_assert_eq 1 "$rc" "symbolic link: exit 1"
+e2e_assert_contains "$out" "access log $tmp/link.log: is a symbolic link: not followed" \
+	"symbolic link: refused, with the reason"
+[ ! -e "$tmp/elsewhere.log" ] || e2e_fail "symbolic link: its target was created"
+printf 'ok - symbolic link: its target was not created\n'
 rc=0
 out=$(e2e_exec "$SG_NS_GW" "$SOCKGATED" --config "$cfg" --access-log-format xml 2>&1) || rc=$?
 e2e_assert_eq 2 "$rc" "unknown format: usage error"

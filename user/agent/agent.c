@@ -27,6 +27,7 @@
 #include "control.h"
 #include "endpoint_load.h"
 #include "conn.h"
+#include "conn_lifetime.h"
 #include "conn_stats.h"
 #include "backend_health.h"
 #include "guard.h"
@@ -202,6 +203,7 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 {
 	struct cfg_lookup cached;
 	struct runtime *rt;
+	int err;
 
 	/* Names the agent knows take the resolver's answers; new ones are looked
 	 * up off the loop and applied when they arrive. */
@@ -209,7 +211,13 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 		resolver_lookup(ag->resolver, &cached);
 	rt = runtime_load(ag->args, &ag->changes, ag->resolver ? &cached : NULL, out);
 
-	if (!rt || guard_prepare(ag, rt->cfg, out) || listeners_apply(ag, rt->cfg)) {
+	err = rt ? guard_prepare(ag, rt->cfg, out) : -EINVAL;
+	if (!err) {
+		/* A new listener is judged before its first SYN (docs/GUARD.md). */
+		guard_expect_listeners(ag, rt->cfg);
+		err = listeners_apply(ag, rt->cfg);
+	}
+	if (err) {
 		guard_abort(ag);
 		ag->n_reloads_rejected++;
 		runtime_put(rt);
@@ -278,14 +286,20 @@ static int agent_start(struct agent *ag)
 	err = open_dataplane(ag);
 	if (err)
 		return err;
-	err = listeners_apply(ag, ag->rt->cfg);
-	if (err)
-		return err;
+	/* The guard's lists apply from the first SYN: attached, filled and
+	 * told the listener addresses before any socket listens. */
 	err = guard_prepare(ag, ag->rt->cfg, NULL);
 	if (err)
 		return err;
 	guard_commit(ag, ag->rt->cfg);
+	guard_expect_listeners(ag, ag->rt->cfg);
+	err = listeners_apply(ag, ag->rt->cfg);
+	if (err)
+		return err;
 	ag->health = health_checker_new(ag->loop, ag->backend_health, ag->rt);
+	err = conn_lifetime_open(ag);
+	if (err)
+		return err;
 	ag->resolver = resolver_open(ag, on_install, ag);
 	if (!ag->resolver)
 		return -ENOMEM;
@@ -303,6 +317,7 @@ static int agent_start(struct agent *ag)
 
 static void agent_stop(struct agent *ag)
 {
+	conn_lifetime_close(ag);
 	conn_abort_all(ag);
 	health_checker_free(ag->health);
 	ag->health = NULL;

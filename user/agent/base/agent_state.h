@@ -40,6 +40,8 @@
 	X(SPLICED, "spliced")                                                                      \
 	X(RELAYED, "relayed")                                                                      \
 	X(CLOSED, "closed")                                                                        \
+	X(IDLE_TIMEOUT, "idle_timeout")                                                            \
+	X(MAX_CONNECTION_DURATION, "max_connection_duration")                                      \
 	X(ABORTED, "aborted")
 
 enum agent_counter {
@@ -75,9 +77,10 @@ struct agent {
 	uint64_t n_reloads, n_reloads_rejected;
 	struct loop_watch signals;
 	struct loop_timer stop_timer;
-	struct conn *conns;	    /* every live connection, doubly linked */
-	struct conn **index;	    /* the same, chained by id, AGENT_INDEX_SIZE buckets */
-	struct ring_buffer *events; /* crossings posted by the verdict */
+	struct loop_timer lifetime_timer; /* idle and duration sweep (conn_lifetime.c) */
+	struct conn *conns;		  /* every live connection, doubly linked */
+	struct conn **index;		  /* the same, chained by id, AGENT_INDEX_SIZE buckets */
+	struct ring_buffer *events;	  /* crossings posted by the verdict */
 	struct loop_watch events_w;
 	int cgroup_fd;
 	size_t n_conns;

@@ -44,7 +44,8 @@ static const struct opt_doc opt_docs[] = {
 	 "force a dataplane (default: sockmap, else splice)"},
 	{{"metrics", required_argument, NULL, OPT_METRICS},
 	 "ADDR",
-	 "serve Prometheus /metrics on ADDR (host:port, [v6]:port or :port)"},
+	 "serve Prometheus /metrics on ADDR (host:port, [v6]:port; :port is 127.0.0.1:port, "
+	 "0.0.0.0:port or [::]:port every address)"},
 	{{"access-log", required_argument, NULL, OPT_ACCESS_LOG},
 	 "FILE|-|off",
 	 "one line per closed connection to FILE, stdout (-, the default) or nowhere"},

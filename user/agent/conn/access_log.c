@@ -39,11 +39,21 @@ struct access_log {
 	atomic_uint_fast64_t n_write_errors;
 };
 
+/* O_NOFOLLOW: the agent runs as root, and a symbolic link planted where the
+ * log goes would make it append to any file the link names. */
 static int open_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+	int fd =
+		open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
 
 	return fd == -1 ? -errno : fd;
+}
+
+/* What went wrong opening path, in words an operator can act on. */
+static const char *open_error(int err)
+{
+	return err == -ELOOP ? "is a symbolic link: not followed (give the file's own path)"
+			     : strerror(-err);
 }
 
 static void *writer_main(void *arg)
@@ -110,7 +120,7 @@ int access_log_open(struct access_log **out, const char *path, enum access_fmt f
 		l->fd = l->path ? open_file(path) : -ENOMEM;
 		if (l->fd < 0) {
 			err = l->fd;
-			log_err("access log %s: %s", path, strerror(-err));
+			log_err("access log %s: %s", path, open_error(err));
 			goto err_free;
 		}
 	}
@@ -180,7 +190,7 @@ int access_log_reopen(struct access_log *l)
 	fd = open_file(l->path);
 	if (fd < 0) {
 		log_err("access log %s: reopen: %s; still writing to the old file", l->path,
-			strerror(-fd));
+			open_error(fd));
 		return fd;
 	}
 	pthread_mutex_lock(&l->lock);

@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "conn_internal.h"
+#include "conn_lifetime.h"
 #include "conn_pace.h"
 #include "log.h"
 
@@ -190,6 +191,7 @@ static void start_splice(struct conn *c)
 
 void conn_start_data(struct conn *c)
 {
+	conn_lifetime_start(c);
 	if (c->ag->use_sockmap)
 		start_splice(c);
 	else

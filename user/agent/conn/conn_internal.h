@@ -80,6 +80,9 @@ struct conn {
 	bool copying[2];   /* ...and its rest is copied in user space (conn_pace.c) */
 	uint32_t n_pauses;
 	uint64_t peak_queued; /* largest backlog of either direction the agent saw */
+	/* idleness (conn_lifetime.c): bytes moved either way at the last look,
+	 * when that was, and when they were last seen to change */
+	uint64_t idle_moved, idle_checked_ms, active_ms;
 
 	const char *end_reason;
 };

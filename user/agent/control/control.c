@@ -102,12 +102,29 @@ static char *too_large(void *ctx, size_t *resp_len)
 	return resp;
 }
 
+/* The uid is checked before a byte is read: a request may be 16 MiB, and a
+ * peer that may not send one must not make the agent hold it. */
+static char *refuse(void *ctx, int fd, size_t *resp_len)
+{
+	char *resp;
+	(void)ctx;
+
+	if (peer_allowed(fd))
+		return NULL;
+	if (asprintf(&resp, "%d\npermission denied: only root or the agent's user may control it\n",
+		     CONTROL_EXIT_DENIED) < 0)
+		return NULL;
+	*resp_len = strlen(resp);
+	return resp;
+}
+
 static const struct exchange_ops control_ops = {
 	.max_request = REQUEST_MAX,
 	.timeout_ms = REQUEST_TIMEOUT_MS,
 	.is_complete = is_complete,
 	.respond = respond,
 	.too_large = too_large,
+	.refuse = refuse,
 };
 
 /* 0 when path is free to bind (nothing there, or a socket no one answers on,

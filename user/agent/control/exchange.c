@@ -19,6 +19,8 @@ struct exchange_server {
 	const struct exchange_ops *ops;
 	void *ctx;
 	struct exchange *open; /* to end them on close */
+	size_t n_open;
+	unsigned long long n_shed;
 };
 
 struct exchange {
@@ -48,6 +50,7 @@ static void end(struct exchange *x)
 	*x->pprev = x->next;
 	if (x->next)
 		x->next->pprev = x->pprev;
+	x->srv->n_open--;
 	free(x->req);
 	free(x->resp);
 	/* Later events of this loop batch may still name x. */
@@ -94,6 +97,15 @@ static void on_exchange(struct loop_watch *w, uint32_t events)
 	struct exchange *x = (struct exchange *)w;
 	const struct exchange_ops *ops = x->srv->ops;
 
+	if (!x->resp && !x->req && ops->refuse) {
+		/* Before reading: a peer that may not send a request costs no
+		 * buffer, however large the request it sends. */
+		x->resp = ops->refuse(x->srv->ctx, w->fd, &x->resp_len);
+		if (x->resp) {
+			shutdown(w->fd, SHUT_RD);
+			loop_mod(x->srv->loop, w, EPOLLOUT);
+		}
+	}
 	if (!x->resp) {
 		bool eof = false;
 
@@ -139,6 +151,11 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 
 		if (fd == -1)
 			return;
+		if (s->ops->max_open && s->n_open >= s->ops->max_open) {
+			close(fd);
+			s->n_shed++;
+			continue;
+		}
 		x = calloc(1, sizeof(*x));
 		if (!x) {
 			close(fd);
@@ -159,7 +176,13 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 			x->next->pprev = &x->next;
 		x->pprev = &s->open;
 		s->open = x;
+		s->n_open++;
 	}
+}
+
+unsigned long long exchange_shed(const struct exchange_server *s)
+{
+	return s ? s->n_shed : 0;
 }
 
 struct exchange_server *exchange_serve(struct loop *loop, int listen_fd,

@@ -25,12 +25,22 @@ struct exchange_ops {
 	char *(*respond)(void *ctx, int fd, char *req, size_t len, size_t *resp_len);
 	/* The response to a request over max_request; NULL: just close. */
 	char *(*too_large)(void *ctx, size_t *resp_len);
+	/* Exchanges open at once; a connection past them is closed as soon as
+	 * it is accepted (shed), so idle peers cannot pin descriptors. 0: no cap. */
+	size_t max_open;
+	/* Checked before a byte of the request is read: NULL when the peer on fd
+	 * may send one, else the response that refuses it (malloc()ed, *resp_len
+	 * bytes), written at once; the request is never read. NULL op: anyone. */
+	char *(*refuse)(void *ctx, int fd, size_t *resp_len);
 };
 
 /* Serves listen_fd (non-blocking, listening; owned from now on) on loop.
  * NULL on ENOMEM or when the loop refuses it (listen_fd is then closed). */
 struct exchange_server *exchange_serve(struct loop *loop, int listen_fd,
 				       const struct exchange_ops *ops, void *ctx);
+
+/* Connections shed for max_open since s started. */
+unsigned long long exchange_shed(const struct exchange_server *s);
 
 /* Stops listening and ends every open exchange. NULL-tolerant. */
 void exchange_close(struct exchange_server *s);

@@ -29,6 +29,9 @@
 #define REQUEST_MAX	  4096
 #define SCRAPE_TIMEOUT_MS 5000
 #define METRICS_BACKLOG	  64
+/* Scrapes served at once: Prometheus sends one per target at a time, so a
+ * few cover several scrapers; past them a connection is closed at once. */
+#define METRICS_MAX_SCRAPES 16
 
 struct metrics {
 	struct exchange_server *srv;
@@ -174,6 +177,12 @@ void metrics_write(const struct agent *ag, FILE *f)
 	write_access_log(ag, f);
 	write_bpf_counters(ag, f);
 	guard_metrics_write(ag, f);
+	fprintf(f,
+		"# HELP sockgate_metrics_shed_total Connections to /metrics closed unanswered "
+		"because %d scrapes were already open.\n"
+		"# TYPE sockgate_metrics_shed_total counter\n"
+		"sockgate_metrics_shed_total %llu\n",
+		METRICS_MAX_SCRAPES, ag->metrics ? exchange_shed(ag->metrics->srv) : 0);
 	write_process(f);
 }
 
@@ -227,9 +236,12 @@ static const struct exchange_ops scrape_ops = {
 	.timeout_ms = SCRAPE_TIMEOUT_MS,
 	.is_complete = is_complete,
 	.respond = respond,
+	.max_open = METRICS_MAX_SCRAPES,
 };
 
-/* "host:port", "[v6]:port" or ":port" into a bound, listening socket. */
+/* "host:port", "[v6]:port" or ":port" into a bound, listening socket.
+ * ":port" is 127.0.0.1: /metrics names routes, SNIs and backend addresses,
+ * so serving every address takes an explicit 0.0.0.0 or [::]. */
 static int listen_on(const char *addr)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
@@ -249,7 +261,7 @@ static int listen_on(const char *addr)
 		colon[-1] = '\0';
 		memmove(host, host + 1, strlen(host));
 	}
-	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0)
+	if (getaddrinfo(host[0] ? host : "127.0.0.1", port, &hints, &res) != 0)
 		return -EINVAL;
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -286,7 +298,7 @@ struct metrics *metrics_open(struct agent *ag, const char *addr)
 		free(m);
 		return NULL;
 	}
-	log_info("metrics on http://%s/metrics", addr);
+	log_info("metrics on http://%s%s/metrics", addr[0] == ':' ? "127.0.0.1" : "", addr);
 	return m;
 }
 

@@ -215,8 +215,11 @@ int guard_prepare(struct agent *ag, const struct config *cfg, FILE *out)
 
 void guard_abort(struct agent *ag)
 {
-	if (ag->guard)
-		detach_new(ag->guard);
+	if (!ag->guard)
+		return;
+	detach_new(ag->guard);
+	/* Drop what guard_expect_listeners() added for the rejected configuration. */
+	guard_sync_listeners(ag->guard);
 }
 
 /* Swaps in the prepared interfaces, detaching the ones left out. */
@@ -358,27 +361,54 @@ static int push_iface_addrs(const struct guard *g, const struct ifaddrs *ifa,
 	return err;
 }
 
-void guard_sync_listeners(struct guard *g)
+/* The IPv6 twin listeners.c opens for an Istio Gateway's 0.0.0.0 port, so
+ * that the guard judges it before it exists too. */
+static bool v6_twin(const struct cfg_listener *l, struct sockaddr_storage *twin)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)twin;
+
+	if (!l->is_istio || l->addr.ss_family != AF_INET || sin->sin_addr.s_addr != INADDR_ANY)
+		return false;
+	memset(twin, 0, sizeof(*twin));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = in6addr_any;
+	sin6->sin6_port = sin->sin_port;
+	return true;
+}
+
+/* The addresses the guard judges: every listening socket's and, with cfg,
+ * every listener cfg asks for. */
+static void sync_listeners(struct guard *g, const struct config *cfg)
 {
 	const struct agent *ag = g->ag;
+	size_t n_cfg = cfg ? cfg->n_listeners : 0, n_want = ag->n_listeners + 2 * n_cfg, n = 0;
+	struct sockaddr_storage *want = calloc(n_want ? n_want : 1, sizeof(*want));
 	struct ifaddrs *ifa = NULL;
 	struct guard_listen *v = NULL;
-	size_t n = 0;
-	int err = 0;
+	size_t k = 0;
+	int err = want ? 0 : -ENOMEM;
 
-	if (!g->bpf.skel)
+	if (!g->bpf.skel) {
+		free(want);
 		return;
-	for (size_t i = 0; i < ag->n_listeners && !ifa; i++) {
-		if (is_wildcard(&ag->listeners[i]->addr) && getifaddrs(&ifa) == -1)
+	}
+	for (size_t i = 0; want && i < ag->n_listeners; i++)
+		want[k++] = ag->listeners[i]->addr;
+	for (size_t i = 0; want && i < n_cfg; i++) {
+		want[k++] = cfg->listeners[i].addr;
+		if (v6_twin(&cfg->listeners[i], &want[k]))
+			k++;
+	}
+	for (size_t i = 0; i < k && !ifa; i++) {
+		if (is_wildcard(&want[i]) && getifaddrs(&ifa) == -1)
 			log_warn("guard: reading interface addresses: %s", strerror(errno));
 	}
-	for (size_t i = 0; i < ag->n_listeners && !err; i++) {
-		const struct sockaddr_storage *ss = &ag->listeners[i]->addr;
-
-		err = is_wildcard(ss) ? push_iface_addrs(g, ifa, ss, &v, &n)
-				      : push_listen(&v, &n, ss);
-	}
+	for (size_t i = 0; i < k && !err; i++)
+		err = is_wildcard(&want[i]) ? push_iface_addrs(g, ifa, &want[i], &v, &n)
+					    : push_listen(&v, &n, &want[i]);
 	freeifaddrs(ifa);
+	free(want);
 	if (!err)
 		err = guard_bpf_set_listeners(&g->bpf, v, n);
 	if (err) {
@@ -389,6 +419,17 @@ void guard_sync_listeners(struct guard *g)
 	free(g->lsn);
 	g->lsn = v;
 	g->n_lsn = n;
+}
+
+void guard_sync_listeners(struct guard *g)
+{
+	sync_listeners(g, NULL);
+}
+
+void guard_expect_listeners(struct agent *ag, const struct config *cfg)
+{
+	if (ag->guard)
+		sync_listeners(ag->guard, cfg);
 }
 
 enum guard_rules_result guard_change_rule(struct guard *g, enum guard_list list,

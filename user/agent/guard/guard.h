@@ -67,6 +67,12 @@ void guard_commit(struct agent *ag, const struct config *cfg);
  * for wildcard listeners) into the listener map. */
 void guard_sync_listeners(struct guard *g);
 
+/* Before the listeners of cfg are opened (start and reload): the guard judges
+ * their addresses as well as those open now, so not one SYN reaches a new
+ * listener unjudged. The next guard_commit() or guard_abort() narrows the set
+ * to the sockets then open. */
+void guard_expect_listeners(struct agent *ag, const struct config *cfg);
+
 /* A runtime rule change (`sockgate guard deny|allow add|del`), in force at
  * once. Returns the rules' answer; *err is a map error (the change is then
  * undone) or 0. */

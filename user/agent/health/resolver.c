@@ -20,7 +20,8 @@
 #define ADDRS_TEXT_MAX	  512
 
 struct host_counts {
-	uint64_t failures, changes;
+	uint64_t failures, changes, truncated;
+	bool is_truncated; /* its latest answer was cut: logged once, when it starts */
 };
 
 struct resolver {
@@ -50,11 +51,27 @@ static bool record(struct resolver *r, const struct resolve_answer *a)
 	struct host_counts *hc = series_table_get(r->hosts, (const char *const[]){a->name});
 	bool had_answer = e && e->has_answer, was_failing = e && e->is_failing;
 	char before[ADDRS_TEXT_MAX], after[ADDRS_TEXT_MAX];
+	size_t n = a->n_addrs, max = r->ag->rt->cfg->max_addresses_per_name;
 	enum dns_update u;
 
+	/* The answer is sorted (dns_lookup()), so the same answer keeps the
+	 * same addresses and a long one does not look changed every round. */
+	if (!a->err && max && n > max) {
+		if (hc && !hc->is_truncated)
+			log_warn("resolve: %s has %zu addresses: using the first %zu "
+				 "(max_addresses_per_name)",
+				 a->name, n, max);
+		if (hc) {
+			hc->truncated++;
+			hc->is_truncated = true;
+		}
+		n = max;
+	} else if (!a->err && hc) {
+		hc->is_truncated = false;
+	}
 	dns_addrs_format(e ? e->addrs : NULL, e ? e->n_addrs : 0, before, sizeof(before));
 	if (a->err == -ENOMEM ||
-	    dns_cache_update(r->cache, a->name, a->addrs, a->n_addrs, a->err ? a->why : NULL, &u))
+	    dns_cache_update(r->cache, a->name, a->addrs, n, a->err ? a->why : NULL, &u))
 		return false;
 	e = dns_cache_find(r->cache, a->name);
 	dns_addrs_format(e->addrs, e->n_addrs, after, sizeof(after));
@@ -244,10 +261,11 @@ static void write_gauge(const struct resolver *r, FILE *f, const char *name, con
 void resolver_metrics_write(const struct resolver *r, FILE *f)
 {
 	static const char *const label[] = {"host"};
-	static const char *const what[2] = {"failures", "changes"};
-	static const char *const help[2] = {
+	static const char *const what[3] = {"failures", "changes", "truncated"};
+	static const char *const help[3] = {
 		"Failed lookups of an endpoint host name.",
 		"Times the addresses of an endpoint host name changed.",
+		"Answers for an endpoint host name cut to max_addresses_per_name.",
 	};
 
 	if (!r)
@@ -260,7 +278,7 @@ void resolver_metrics_write(const struct resolver *r, FILE *f)
 		    "1 while the latest lookup of an endpoint host name failed (its last "
 		    "addresses stay in use).",
 		    is_failing);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		fprintf(f,
 			"# HELP sockgate_resolve_%s_total %s\n# TYPE sockgate_resolve_%s_total "
 			"counter\n",
@@ -272,7 +290,9 @@ void resolver_metrics_write(const struct resolver *r, FILE *f)
 			fprintf(f, "sockgate_resolve_%s_total{", what[k]);
 			prom_write_labels(f, label, values, 1);
 			fprintf(f, "} %llu\n",
-				(unsigned long long)(k == 0 ? hc->failures : hc->changes));
+				(unsigned long long)(k == 0   ? hc->failures
+						     : k == 1 ? hc->changes
+							      : hc->truncated));
 		}
 	}
 	fprintf(f,

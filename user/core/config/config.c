@@ -102,6 +102,7 @@ void config_free(struct config *c)
 		cfg_route_fini(&c->routes[i]);
 	cfg_guard_fini(&c->guard);
 	cfg_src_fini(&c->resolve_interval_src);
+	cfg_src_fini(&c->max_addresses_src);
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
 	free(c->listeners);
@@ -208,6 +209,8 @@ void config_dump(const struct config *c, FILE *f)
 		cfg_guard_dump(&c->guard, f);
 	if (c->resolve_interval_src.file)
 		fprintf(f, "resolve_interval %ums\n", c->resolve_interval_ms);
+	if (c->max_addresses_src.file)
+		fprintf(f, "max_addresses_per_name %u\n", c->max_addresses_per_name);
 }
 
 /* --- reading ------------------------------------------------------------------------ */
@@ -528,6 +531,7 @@ int config_load_inputs(const struct cfg_input *in, size_t n, const struct cfg_un
 	if (!l.c)
 		return -ENOMEM;
 	l.c->resolve_interval_ms = CFG_DEFAULT_RESOLVE_INTERVAL_MS;
+	l.c->max_addresses_per_name = CFG_DEFAULT_MAX_ADDRESSES_PER_NAME;
 	l.file = "<options>";
 	err = check_labels(&l, o);
 	for (size_t i = 0; !err && i < n; i++) {

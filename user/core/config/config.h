@@ -26,6 +26,21 @@
  * default is 5 s; names here change rarely, and each change rebuilds the
  * configuration). */
 #define CFG_DEFAULT_RESOLVE_INTERVAL_MS 30000u
+/* Envoy's tcp_proxy idle_timeout default, which Istio keeps: a pair that moves
+ * no byte either way for an hour holds two descriptors for nothing. */
+#define CFG_DEFAULT_IDLE_TIMEOUT_MS 3600000u
+/* Keepalive finds a peer that vanished without a FIN (power loss, NAT
+ * expiry) in time + interval * probes: 6.5 minutes, against the kernel's
+ * two hours and more. */
+#define CFG_DEFAULT_KEEPALIVE_TIME_S	 300u
+#define CFG_DEFAULT_KEEPALIVE_INTERVAL_S 30u
+#define CFG_DEFAULT_KEEPALIVE_PROBES	 3u
+/* Data unacknowledged this long ends the connection; also bounds how long a
+ * peer may keep a zero window (Linux applies it to window probes). */
+#define CFG_DEFAULT_USER_TIMEOUT_MS 300000u
+/* Every address of a name becomes an endpoint and a health-check target: a
+ * name that answers thousands must not become thousands of them. */
+#define CFG_DEFAULT_MAX_ADDRESSES_PER_NAME 64u
 
 enum cfg_balance {
 	CFG_BALANCE_ROUND_ROBIN = 0, /* smooth weighted round robin */
@@ -166,6 +181,14 @@ struct cfg_route {
 	/* Envoy's panic threshold (Istio minHealthPercent): below this percentage
 	 * of healthy endpoints, health no longer excludes any; 0: never. */
 	uint32_t min_health_percent;
+	/* A pair that moves no byte either way this long is ended; 0: never. */
+	uint32_t idle_timeout_ms;
+	/* A pair is ended this long after its accept, busy or not; 0: never. */
+	uint32_t max_connection_duration_ms;
+	/* SO_KEEPALIVE on both legs: idle seconds before the first probe (0: no
+	 * keepalive), seconds between probes, unanswered probes that end it. */
+	uint32_t keepalive_time_s, keepalive_interval_s, keepalive_probes;
+	uint32_t user_timeout_ms;     /* TCP_USER_TIMEOUT on both legs; 0: the kernel's */
 	struct cfg_backend *backends; /* at least one */
 	size_t n_backends;
 	struct cfg_src src;
@@ -197,6 +220,8 @@ struct config {
 	struct cfg_guard guard;
 	uint32_t resolve_interval_ms;	     /* re-resolve endpoint host names this often */
 	struct cfg_src resolve_interval_src; /* where it was set; file NULL: the default */
+	uint32_t max_addresses_per_name;     /* endpoints one host name may become */
+	struct cfg_src max_addresses_src;    /* where it was set; file NULL: the default */
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_route *routes;
@@ -310,7 +335,8 @@ struct cfg_lookup {
 
 /* Gives every endpoint that comes from a host name the addresses lk has for
  * it now. Per backend, literal endpoints stay; each (host, port) takes one
- * endpoint per address, each keeping host, in place of the endpoints it had
+ * endpoint per address, the first c->max_addresses_per_name of them in
+ * dns_addrs_normalize() order (a longer answer is a warning), each keeping host, in place of the endpoints it had
  * (so a resolved model can be resolved again). A name lk fails is a warning in
  * diags and becomes one unresolved endpoint, to be retried later; a pending
  * one too, without a warning. Call before the model is published. Returns 0

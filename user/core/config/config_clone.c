@@ -153,6 +153,7 @@ struct config *config_clone(const struct config *c)
 		copy_route(&k, &d->routes[i]);
 	copy_guard(&k, &d->guard);
 	copy_src(&k, &d->resolve_interval_src, &c->resolve_interval_src);
+	copy_src(&k, &d->max_addresses_src, &c->max_addresses_src);
 	if (k.has_failed) {
 		config_free(d);
 		return NULL;

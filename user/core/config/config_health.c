@@ -127,6 +127,21 @@ out:
 	cfg_path_pop(l, saved);
 }
 
+void cfg_route_lifetime_defaults(struct cfg_route *r)
+{
+	r->idle_timeout_ms = CFG_DEFAULT_IDLE_TIMEOUT_MS;
+	r->max_connection_duration_ms = 0;
+	r->keepalive_time_s = CFG_DEFAULT_KEEPALIVE_TIME_S;
+	r->keepalive_interval_s = CFG_DEFAULT_KEEPALIVE_INTERVAL_S;
+	r->keepalive_probes = CFG_DEFAULT_KEEPALIVE_PROBES;
+	r->user_timeout_ms = CFG_DEFAULT_USER_TIMEOUT_MS;
+}
+
+uint32_t cfg_seconds_up(uint64_t ms)
+{
+	return (uint32_t)((ms + 999) / 1000);
+}
+
 void cfg_outlier_defaults(struct cfg_outlier *o)
 {
 	*o = (struct cfg_outlier){

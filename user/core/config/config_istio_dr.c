@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* config_istio_dr.c: Istio DestinationRules into route policy: balancing, connect
- * timeout, connection limit, outlier detection and PROXY protocol. The model has one policy per route,
+ * timeout, connection limit, idle timeout, maximum duration, keepalive, outlier
+ * detection and PROXY protocol. The model has one policy per route,
  * so a route takes the rule of its first destination that has one (exact host
  * before the longest covering wildcard) and says so when others differ. */
 #include <errno.h>
@@ -16,6 +17,9 @@ struct dest_rule {
 	const char *ns, *name;
 	char host[HOSTNAME_MAX + 1];
 	bool is_wildcard, has_balance, has_timeout, has_proxy, has_outlier, has_min_health;
+	bool has_idle, has_ka_time, has_ka_interval, has_ka_probes;
+	uint32_t idle_timeout_ms, max_duration_ms;
+	uint32_t ka_time_s, ka_interval_s, ka_probes;
 	struct cfg_outlier outlier;
 	enum cfg_balance balance;
 	uint32_t connect_timeout_ms, max_connections, min_health_percent;
@@ -89,18 +93,34 @@ static const struct cfg_field cp_fields[CP_MAX] = {
 	[CP_HTTP] = {.key = "http", .kind = CFG_K_IGNORED, .note = IGN_NO_HTTP},
 };
 
-enum { TCP_MAX_CONN = 0, TCP_TIMEOUT, TCP_MAX = 5 };
+/* The native keys' ranges (config_native.c): a week for lifetimes, the
+ * kernel's limits for keepalive. */
+#define LIFETIME_MAX_MS	     (7 * 24 * 3600 * 1000)
+#define KEEPALIVE_MAX_MS     (32767 * 1000)
+#define KEEPALIVE_PROBES_MAX 127
+
+enum { TCP_MAX_CONN = 0, TCP_TIMEOUT, TCP_KEEPALIVE, TCP_MAX_DURATION, TCP_IDLE, TCP_MAX };
 static const struct cfg_field tcp_fields[TCP_MAX] = {
 	[TCP_MAX_CONN] = {.key = "maxConnections", .kind = CFG_K_INT, .min = 1, .max = 2147483647},
 	[TCP_TIMEOUT] = {.key = "connectTimeout",
 			 .kind = CFG_K_DURATION,
 			 .min = 1,
 			 .max = 10 * 60 * 1000},
-	{.key = "tcpKeepalive",
-	 .kind = CFG_K_IGNORED,
-	 .note = "keepalive settings are not supported"},
-	{.key = "maxConnectionDuration", .kind = CFG_K_IGNORED, .note = "not supported"},
-	{.key = "idleTimeout", .kind = CFG_K_IGNORED, .note = "not supported"},
+	[TCP_KEEPALIVE] = {.key = "tcpKeepalive", .kind = CFG_K_MAP},
+	[TCP_MAX_DURATION] = {.key = "maxConnectionDuration",
+			      .kind = CFG_K_DURATION,
+			      .max = LIFETIME_MAX_MS},
+	[TCP_IDLE] = {.key = "idleTimeout", .kind = CFG_K_DURATION, .max = LIFETIME_MAX_MS},
+};
+
+enum { KA_PROBES = 0, KA_TIME, KA_INTERVAL, KA_MAX };
+static const struct cfg_field ka_fields[KA_MAX] = {
+	[KA_PROBES] = {.key = "probes", .kind = CFG_K_INT, .min = 1, .max = KEEPALIVE_PROBES_MAX},
+	[KA_TIME] = {.key = "time", .kind = CFG_K_DURATION, .min = 1000, .max = KEEPALIVE_MAX_MS},
+	[KA_INTERVAL] = {.key = "interval",
+			 .kind = CFG_K_DURATION,
+			 .min = 1000,
+			 .max = KEEPALIVE_MAX_MS},
 };
 
 static const char *const pp_versions[] = {"V1", "V2", NULL};
@@ -214,7 +234,7 @@ static void dr_load_balancer(struct cfg_loader *l, struct dest_rule *dr, const s
 
 static void dr_policy(struct cfg_loader *l, struct dest_rule *dr, const struct cfg_val *v)
 {
-	struct cfg_val tp[TP_MAX], cp[CP_MAX], tcp[TCP_MAX], pp[PP_MAX];
+	struct cfg_val tp[TP_MAX], cp[CP_MAX], tcp[TCP_MAX], ka[KA_MAX], pp[PP_MAX];
 
 	if (!sub(l, v, "trafficPolicy", tp_fields, TP_MAX, tp))
 		return;
@@ -224,6 +244,19 @@ static void dr_policy(struct cfg_loader *l, struct dest_rule *dr, const struct c
 		dr->max_connections = (uint32_t)tcp[TCP_MAX_CONN].num;
 		dr->has_timeout = tcp[TCP_TIMEOUT].node != NULL;
 		dr->connect_timeout_ms = (uint32_t)tcp[TCP_TIMEOUT].num;
+		/* Istio's idleTimeout "0s" disables it, as the native 0 does. */
+		dr->has_idle = tcp[TCP_IDLE].node != NULL;
+		dr->idle_timeout_ms = (uint32_t)tcp[TCP_IDLE].num;
+		dr->max_duration_ms = (uint32_t)tcp[TCP_MAX_DURATION].num;
+		if (sub(l, &tcp[TCP_KEEPALIVE], "trafficPolicy.connectionPool.tcp.tcpKeepalive",
+			ka_fields, KA_MAX, ka)) {
+			dr->has_ka_time = ka[KA_TIME].node != NULL;
+			dr->ka_time_s = cfg_seconds_up((uint64_t)ka[KA_TIME].num);
+			dr->has_ka_interval = ka[KA_INTERVAL].node != NULL;
+			dr->ka_interval_s = cfg_seconds_up((uint64_t)ka[KA_INTERVAL].num);
+			dr->has_ka_probes = ka[KA_PROBES].node != NULL;
+			dr->ka_probes = (uint32_t)ka[KA_PROBES].num;
+		}
 	}
 	dr_outlier(l, dr, &tp[TP_OUTLIER]);
 	if (sub(l, &tp[TP_PROXY], "trafficPolicy.proxyProtocol", pp_fields, PP_MAX, pp) &&
@@ -322,6 +355,15 @@ void cfg_istio_dr_apply(struct cfg_loader *l, const struct cfg_istio_dr *s, stru
 	if (dr->has_proxy)
 		r->proxy_protocol = dr->proxy;
 	r->max_connections = dr->max_connections;
+	if (dr->has_idle)
+		r->idle_timeout_ms = dr->idle_timeout_ms;
+	r->max_connection_duration_ms = dr->max_duration_ms;
+	if (dr->has_ka_time)
+		r->keepalive_time_s = dr->ka_time_s;
+	if (dr->has_ka_interval)
+		r->keepalive_interval_s = dr->ka_interval_s;
+	if (dr->has_ka_probes)
+		r->keepalive_probes = dr->ka_probes;
 	if (dr->has_outlier)
 		r->outlier = dr->outlier;
 	if (dr->has_min_health)

@@ -330,6 +330,7 @@ static void emit_route(struct cfg_loader *l, struct cfg_istio *is, const struct 
 	r->balance = CFG_BALANCE_ROUND_ROBIN;
 	r->connect_timeout_ms = CFG_DEFAULT_CONNECT_TIMEOUT_MS;
 	r->connect_retries = CFG_DEFAULT_CONNECT_RETRIES;
+	cfg_route_lifetime_defaults(r);
 	if (g_index == 0) {
 		r->backends = tmpl->backends;
 		r->n_backends = tmpl->n_backends;

@@ -19,8 +19,22 @@ static const char *const balance_names[] = {"round_robin", "least_conn", "random
 
 #define RESOLVE_INTERVAL_MIN_MS 1000
 #define RESOLVE_INTERVAL_MAX_MS (24 * 3600 * 1000)
+#define ADDRESSES_PER_NAME_MAX	4096
+/* A week: longer is "never", which 0 says. */
+#define LIFETIME_MAX_MS (7 * 24 * 3600 * 1000)
+/* The kernel's limits: TCP_KEEPIDLE and TCP_KEEPINTVL in seconds up to
+ * MAX_TCP_KEEPIDLE, TCP_KEEPCNT up to MAX_TCP_KEEPCNT. */
+#define KEEPALIVE_MAX_MS     (32767 * 1000)
+#define KEEPALIVE_PROBES_MAX 127
 
-enum { ROOT_LISTENERS = 0, ROOT_ROUTES, ROOT_GUARD, ROOT_RESOLVE_INTERVAL, ROOT_MAX };
+enum {
+	ROOT_LISTENERS = 0,
+	ROOT_ROUTES,
+	ROOT_GUARD,
+	ROOT_RESOLVE_INTERVAL,
+	ROOT_MAX_ADDRESSES,
+	ROOT_MAX
+};
 static const struct cfg_field root_fields[ROOT_MAX] = {
 	[ROOT_LISTENERS] = {.key = "listeners", .kind = CFG_K_SEQ},
 	[ROOT_ROUTES] = {.key = "routes", .kind = CFG_K_SEQ},
@@ -29,6 +43,10 @@ static const struct cfg_field root_fields[ROOT_MAX] = {
 				   .kind = CFG_K_DURATION,
 				   .min = RESOLVE_INTERVAL_MIN_MS,
 				   .max = RESOLVE_INTERVAL_MAX_MS},
+	[ROOT_MAX_ADDRESSES] = {.key = "max_addresses_per_name",
+				.kind = CFG_K_INT,
+				.min = 1,
+				.max = ADDRESSES_PER_NAME_MAX},
 };
 
 enum { LS_NAME = 0, LS_ADDRESS, LS_NO_SNI, LS_UNKNOWN_SNI, LS_HELLO_TIMEOUT, LS_MAX_HELLO, LS_MAX };
@@ -58,6 +76,12 @@ enum {
 	RT_HEALTH_CHECK,
 	RT_OUTLIER,
 	RT_MIN_HEALTH,
+	RT_IDLE_TIMEOUT,
+	RT_MAX_DURATION,
+	RT_KEEPALIVE_TIME,
+	RT_KEEPALIVE_INTERVAL,
+	RT_KEEPALIVE_PROBES,
+	RT_USER_TIMEOUT,
 	RT_MAX
 };
 static const struct cfg_field route_fields[RT_MAX] = {
@@ -79,6 +103,24 @@ static const struct cfg_field route_fields[RT_MAX] = {
 	[RT_HEALTH_CHECK] = {.key = "health_check", .kind = CFG_K_MAP}, /* config_health.c */
 	[RT_OUTLIER] = {.key = "outlier_detection", .kind = CFG_K_MAP},
 	[RT_MIN_HEALTH] = {.key = "min_health_percent", .kind = CFG_K_INT, .max = 100},
+	[RT_IDLE_TIMEOUT] = {.key = "idle_timeout", .kind = CFG_K_DURATION, .max = LIFETIME_MAX_MS},
+	[RT_MAX_DURATION] = {.key = "max_connection_duration",
+			     .kind = CFG_K_DURATION,
+			     .max = LIFETIME_MAX_MS},
+	[RT_KEEPALIVE_TIME] = {.key = "keepalive_time",
+			       .kind = CFG_K_DURATION,
+			       .max = KEEPALIVE_MAX_MS},
+	[RT_KEEPALIVE_INTERVAL] = {.key = "keepalive_interval",
+				   .kind = CFG_K_DURATION,
+				   .min = 1000,
+				   .max = KEEPALIVE_MAX_MS},
+	[RT_KEEPALIVE_PROBES] = {.key = "keepalive_probes",
+				 .kind = CFG_K_INT,
+				 .min = 1,
+				 .max = KEEPALIVE_PROBES_MAX},
+	[RT_USER_TIMEOUT] = {.key = "tcp_user_timeout",
+			     .kind = CFG_K_DURATION,
+			     .max = LIFETIME_MAX_MS},
 };
 
 enum { BE_ADDRESS = 0, BE_WEIGHT, BE_MAX_CONNECTIONS, BE_MAX };
@@ -312,6 +354,18 @@ static void native_route(struct cfg_loader *l, yaml_node_t *node)
 	cfg_native_proxy(l, &v[RT_PROXY_PROTOCOL], rt);
 	rt->max_connections = (uint32_t)v[RT_MAX_CONNECTIONS].num;
 	rt->min_health_percent = (uint32_t)v[RT_MIN_HEALTH].num;
+	cfg_route_lifetime_defaults(rt);
+	if (v[RT_IDLE_TIMEOUT].node)
+		rt->idle_timeout_ms = (uint32_t)v[RT_IDLE_TIMEOUT].num;
+	rt->max_connection_duration_ms = (uint32_t)v[RT_MAX_DURATION].num;
+	if (v[RT_KEEPALIVE_TIME].node)
+		rt->keepalive_time_s = cfg_seconds_up((uint64_t)v[RT_KEEPALIVE_TIME].num);
+	if (v[RT_KEEPALIVE_INTERVAL].node)
+		rt->keepalive_interval_s = cfg_seconds_up((uint64_t)v[RT_KEEPALIVE_INTERVAL].num);
+	if (v[RT_KEEPALIVE_PROBES].node)
+		rt->keepalive_probes = (uint32_t)v[RT_KEEPALIVE_PROBES].num;
+	if (v[RT_USER_TIMEOUT].node)
+		rt->user_timeout_ms = (uint32_t)v[RT_USER_TIMEOUT].num;
 	native_listener_refs(l, l->c->n_routes - 1, &v[RT_LISTENERS], node);
 	if (v[RT_SNI].node)
 		native_snis(l, rt, &v[RT_SNI]);
@@ -338,18 +392,17 @@ static void native_route(struct cfg_loader *l, yaml_node_t *node)
 
 /* One value for the whole configuration, as for the guard: a later layer
  * (sockgate load) replaces it, the same layer setting it twice is an error. */
-static void native_resolve_interval(struct cfg_loader *l, const struct cfg_val *v)
+static void native_singleton(struct cfg_loader *l, const struct cfg_val *v, const char *key,
+			     uint32_t *value, struct cfg_src *src)
 {
-	struct cfg_src *src = &l->c->resolve_interval_src;
-	size_t saved = cfg_path_key(l, "resolve_interval");
+	size_t saved = cfg_path_key(l, key);
 
 	if (src->file && cfg_layer_of(l, src->file_index) == cfg_layer_of(l, l->file_index)) {
-		cfg_error(l, v->key,
-			  "already set at %s:%u:%u; one resolve_interval per configuration",
-			  src->file, src->line, src->column);
+		cfg_error(l, v->key, "already set at %s:%u:%u; one %s per configuration", src->file,
+			  src->line, src->column, key);
 	} else {
 		cfg_src_fini(src);
-		l->c->resolve_interval_ms = (uint32_t)v->num;
+		*value = (uint32_t)v->num;
 		cfg_src_set(l, src, v->node);
 	}
 	cfg_path_pop(l, saved);
@@ -379,5 +432,9 @@ void cfg_native_doc(struct cfg_loader *l, yaml_node_t *root)
 	if (v[ROOT_GUARD].node)
 		cfg_native_guard(l, v[ROOT_GUARD].key, v[ROOT_GUARD].node);
 	if (v[ROOT_RESOLVE_INTERVAL].node)
-		native_resolve_interval(l, &v[ROOT_RESOLVE_INTERVAL]);
+		native_singleton(l, &v[ROOT_RESOLVE_INTERVAL], "resolve_interval",
+				 &l->c->resolve_interval_ms, &l->c->resolve_interval_src);
+	if (v[ROOT_MAX_ADDRESSES].node)
+		native_singleton(l, &v[ROOT_MAX_ADDRESSES], "max_addresses_per_name",
+				 &l->c->max_addresses_per_name, &l->c->max_addresses_src);
 }

@@ -7,6 +7,7 @@
  * and is retried. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +70,8 @@ static int push_addrs(struct cfg_endpoint **out, size_t *n, const struct cfg_end
 	return err;
 }
 
-static int resolve_backend(struct cfg_backend *b, const struct cfg_lookup *lk, struct cfg_diags *d)
+static int resolve_backend(struct cfg_backend *b, const struct cfg_lookup *lk, size_t max_addrs,
+			   struct cfg_diags *d)
 {
 	struct cfg_endpoint *out = NULL;
 	size_t n = 0;
@@ -90,7 +92,16 @@ static int resolve_backend(struct cfg_backend *b, const struct cfg_lookup *lk, s
 			continue;
 		switch (lk->lookup(lk->arg, ep->host, &addrs, &n_addrs, &why)) {
 		case CFG_LOOKUP_OK:
-			err = push_addrs(&out, &n, ep, addrs, n_addrs);
+			/* The lookups normalise (sort) their answers, so the
+			 * same answer always keeps the same addresses. */
+			if (n_addrs > max_addrs)
+				cfg_diag_src(d, &b->src, true, &err,
+					     "\"%s\" has %zu addresses: using the first %zu "
+					     "(max_addresses_per_name)",
+					     ep->host, n_addrs, max_addrs);
+			if (!err)
+				err = push_addrs(&out, &n, ep, addrs,
+						 n_addrs > max_addrs ? max_addrs : n_addrs);
 			break;
 		case CFG_LOOKUP_FAILED:
 			cfg_diag_src(d, &b->src, true, &err,
@@ -122,9 +133,12 @@ int config_resolve_with(struct config *c, const struct cfg_lookup *lk, struct cf
 	size_t first = d->n;
 	int err = 0;
 
+	/* 0 only in a model built by hand (tests): no cap. */
+	size_t max = c->max_addresses_per_name ? c->max_addresses_per_name : SIZE_MAX;
+
 	for (size_t r = 0; r < c->n_routes && !err; r++) {
 		for (size_t b = 0; b < c->routes[r].n_backends && !err; b++)
-			err = resolve_backend(&c->routes[r].backends[b], lk, d);
+			err = resolve_backend(&c->routes[r].backends[b], lk, max, d);
 	}
 	cfg_diags_sort(d, first);
 	cfg_diags_free(&local);

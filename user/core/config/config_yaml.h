@@ -198,6 +198,11 @@ void cfg_native_health_check(struct cfg_loader *l, struct cfg_route *rt, yaml_no
 void cfg_native_outlier(struct cfg_loader *l, struct cfg_route *rt, yaml_node_t *node);
 /* Istio's outlierDetection defaults, which the native form shares. */
 void cfg_outlier_defaults(struct cfg_outlier *o);
+/* Sets r's idle timeout, keepalive and user timeout to their defaults (no
+ * maximum duration), for both formats. */
+void cfg_route_lifetime_defaults(struct cfg_route *r);
+/* Milliseconds as the whole seconds a socket option takes, rounded up. */
+uint32_t cfg_seconds_up(uint64_t ms);
 void cfg_health_check_fini(struct cfg_health_check *hc);
 
 /* The native "guard:" mapping node, its key at key (config_guard.c). Replaces
