@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "cfg_value.h"
+#include "config_digest.h"
 #include "config_yaml.h"
 
 /* Larger inputs are mistakes (a log file, a binary), not configurations. */
@@ -360,16 +361,6 @@ out:
 	return err;
 }
 
-static bool is_yaml_name(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (n[0] == '.')
-		return false;
-	return (len > 5 && !strcmp(n + len - 5, ".yaml")) ||
-	       (len > 4 && !strcmp(n + len - 4, ".yml"));
-}
-
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -394,7 +385,7 @@ static int read_dir(struct cfg_loader *l, const char *dir)
 		struct stat st;
 		char **slot, *p;
 
-		if (!is_yaml_name(e->d_name))
+		if (!config_is_yaml_name(e->d_name))
 			continue;
 		if (asprintf(&p, "%s/%s", dir, e->d_name) < 0) {
 			err = -ENOMEM;
