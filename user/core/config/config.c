@@ -277,6 +277,11 @@ static void parse_file(struct cfg_loader *l, const char *buf, size_t len)
 			break;
 		}
 		d->file_index = l->file_index;
+		if (cfg_list_split(l, d, &index)) {
+			yaml_document_delete(&d->yaml);
+			free(d);
+			continue;
+		}
 		d->index = ++index;
 		slot = cfg_push(l, &l->docs, &l->n_docs, sizeof(*slot));
 		if (!slot) {

@@ -217,6 +217,13 @@ enum cfg_doc_type {
 	CFG_DOC_OTHER /* skipped with a warning, or a broken header */
 };
 
+/* When list is a `kind: List` document (`apiVersion: v1`), checks it and
+ * appends each item to l->docs as a document of its own (file index of list,
+ * *index incremented per item), reporting items that are not Kubernetes
+ * objects; returns 1, and the caller deletes list. Returns 0 for any other
+ * document (config_list.c). */
+int cfg_list_split(struct cfg_loader *l, struct cfg_doc *list, unsigned *index);
+
 /* Classifies a document by apiVersion/kind without reporting anything. */
 enum cfg_doc_type cfg_doc_type(struct cfg_loader *l, yaml_node_t *root);
 
