@@ -24,6 +24,7 @@ enum opt_id {
 	OPT_LOG_LEVEL,
 	OPT_LABEL,
 	OPT_CHECK,
+	OPT_STRICT,
 	OPT_PAIR_BUDGET,
 	OPT_ACCESS_LOG,
 	OPT_ACCESS_LOG_FORMAT,
@@ -62,7 +63,11 @@ static const struct opt_doc opt_docs[] = {
 	 "agent label for Istio Gateway selectors (default istio=ingressgateway); repeatable"},
 	{{"check", no_argument, NULL, OPT_CHECK},
 	 NULL,
-	 "validate the configuration, print the route tables and exit"},
+	 "validate the configuration, print the route tables and exit; exit 1 when it is "
+	 "rejected or serves nothing"},
+	{{"strict", no_argument, NULL, OPT_STRICT},
+	 NULL,
+	 "with --check: any configuration warning fails the check (for CI)"},
 	{{"version", no_argument, NULL, OPT_VERSION}, NULL, "print the version and exit"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "print this help and exit"},
 };
@@ -150,6 +155,9 @@ static int parse_one(struct args *a, int id, const char *v)
 	case OPT_CHECK:
 		a->check_only = true;
 		return 0;
+	case OPT_STRICT:
+		a->strict = true;
+		return 0;
 	case OPT_HELP:
 		a->show_help = true;
 		return 0;
@@ -183,6 +191,10 @@ int args_parse(struct args *a, int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "sockgated: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (a->strict && !a->check_only) {
+		fprintf(stderr, "sockgated: --strict is a --check option\n");
 		return -EINVAL;
 	}
 	if (a->n_configs == 0 && !a->show_help && !a->show_version) {

@@ -40,6 +40,7 @@ struct args {
 	uint64_t pair_budget_bytes;
 	enum log_level log_level;
 	bool check_only; /* --check: validate, print the route tables, exit */
+	bool strict;	 /* --strict (with --check): a warning fails the check */
 	bool show_help;
 	bool show_version;
 };
