@@ -25,6 +25,7 @@ enum opt_id {
 	OPT_LABEL,
 	OPT_CHECK,
 	OPT_STRICT,
+	OPT_GATEWAY_CLASS,
 	OPT_PAIR_BUDGET,
 	OPT_ACCESS_LOG,
 	OPT_ACCESS_LOG_FORMAT,
@@ -61,6 +62,9 @@ static const struct opt_doc opt_docs[] = {
 	{{"label", required_argument, NULL, OPT_LABEL},
 	 "KEY=VALUE",
 	 "agent label for Istio Gateway selectors (default istio=ingressgateway); repeatable"},
+	{{"gateway-class", required_argument, NULL, OPT_GATEWAY_CLASS},
+	 "NAME",
+	 "Gateway API gatewayClassName to serve (default " CFG_DEFAULT_GATEWAY_CLASS ")"},
 	{{"check", no_argument, NULL, OPT_CHECK},
 	 NULL,
 	 "validate the configuration, print the route tables and exit; exit 1 when it is "
@@ -154,6 +158,13 @@ static int parse_one(struct args *a, int id, const char *v)
 		return 0;
 	case OPT_CHECK:
 		a->check_only = true;
+		return 0;
+	case OPT_GATEWAY_CLASS:
+		if (!v[0]) {
+			fprintf(stderr, "sockgated: --gateway-class: expected a class name\n");
+			return -EINVAL;
+		}
+		a->gateway_class = v;
 		return 0;
 	case OPT_STRICT:
 		a->strict = true;

@@ -14,7 +14,8 @@ static const char *plural(size_t n)
 
 int check_run(const struct args *a)
 {
-	struct cfg_options opts = {.labels = a->labels, .n_labels = a->n_labels};
+	struct cfg_options opts = {
+		.labels = a->labels, .n_labels = a->n_labels, .gateway_class = a->gateway_class};
 	struct cfg_diags d = {0};
 	struct config *cfg = NULL;
 	struct runtime *rt;
@@ -28,6 +29,9 @@ int check_run(const struct args *a)
 	for (size_t i = 0; i < n_loaded; i++)
 		n_warnings += d.items[i].is_warning;
 	cfg_diags_print(&d, stderr);
+	/* Where Gateway API routes attached: the status an API server would show. */
+	for (size_t i = 0; i < d.n_notes; i++)
+		printf("%s\n", d.notes[i]);
 	if (err) {
 		fprintf(stderr, "sockgated: configuration rejected (%zu error%s)\n", d.n_errors,
 			plural(d.n_errors));

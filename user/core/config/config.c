@@ -435,6 +435,7 @@ static int check_labels(struct cfg_loader *l, const struct cfg_options *o)
 {
 	l->labels = default_labels;
 	l->n_labels = 1;
+	l->gateway_class = o && o->gateway_class ? o->gateway_class : CFG_DEFAULT_GATEWAY_CLASS;
 	if (!o || !o->n_labels)
 		return 0;
 	l->labels = o->labels;
