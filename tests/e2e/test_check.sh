@@ -6,7 +6,8 @@
 # without routes) exits 1 with one line saying so. `--strict` makes any configuration
 # warning fail the check, but not a host name the checking machine cannot resolve. The
 # issue's exact case: `kubectl get gateway,virtualservice -A -o yaml` (one v1 List) is
-# read, not reported as "0 listeners, 0 routes" with exit 0.
+# read, not reported as "0 listeners, 0 routes" with exit 0. For Gateway API objects,
+# --check prints where each TLSRoute attached, and why not (--gateway-class).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +53,15 @@ e2e_assert_contains "$OUT" "sockgated: configuration rejected: 3 warnings with -
 
 check 0 --strict --config "$GOOD/istio-scenario.yaml"
 e2e_assert_contains "$OUT" "configuration ok" "--strict ignores a name this machine cannot resolve"
+
+check 0 --strict --config "$GOOD/gateway-api-scenario.yaml"
+e2e_assert_contains "$OUT" "spec.parentRefs[0]: attached to Gateway default/istio-mynginx-customingressgateway listener \"tls\" (port 443) as sample.aliyun.com" \
+	"--check says where a TLSRoute attached"
+check 1 --gateway-class other --config "$GOOD/gateway-api-scenario.yaml"
+e2e_assert_contains "$OUT" "not attached: Gateway default/istio-mynginx-customingressgateway is of class \"istio\", not \"other\"" \
+	"--check says why a TLSRoute did not attach"
+e2e_assert_contains "$OUT" "nothing would be served (0 listeners, 0 routes)" \
+	"a Gateway of another class serves nothing here"
 
 rc=0
 "$SOCKGATED" --strict --config "$GOOD/istio-scenario.yaml" >/dev/null 2>&1 || rc=$?

@@ -29,9 +29,6 @@ int check_run(const struct args *a)
 	for (size_t i = 0; i < n_loaded; i++)
 		n_warnings += d.items[i].is_warning;
 	cfg_diags_print(&d, stderr);
-	/* Where Gateway API routes attached: the status an API server would show. */
-	for (size_t i = 0; i < d.n_notes; i++)
-		printf("%s\n", d.notes[i]);
 	if (err) {
 		fprintf(stderr, "sockgated: configuration rejected (%zu error%s)\n", d.n_errors,
 			plural(d.n_errors));
@@ -39,6 +36,9 @@ int check_run(const struct args *a)
 		config_free(cfg);
 		return 1;
 	}
+	/* Where Gateway API routes attached: the status an API server would show. */
+	for (size_t i = 0; i < d.n_notes; i++)
+		printf("%s\n", d.notes[i]);
 	cfg_diags_free(&d);
 	rt = runtime_from_config(cfg, stderr);
 	if (!rt)

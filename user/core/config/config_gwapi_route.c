@@ -181,10 +181,10 @@ static void parent_ref(struct cfg_loader *l, const struct gwapi *g, struct route
 	if ((v[PR_GROUP].node && strcmp(v[PR_GROUP].str, GWAPI_GROUP)) ||
 	    (v[PR_KIND].node && strcmp(v[PR_KIND].str, "Gateway"))) {
 		cfg_warn(l, node,
-			 "not attached: parent %s/%s is not a Gateway (sockgate attaches TLSRoutes "
-			 "to Gateways only)",
-			 v[PR_GROUP].node ? v[PR_GROUP].str : GWAPI_GROUP,
-			 v[PR_KIND].node ? v[PR_KIND].str : "Gateway");
+			 "not attached: parent kind %s (group %s) is not a Gateway (sockgate "
+			 "attaches TLSRoutes to Gateways only)",
+			 cfg_quote(l, v[PR_KIND].node ? v[PR_KIND].str : "Gateway"),
+			 cfg_quote(l, v[PR_GROUP].node ? v[PR_GROUP].str : GWAPI_GROUP));
 		return;
 	}
 	ns = v[PR_NAMESPACE].node ? v[PR_NAMESPACE].str : rc->m.ns;
@@ -193,8 +193,10 @@ static void parent_ref(struct cfg_loader *l, const struct gwapi *g, struct route
 			gw = &g->gws[i];
 	}
 	if (!gw) {
-		cfg_warn(l, node, "not attached: Gateway %s/%s is not loaded", ns,
-			 cfg_quote(l, v[PR_NAME].str));
+		char ref[512];
+
+		snprintf(ref, sizeof(ref), "%s/%s", ns, v[PR_NAME].str);
+		cfg_warn(l, node, "not attached: Gateway %s is not loaded", cfg_quote(l, ref));
 		return;
 	}
 	if (!gw->is_served) {
@@ -256,9 +258,9 @@ static bool backend_ref(struct cfg_loader *l, const struct gwapi *g, const struc
 	is_service = !strcmp(group, "") && !strcmp(kind, "Service");
 	if (!is_service && !(!strcmp(group, "networking.istio.io") && !strcmp(kind, "Hostname"))) {
 		cfg_error(l, node,
-			  "backend %s/%s is not supported: a Service, or an Istio Hostname "
-			  "(group networking.istio.io)",
-			  cfg_quote(l, group), cfg_quote(l, kind));
+			  "backend kind %s (group %s) is not supported: a Service, or an Istio "
+			  "Hostname (group networking.istio.io)",
+			  cfg_quote(l, kind), cfg_quote(l, group));
 		return false;
 	}
 	if (!v[BR_PORT].node) {
@@ -267,11 +269,14 @@ static bool backend_ref(struct cfg_loader *l, const struct gwapi *g, const struc
 	}
 	if (is_service && !gwapi_ref_allowed(g, GWAPI_GROUP, "TLSRoute", rc->m.ns, "", "Service",
 					     ns, v[BR_NAME].str)) {
+		char ref[512];
+
+		snprintf(ref, sizeof(ref), "%s/%s", ns, v[BR_NAME].str);
 		cfg_path_key(l, "namespace");
 		cfg_error(l, v[BR_NAMESPACE].node,
-			  "Service %s/%s is in another namespace and no ReferenceGrant in "
+			  "Service %s is in another namespace and no ReferenceGrant in "
 			  "namespace %s allows TLSRoutes of namespace %s to refer to it",
-			  ns, v[BR_NAME].str, ns, rc->m.ns);
+			  cfg_quote(l, ref), cfg_quote(l, ns), rc->m.ns);
 		return false;
 	}
 	if (is_service ? asprintf(&host, SERVICE_HOST_FMT, v[BR_NAME].str, ns) < 0
