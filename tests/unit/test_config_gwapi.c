@@ -117,7 +117,10 @@ Test(config_gwapi, section_name_and_port_pick_listeners_and_hostnames_intersect)
 		0, &t, &n);
 	const struct cfg_route *r, *r2;
 
-	cr_expect_str_eq(t, "");
+	/* Listener c has no route, and a name it claims would reach listener a's. */
+	cr_expect_str_eq(t, "t.yaml:16:5: Gateway/gw:spec.listeners[2]: warning: no TLSRoute "
+			    "attached: the Gateway API would refuse x.example.com here, sockgate "
+			    "serves it by the routes of listener a (port 443)\n");
 	cr_assert_eq(c->n_listeners, 2, "one listener per port");
 	/* foo.example.com is served on 443 (within *.example.com) and 8443; *.other.org
 	 * only on 8443, whose listener has no hostname: two routes. */
@@ -294,6 +297,33 @@ Test(config_gwapi, the_class_is_chosen)
 			    "\"sockgate\" (--gateway-class)\n"),
 		  "%s", t);
 	config_free(c);
+	free(t);
+	free(n);
+}
+
+Test(config_gwapi, two_routes_claiming_one_hostname_on_one_listener_are_an_error)
+{
+	char *t, *n;
+	struct config *c = load(
+		GW(PASSTHROUGH("a", "443", ""))
+			ROUTE("edge", "  parentRefs: [{name: gw}]\n"
+				      "  hostnames: [a.example.com]\n"
+				      "  rules: [{backendRefs: [{name: s, port: 443}]}]\n"
+				      "---\n") "apiVersion: gateway.networking.k8s.io/v1\n"
+					       "kind: TLSRoute\n"
+					       "metadata: {name: r2, namespace: edge}\n"
+					       "spec:\n"
+					       "  parentRefs: [{name: gw}]\n"
+					       "  hostnames: [a.example.com]\n"
+					       "  rules: [{backendRefs: [{name: s, port: 443}]}]\n",
+		-EINVAL, &t, &n);
+
+	/* The specification lets the oldest route win, by status; with no status
+	 * to show which, sockgate refuses the ambiguity. */
+	cr_expect_str_eq(t, "t.yaml:25:15: TLSRoute/r2:spec.hostnames[0]: SNI pattern "
+			    "\"a.example.com\" on listener \"gw:443\" is already routed by route "
+			    "\"TLSRoute/edge/r\" (t.yaml:17:15)\n");
+	cr_expect_null(c);
 	free(t);
 	free(n);
 }

@@ -256,14 +256,19 @@ static void gateway_listener(struct cfg_loader *l, struct gwapi_gateway *gw, yam
 		cfg_path_pop(l, saved);
 	}
 	allowed_routes(l, v[LS_ALLOWED].node, &gl);
+	cfg_src_set(l, &gl.src, node);
 	if (!gl.not_served) {
 		gl.listener = cfg_istio_listener(l, gl.port, gw->name, node);
-		if (gl.listener == SIZE_MAX)
+		if (gl.listener == SIZE_MAX) {
+			cfg_src_fini(&gl.src);
 			return;
+		}
 	}
 	slot = cfg_push(l, &gw->listeners, &gw->n_listeners, sizeof(*slot));
 	if (slot)
 		*slot = gl;
+	else
+		cfg_src_fini(&gl.src);
 }
 
 static void gateway_doc(struct cfg_loader *l, struct gwapi *g, struct cfg_doc *d)
@@ -425,6 +430,42 @@ bool gwapi_ref_allowed(const struct gwapi *g, const char *from_group, const char
 
 /* --- the whole API ------------------------------------------------------------------- */
 
+/* In the Gateway API a name goes to the listener with the most specific
+ * hostname matching it, routes or not; sockgate has one table per port, where
+ * a name no route of that listener claims falls to a wider pattern. That only
+ * differs when the specific listener has no route: say so. */
+static void check_shadowed(struct cfg_loader *l, const struct gwapi *g)
+{
+	for (size_t i = 0; i < g->n_gws; i++) {
+		for (size_t j = 0; j < g->gws[i].n_listeners; j++) {
+			const struct gwapi_listener *b = &g->gws[i].listeners[j];
+			const struct gwapi_listener *a = NULL;
+
+			if (b->not_served || !b->has_hostname || b->n_attached)
+				continue;
+			for (size_t k = 0; k < g->n_gws && !a; k++) {
+				for (size_t m = 0; m < g->gws[k].n_listeners && !a; m++) {
+					const struct gwapi_listener *o = &g->gws[k].listeners[m];
+
+					if (o != b && !o->not_served && o->n_attached &&
+					    o->port == b->port &&
+					    (!o->has_hostname ||
+					     (strcmp(o->hostname, b->hostname) &&
+					      cfg_pattern_covers(o->hostname, b->hostname))))
+						a = o;
+				}
+			}
+			if (a)
+				cfg_diag_src(
+					l->diags, &b->src, true, &l->err,
+					"no TLSRoute attached: the Gateway API would refuse %s "
+					"here, sockgate serves it by the routes of listener %s "
+					"(port %u)",
+					b->hostname, a->name, a->port);
+		}
+	}
+}
+
 void cfg_gwapi_build(struct cfg_loader *l, const struct cfg_istio *is)
 {
 	struct gwapi g = {.istio = is};
@@ -451,8 +492,13 @@ void cfg_gwapi_build(struct cfg_loader *l, const struct cfg_istio *is)
 		    !strcmp(gwapi_kind(l, l->docs[i]), "TLSRoute"))
 			gwapi_tls_route_doc(l, &g, l->docs[i]);
 	}
-	for (size_t i = 0; i < g.n_gws; i++)
+	if (l->err == 0)
+		check_shadowed(l, &g);
+	for (size_t i = 0; i < g.n_gws; i++) {
+		for (size_t j = 0; j < g.gws[i].n_listeners; j++)
+			cfg_src_fini(&g.gws[i].listeners[j].src);
 		free(g.gws[i].listeners);
+	}
 	for (size_t i = 0; i < g.n_grants; i++) {
 		free(g.grants[i].from);
 		free(g.grants[i].to);

@@ -23,6 +23,8 @@ struct gwapi_listener {
 	size_t listener;
 	enum gwapi_from from;
 	bool allows_tls_route; /* allowedRoutes.kinds (default: TLSRoute) */
+	size_t n_attached;     /* parentRefs of TLSRoutes attached to it */
+	struct cfg_src src;
 };
 
 struct gwapi_gateway {

@@ -58,6 +58,8 @@ struct pair {
 	size_t listener;
 	char sni[HOSTNAME_MAX + 1];
 	yaml_node_t *at;
+	bool is_hostname; /* at is spec.hostnames[index], else spec.parentRefs[index] */
+	size_t index;
 };
 
 /* A spec.hostnames entry, normalised. */
@@ -75,7 +77,7 @@ struct route_ctx {
 };
 
 static void add_pair(struct cfg_loader *l, struct route_ctx *rc, size_t listener, const char *sni,
-		     yaml_node_t *at)
+		     yaml_node_t *at, bool is_hostname, size_t index)
 {
 	struct pair *p;
 
@@ -88,6 +90,8 @@ static void add_pair(struct cfg_loader *l, struct route_ctx *rc, size_t listener
 		p->listener = listener;
 		snprintf(p->sni, sizeof(p->sni), "%s", sni);
 		p->at = at;
+		p->is_hostname = is_hostname;
+		p->index = index;
 	}
 }
 
@@ -139,7 +143,8 @@ static bool intersect(const char *lh, const char *rh, char *out)
 /* Adds the pairs of one listener; returns why it refused the route, or NULL. */
 static const char *attach_listener(struct cfg_loader *l, struct route_ctx *rc,
 				   const struct gwapi_gateway *gw, const struct gwapi_listener *gl,
-				   yaml_node_t *ref, char *names, size_t names_len)
+				   yaml_node_t *ref, size_t ref_index, char *names,
+				   size_t names_len)
 {
 	const char *lh = gl->has_hostname ? gl->hostname : NULL;
 	char out[HOSTNAME_MAX + 1];
@@ -160,7 +165,10 @@ static const char *attach_listener(struct cfg_loader *l, struct route_ctx *rc,
 
 		if (!intersect(lh, rh, out))
 			continue;
-		add_pair(l, rc, gl->listener, out, rc->n_hosts ? rc->hosts[i].at : ref);
+		if (rc->n_hosts)
+			add_pair(l, rc, gl->listener, out, rc->hosts[i].at, true, i);
+		else
+			add_pair(l, rc, gl->listener, out, ref, false, ref_index);
 		if (o < names_len)
 			o += (size_t)snprintf(names + o, names_len - o, "%s%s", n ? ", " : "", out);
 		n++;
@@ -169,10 +177,10 @@ static const char *attach_listener(struct cfg_loader *l, struct route_ctx *rc,
 }
 
 static void parent_ref(struct cfg_loader *l, const struct gwapi *g, struct route_ctx *rc,
-		       yaml_node_t *node)
+		       yaml_node_t *node, size_t index)
 {
 	struct cfg_val v[PR_MAX];
-	const struct gwapi_gateway *gw = NULL;
+	struct gwapi_gateway *gw = NULL;
 	const char *ns, *why = NULL, *why_listener = NULL;
 	size_t n_match = 0, n_attached = 0;
 
@@ -207,7 +215,7 @@ static void parent_ref(struct cfg_loader *l, const struct gwapi *g, struct route
 		return;
 	}
 	for (size_t i = 0; i < gw->n_listeners; i++) {
-		const struct gwapi_listener *gl = &gw->listeners[i];
+		struct gwapi_listener *gl = &gw->listeners[i];
 		char names[512];
 		const char *r;
 
@@ -215,13 +223,14 @@ static void parent_ref(struct cfg_loader *l, const struct gwapi *g, struct route
 		    (v[PR_PORT].node && gl->port != v[PR_PORT].num))
 			continue;
 		n_match++;
-		r = attach_listener(l, rc, gw, gl, node, names, sizeof(names));
+		r = attach_listener(l, rc, gw, gl, node, index, names, sizeof(names));
 		if (r) {
 			why = r;
 			why_listener = gl->name;
 			continue;
 		}
 		n_attached++;
+		gl->n_attached++;
 		cfg_note(l, node, "attached to Gateway %s/%s listener %s (port %u) as %s", gw->ns,
 			 gw->name, cfg_quote(l, gl->name), gl->port, names);
 	}
@@ -376,7 +385,7 @@ static void emit_routes(struct cfg_loader *l, const struct gwapi *g, struct rout
 {
 	size_t *a = calloc(rc->n_pairs + 1, sizeof(*a)), *b = calloc(rc->n_pairs + 1, sizeof(*b));
 	bool *done = calloc(rc->n_pairs + 1, sizeof(*done));
-	size_t n_routes = 0;
+	size_t n_routes = 0, prefix = l->path_len;
 
 	if (!a || !b || !done) {
 		l->err = -ENOMEM;
@@ -404,7 +413,9 @@ static void emit_routes(struct cfg_loader *l, const struct gwapi *g, struct rout
 			l->err = -ENOMEM;
 		}
 		r->is_istio = true;
+		cfg_path_key(l, "spec");
 		cfg_src_set(l, &r->src, node);
+		cfg_path_pop(l, prefix);
 		r->balance = CFG_BALANCE_ROUND_ROBIN;
 		r->connect_timeout_ms = CFG_DEFAULT_CONNECT_TIMEOUT_MS;
 		r->connect_retries = CFG_DEFAULT_CONNECT_RETRIES;
@@ -423,7 +434,11 @@ static void emit_routes(struct cfg_loader *l, const struct gwapi *g, struct rout
 				continue;
 			s->pattern = cfg_strdup(l, rc->pairs[j].sni);
 			s->is_wildcard = rc->pairs[j].sni[0] == '*';
+			cfg_path_key(l, "spec");
+			cfg_path_key(l, rc->pairs[j].is_hostname ? "hostnames" : "parentRefs");
+			cfg_path_index(l, rc->pairs[j].index);
 			cfg_src_set(l, &s->src, rc->pairs[j].at);
+			cfg_path_pop(l, prefix);
 		}
 		if (n_routes == 0) {
 			r->backends = tmpl->backends;
@@ -433,7 +448,9 @@ static void emit_routes(struct cfg_loader *l, const struct gwapi *g, struct rout
 		} else {
 			cfg_istio_copy_backends(l, r, &l->c->routes[first - n_routes]);
 		}
+		cfg_path_key(l, "spec");
 		cfg_istio_dr_apply(l, g->istio->dr, r, node);
+		cfg_path_pop(l, prefix);
 		n_routes++;
 	}
 out:
@@ -466,7 +483,7 @@ void gwapi_tls_route_doc(struct cfg_loader *l, const struct gwapi *g, struct cfg
 	for (size_t i = 0; i < cfg_seq_len(v[TR_PARENTS].node); i++) {
 		size_t saved_i = cfg_path_index(l, i);
 
-		parent_ref(l, g, &rc, cfg_seq_item(l, v[TR_PARENTS].node, i));
+		parent_ref(l, g, &rc, cfg_seq_item(l, v[TR_PARENTS].node, i), i);
 		cfg_path_pop(l, saved_i);
 	}
 	cfg_path_pop(l, saved);
