@@ -327,3 +327,30 @@ Test(config_gwapi, two_routes_claiming_one_hostname_on_one_listener_are_an_error
 	free(t);
 	free(n);
 }
+
+Test(config_gwapi, from_all_admits_other_namespaces_and_destination_rules_apply)
+{
+	char *t, *n;
+	struct config *c = load(
+		GW(PASSTHROUGH("a", "443", "    allowedRoutes: {namespaces: {from: All}}\n"))
+			ROUTE("apps", "  parentRefs: [{name: gw, namespace: edge}]\n"
+				      "  hostnames: [a.example.com]\n"
+				      "  rules: [{backendRefs: [{name: s, port: 443}]}]\n"
+				      "---\n"
+				      "apiVersion: networking.istio.io/v1\n"
+				      "kind: DestinationRule\n"
+				      "metadata: {name: dr, namespace: apps}\n"
+				      "spec:\n"
+				      "  host: s.apps.svc.cluster.local\n"
+				      "  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n"),
+		0, &t, &n);
+
+	cr_expect_str_eq(t, "");
+	cr_assert_eq(c->n_routes, 1);
+	cr_expect_str_eq(c->routes[0].name, "TLSRoute/apps/r");
+	cr_expect_eq(c->routes[0].balance, CFG_BALANCE_LEAST_CONN,
+		     "Istio applies DestinationRules to Gateway API routes");
+	free(t);
+	free(n);
+	config_free(c);
+}
