@@ -53,10 +53,10 @@ static void on_inotify(struct loop_watch *w, uint32_t events)
 	struct config_watch *cw = (struct config_watch *)w;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool any = false;
-	ssize_t n;
 	(void)events;
 
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
+	/* Which names changed does not matter (see on_settled): drain them all. */
+	while (read(w->fd, buf, sizeof(buf)) > 0)
 		any = true;
 	/* Re-arming restarts the quiet period: one reload per burst. */
 	if (any && !cw->ag->is_stopping)
