@@ -120,7 +120,7 @@ Test(config_gwapi, section_name_and_port_pick_listeners_and_hostnames_intersect)
 	/* Listener c has no route, and a name it claims would reach listener a's. */
 	cr_expect_str_eq(t, "t.yaml:16:5: Gateway/gw:spec.listeners[2]: warning: no TLSRoute "
 			    "attached: the Gateway API would refuse x.example.com here, sockgate "
-			    "serves it by the routes of listener a (port 443)\n");
+			    "serves it by the routes of listener \"a\" (port 443)\n");
 	cr_assert_eq(c->n_listeners, 2, "one listener per port");
 	/* foo.example.com is served on 443 (within *.example.com) and 8443; *.other.org
 	 * only on 8443, whose listener has no hostname: two routes. */

@@ -461,7 +461,7 @@ static void check_shadowed(struct cfg_loader *l, const struct gwapi *g)
 					"no TLSRoute attached: the Gateway API would refuse %s "
 					"here, sockgate serves it by the routes of listener %s "
 					"(port %u)",
-					b->hostname, a->name, a->port);
+					b->hostname, cfg_quote(l, a->name), a->port);
 		}
 	}
 }

@@ -249,6 +249,17 @@ static void parent_ref(struct cfg_loader *l, const struct gwapi *g, struct route
 
 /* --- backends ------------------------------------------------------------------------ */
 
+static bool is_host(const char *host)
+{
+	struct sockaddr_storage ss;
+	socklen_t ss_len;
+	char norm[HOSTNAME_MAX + 1];
+	size_t len;
+
+	return hostname_normalize(host, strlen(host), norm, &len) == HOSTNAME_OK ||
+	       cfg_parse_ip(host, 1, &ss, &ss_len) == 0;
+}
+
 static bool backend_ref(struct cfg_loader *l, const struct gwapi *g, const struct route_ctx *rc,
 			yaml_node_t *node, struct cfg_route *tmpl)
 {
@@ -291,6 +302,13 @@ static bool backend_ref(struct cfg_loader *l, const struct gwapi *g, const struc
 	if (is_service ? asprintf(&host, SERVICE_HOST_FMT, v[BR_NAME].str, ns) < 0
 		       : !(host = strdup(v[BR_NAME].str))) {
 		l->err = -ENOMEM;
+		return false;
+	}
+	if (!is_host(host)) {
+		/* Looked up as written: a typo must fail now, not at every lookup. */
+		cfg_path_key(l, "name");
+		cfg_error(l, v[BR_NAME].node, "%s is not a host name", cfg_quote(l, host));
+		free(host);
 		return false;
 	}
 	b = cfg_push(l, &tmpl->backends, &tmpl->n_backends, sizeof(*b));
