@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "args.h"
+#include "check.h"
 #include "config.h"
 #include "log.h"
 #include "router.h"
@@ -32,18 +33,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(a.log_level);
-	rt = runtime_load(&a, NULL, NULL, a.check_only ? stderr : NULL);
+	if (a.check_only)
+		return check_run(&a);
+	rt = runtime_load(&a, NULL, NULL, NULL);
 	if (!rt)
 		return 1;
-	if (a.check_only) {
-		router_dump(rt->router, stdout);
-		if (rt->cfg->guard.is_set)
-			cfg_guard_dump(&rt->cfg->guard, stdout);
-		printf("configuration ok: %zu listener%s, %zu route%s\n", rt->cfg->n_listeners,
-		       rt->cfg->n_listeners == 1 ? "" : "s", rt->cfg->n_routes,
-		       rt->cfg->n_routes == 1 ? "" : "s");
-		runtime_put(rt);
-		return 0;
-	}
 	return agent_main(&a, rt);
 }

@@ -24,6 +24,8 @@ enum opt_id {
 	OPT_LOG_LEVEL,
 	OPT_LABEL,
 	OPT_CHECK,
+	OPT_STRICT,
+	OPT_GATEWAY_CLASS,
 	OPT_PAIR_BUDGET,
 	OPT_ACCESS_LOG,
 	OPT_ACCESS_LOG_FORMAT,
@@ -61,9 +63,16 @@ static const struct opt_doc opt_docs[] = {
 	{{"label", required_argument, NULL, OPT_LABEL},
 	 "KEY=VALUE",
 	 "agent label for Istio Gateway selectors (default istio=ingressgateway); repeatable"},
+	{{"gateway-class", required_argument, NULL, OPT_GATEWAY_CLASS},
+	 "NAME",
+	 "Gateway API gatewayClassName to serve (default " CFG_DEFAULT_GATEWAY_CLASS ")"},
 	{{"check", no_argument, NULL, OPT_CHECK},
 	 NULL,
-	 "validate the configuration, print the route tables and exit"},
+	 "validate the configuration, print the route tables and exit; exit 1 when it is "
+	 "rejected or serves nothing"},
+	{{"strict", no_argument, NULL, OPT_STRICT},
+	 NULL,
+	 "with --check: any configuration warning fails the check (for CI)"},
 	{{"version", no_argument, NULL, OPT_VERSION}, NULL, "print the version and exit"},
 	{{"help", no_argument, NULL, OPT_HELP}, NULL, "print this help and exit"},
 };
@@ -151,6 +160,16 @@ static int parse_one(struct args *a, int id, const char *v)
 	case OPT_CHECK:
 		a->check_only = true;
 		return 0;
+	case OPT_GATEWAY_CLASS:
+		if (!v[0]) {
+			fprintf(stderr, "sockgated: --gateway-class: expected a class name\n");
+			return -EINVAL;
+		}
+		a->gateway_class = v;
+		return 0;
+	case OPT_STRICT:
+		a->strict = true;
+		return 0;
 	case OPT_HELP:
 		a->show_help = true;
 		return 0;
@@ -184,6 +203,10 @@ int args_parse(struct args *a, int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "sockgated: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (a->strict && !a->check_only) {
+		fprintf(stderr, "sockgated: --strict is a --check option\n");
 		return -EINVAL;
 	}
 	if (a->n_configs == 0 && !a->show_help && !a->show_version) {

@@ -29,6 +29,7 @@ struct args {
 	size_t n_configs;
 	const char *labels[ARGS_MAX_LABELS]; /* "key=value" for Gateway selectors */
 	size_t n_labels;
+	const char *gateway_class; /* Gateway API class served; NULL: the default */
 	const char *control_path;
 	const char *bpffs_dir;
 	const char *metrics_addr;    /* NULL: no metrics listener */
@@ -40,6 +41,7 @@ struct args {
 	uint64_t pair_budget_bytes;
 	enum log_level log_level;
 	bool check_only; /* --check: validate, print the route tables, exit */
+	bool strict;	 /* --strict (with --check): a warning fails the check */
 	bool show_help;
 	bool show_version;
 };

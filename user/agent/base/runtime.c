@@ -79,7 +79,8 @@ struct runtime *runtime_load(const struct args *a, const struct live_changes *lc
 			     const struct cfg_lookup *lk, FILE *out)
 {
 	static const struct live_changes none;
-	struct cfg_options opts = {.labels = a->labels, .n_labels = a->n_labels};
+	struct cfg_options opts = {
+		.labels = a->labels, .n_labels = a->n_labels, .gateway_class = a->gateway_class};
 	struct cfg_diags diags = {0};
 	struct config *cfg = NULL;
 	struct cfg_input *in = NULL;

@@ -10,6 +10,7 @@
 
 #include "container_of.h"
 #include "agent_state.h"
+#include "config_digest.h"
 #include "config_watch.h"
 #include "log.h"
 
@@ -21,22 +22,28 @@ struct config_watch {
 	struct agent *ag;
 	config_watch_reload_fn *reload;
 	void *reload_ctx;
+	uint64_t digest; /* of what the last load (or the last reload we made) read */
+	bool has_digest;
 };
 
-static bool is_yaml(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (name[0] == '.')
-		return false;
-	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
-}
-
+/* Events on any name count, hidden ones included: a ConfigMap update renames
+ * "..data_tmp" over "..data" and no visible name sees an event. The digest
+ * then says whether what the YAML files resolve to changed, so hidden noise
+ * (an editor's swap file, a tool's temporary) costs a read, not a reload. */
 static void on_settled(struct loop_timer *t)
 {
 	struct config_watch *cw = container_of(t, struct config_watch, settle);
+	const struct args *a = cw->ag->args;
+	uint64_t digest;
 
+	if (config_digest_paths(a->configs, a->n_configs, &digest) == 0 && cw->has_digest &&
+	    digest == cw->digest) {
+		log_debug("configuration directory changed, its YAML files did not");
+		return;
+	}
+	/* A rejected reload is not retried until the files change again. */
+	cw->digest = digest;
+	cw->has_digest = true;
 	log_info("configuration directory changed: reloading");
 	cw->reload(cw->reload_ctx);
 }
@@ -45,21 +52,14 @@ static void on_inotify(struct loop_watch *w, uint32_t events)
 {
 	struct config_watch *cw = (struct config_watch *)w;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool relevant = false;
-	ssize_t n;
+	bool any = false;
 	(void)events;
 
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			if (ev->len && is_yaml(ev->name))
-				relevant = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
+	/* Which names changed does not matter (see on_settled): drain them all. */
+	while (read(w->fd, buf, sizeof(buf)) > 0)
+		any = true;
 	/* Re-arming restarts the quiet period: one reload per burst. */
-	if (relevant && !cw->ag->is_stopping)
+	if (any && !cw->ag->is_stopping)
 		loop_timer_arm(cw->ag->loop, &cw->settle, QUIET_MS);
 }
 
@@ -81,8 +81,8 @@ struct config_watch *config_watch_open(struct agent *ag, config_watch_reload_fn 
 		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
 			continue;
 		if (inotify_add_watch(fd, path,
-				      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) ==
-		    -1) {
+				      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+					      IN_CREATE) == -1) {
 			log_warn("config watch on %s: %s", path, strerror(errno));
 			continue;
 		}
@@ -99,6 +99,10 @@ struct config_watch *config_watch_open(struct agent *ag, config_watch_reload_fn 
 	cw->reload_ctx = ctx;
 	cw->w = (struct loop_watch){.fd = fd, .on_event = on_inotify};
 	cw->settle.on_expire = on_settled;
+	/* The running configuration was loaded just before: what it read is the
+	 * baseline. A failure here only costs one reload at the first change. */
+	cw->has_digest =
+		config_digest_paths(ag->args->configs, ag->args->n_configs, &cw->digest) == 0;
 	if (loop_add(ag->loop, &cw->w, EPOLLIN)) {
 		close(fd);
 		free(cw);

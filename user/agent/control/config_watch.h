@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* config_watch.h: reloads when a `--config` directory changes (a *.yaml or
- * *.yml file written, moved in or removed), as SIGHUP does. Changes are
- * batched for a short quiet period, so an editor's save or a `cp` of several
- * files makes one reload, not several. */
+/* config_watch.h: reloads, as SIGHUP does, when what the YAML files of a
+ * `--config` directory resolve to changes: a file written, moved in, removed,
+ * or a symlink swapped under it (a Kubernetes ConfigMap update renames the
+ * hidden "..data" symlink). Changes are batched for a short quiet period, so
+ * an editor's save or a `cp` of several files makes one reload, not several;
+ * a burst that leaves every file's bytes as they were makes none. */
 #ifndef SG_CONFIG_WATCH_H
 #define SG_CONFIG_WATCH_H
 

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "cfg_value.h"
+#include "config_digest.h"
 #include "config_yaml.h"
 
 /* Larger inputs are mistakes (a log file, a binary), not configurations. */
@@ -279,6 +280,11 @@ static void parse_file(struct cfg_loader *l, const char *buf, size_t len)
 			break;
 		}
 		d->file_index = l->file_index;
+		if (cfg_list_split(l, d, &index)) {
+			yaml_document_delete(&d->yaml);
+			free(d);
+			continue;
+		}
 		d->index = ++index;
 		slot = cfg_push(l, &l->docs, &l->n_docs, sizeof(*slot));
 		if (!slot) {
@@ -363,16 +369,6 @@ out:
 	return err;
 }
 
-static bool is_yaml_name(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (n[0] == '.')
-		return false;
-	return (len > 5 && !strcmp(n + len - 5, ".yaml")) ||
-	       (len > 4 && !strcmp(n + len - 4, ".yml"));
-}
-
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -397,7 +393,7 @@ static int read_dir(struct cfg_loader *l, const char *dir)
 		struct stat st;
 		char **slot, *p;
 
-		if (!is_yaml_name(e->d_name))
+		if (!config_is_yaml_name(e->d_name))
 			continue;
 		if (asprintf(&p, "%s/%s", dir, e->d_name) < 0) {
 			err = -ENOMEM;
@@ -442,6 +438,7 @@ static int check_labels(struct cfg_loader *l, const struct cfg_options *o)
 {
 	l->labels = default_labels;
 	l->n_labels = 1;
+	l->gateway_class = o && o->gateway_class ? o->gateway_class : CFG_DEFAULT_GATEWAY_CLASS;
 	if (!o || !o->n_labels)
 		return 0;
 	l->labels = o->labels;

@@ -22,6 +22,9 @@
 #define CFG_DEFAULT_CONNECT_TIMEOUT_MS 5000u
 #define CFG_DEFAULT_CONNECT_RETRIES    2u
 #define CFG_DEFAULT_LABEL	       "istio=ingressgateway"
+/* Istio's own GatewayClass, served by the same ingress gateway the default
+ * label selects. */
+#define CFG_DEFAULT_GATEWAY_CLASS "istio"
 /* How often endpoint host names are looked up again (Envoy's DNS refresh
  * default is 5 s; names here change rarely, and each change rebuilds the
  * configuration). */
@@ -235,6 +238,9 @@ struct cfg_options {
 	 * n_labels == 0 the labels are { CFG_DEFAULT_LABEL }. */
 	const char *const *labels;
 	size_t n_labels;
+	/* The gatewayClassName of the Gateway API Gateways to serve; NULL:
+	 * CFG_DEFAULT_GATEWAY_CLASS. */
+	const char *gateway_class;
 };
 
 struct cfg_diag {
@@ -251,6 +257,11 @@ struct cfg_diags {
 	size_t n;
 	size_t n_errors;
 	size_t n_dropped; /* beyond CFG_DIAGS_MAX; still counted in n_errors */
+	/* Facts, not problems: "file:line:column: path: message" lines such as
+	 * where a Gateway API route attached (sockgated --check prints them).
+	 * Not printed by cfg_diags_print(); freed by cfg_diags_free(). */
+	char **notes;
+	size_t n_notes;
 };
 
 #define CFG_DIAGS_MAX 1000

@@ -84,6 +84,34 @@ void cfg_warn(struct cfg_loader *l, const yaml_node_t *at, const char *fmt, ...)
 	va_end(ap);
 }
 
+void cfg_note(struct cfg_loader *l, const yaml_node_t *at, const char *fmt, ...)
+{
+	struct cfg_diags *d = l->diags;
+	char *msg = NULL, *line = NULL, **notes;
+	va_list ap;
+
+	if (d->n_notes >= CFG_DIAGS_MAX)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg &&
+	    asprintf(&line, "%s:%u:%u: %s%s%s", l->file, at ? (unsigned)at->start_mark.line + 1 : 0,
+		     at ? (unsigned)at->start_mark.column + 1 : 0, l->path, l->path_len ? ": " : "",
+		     msg) < 0)
+		line = NULL;
+	free(msg);
+	notes = line ? realloc(d->notes, (d->n_notes + 1) * sizeof(*notes)) : NULL;
+	if (!notes) {
+		free(line);
+		l->err = -ENOMEM;
+		return;
+	}
+	d->notes = notes;
+	d->notes[d->n_notes++] = line;
+}
+
 void cfg_diag_src(struct cfg_diags *d, const struct cfg_src *src, bool is_warning, int *err,
 		  const char *fmt, ...)
 {
@@ -169,6 +197,9 @@ void cfg_diags_free(struct cfg_diags *d)
 		free(d->items[i].message);
 	}
 	free(d->items);
+	for (size_t i = 0; i < d->n_notes; i++)
+		free(d->notes[i]);
+	free(d->notes);
 	memset(d, 0, sizeof(*d));
 }
 

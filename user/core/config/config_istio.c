@@ -129,6 +129,8 @@ enum cfg_doc_type cfg_doc_type(struct cfg_loader *l, yaml_node_t *root)
 	kind = cfg_map_get(l, root, "kind");
 	if (!api && !kind)
 		return CFG_DOC_NATIVE;
+	if (cfg_gwapi_is_read(cfg_scalar(api), cfg_scalar(kind)))
+		return CFG_DOC_GWAPI;
 	if (strncmp(cfg_scalar(api), "networking.istio.io/", 20))
 		return CFG_DOC_OTHER;
 	for (int i = 0; i < 4; i++) {
@@ -213,6 +215,11 @@ static void skip_other(struct cfg_loader *l, struct cfg_doc *d)
 	doc_prefix(l, root);
 	if (!api || !kind || api->type != YAML_SCALAR_NODE || kind->type != YAML_SCALAR_NODE)
 		cfg_error(l, root, "a Kubernetes resource needs both apiVersion and kind");
+	else if (!strncmp(cfg_scalar(api), "gateway.networking.k8s.io/", 26))
+		cfg_warn(l, root,
+			 "skipped: Gateway API kind %s is not supported (sockgate serves TLSRoutes "
+			 "on TLS Passthrough listeners)",
+			 cfg_quote(l, cfg_scalar(kind)));
 	else if (!strncmp(cfg_scalar(api), "networking.istio.io/", 20))
 		cfg_warn(l, root, "skipped: Istio kind %s is not supported",
 			 cfg_quote(l, cfg_scalar(kind)));
@@ -247,8 +254,8 @@ static bool selector_matches(struct cfg_loader *l, yaml_node_t *sel)
 }
 
 /* One listener per port over all Gateways, as Istio merges servers per port. */
-static size_t istio_listener(struct cfg_loader *l, uint16_t port, const char *gw_name,
-			     yaml_node_t *node)
+size_t cfg_istio_listener(struct cfg_loader *l, uint16_t port, const char *gw_name,
+			  yaml_node_t *node)
 {
 	struct config *c = l->c;
 	struct cfg_listener *ls;
@@ -371,7 +378,7 @@ static void gateway_server(struct cfg_loader *l, struct cfg_gateway *gw, yaml_no
 		return;
 	sv.port = (uint16_t)pv[PT_NUMBER].num;
 	server_hosts(l, &sv, gw->ns, &v[SV_HOSTS]);
-	sv.listener = istio_listener(l, sv.port, gw->name, node);
+	sv.listener = cfg_istio_listener(l, sv.port, gw->name, node);
 	slot = cfg_push(l, &gw->servers, &gw->n_servers, sizeof(*slot));
 	if (slot && sv.listener != SIZE_MAX) {
 		*slot = sv;
@@ -448,6 +455,8 @@ void cfg_istio_build(struct cfg_loader *l)
 		if (cfg_doc_type(l, yaml_document_get_root_node(l->doc)) == CFG_DOC_VIRTUAL_SERVICE)
 			cfg_istio_vs_doc(l, &is, l->docs[i]);
 	}
+	if (is.se && is.dr)
+		cfg_gwapi_build(l, &is);
 	for (size_t i = 0; i < is.n_gws; i++) {
 		for (size_t s = 0; s < is.gws[i].n_servers; s++) {
 			for (size_t h = 0; h < is.gws[i].servers[s].n_hosts; h++)

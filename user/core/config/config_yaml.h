@@ -74,7 +74,8 @@ struct cfg_loader {
 	size_t n_errors_before;	   /* diags->n_errors when this load started */
 	const char *const *labels; /* agent labels "k=v" */
 	size_t n_labels;
-	struct cfg_doc **docs; /* every document of every file, in order */
+	const char *gateway_class; /* Gateway API gatewayClassName served */
+	struct cfg_doc **docs;	   /* every document of every file, in order */
 	size_t n_docs;
 	struct cfg_listener_ref *refs;
 	size_t n_refs;
@@ -113,6 +114,10 @@ unsigned cfg_layer_of(const struct cfg_loader *l, unsigned file_index);
 void cfg_error(struct cfg_loader *l, const yaml_node_t *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void cfg_warn(struct cfg_loader *l, const yaml_node_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records a note (struct cfg_diags.notes) at node with the current path. */
+void cfg_note(struct cfg_loader *l, const yaml_node_t *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Reports at a location recorded earlier (post-merge checks, resolution). */
@@ -219,8 +224,19 @@ enum cfg_doc_type {
 	CFG_DOC_VIRTUAL_SERVICE,
 	CFG_DOC_SERVICE_ENTRY,
 	CFG_DOC_DESTINATION_RULE,
-	CFG_DOC_OTHER /* skipped with a warning, or a broken header */
+	CFG_DOC_GWAPI, /* gateway.networking.k8s.io kinds config_gwapi*.c reads */
+	CFG_DOC_OTHER  /* skipped with a warning, or a broken header */
 };
+
+/* When list is a `kind: List` document (`apiVersion: v1`), checks it and
+ * appends each item to l->docs as a document of its own (file index of list,
+ * *index incremented per item), reporting items that are not Kubernetes
+ * objects; returns 1, and the caller deletes list. Returns 0 for any other
+ * document (config_list.c). */
+int cfg_list_split(struct cfg_loader *l, struct cfg_doc *list, unsigned *index);
+
+/* True for the gateway.networking.k8s.io kinds config_gwapi*.c reads. */
+bool cfg_gwapi_is_read(const char *api_version, const char *kind);
 
 /* Classifies a document by apiVersion/kind without reporting anything. */
 enum cfg_doc_type cfg_doc_type(struct cfg_loader *l, yaml_node_t *root);
@@ -279,6 +295,16 @@ struct cfg_istio {
 	struct cfg_istio_se *se;
 	struct cfg_istio_dr *dr;
 };
+
+/* The listener of all Istio and Gateway API gateways on port: found, or made
+ * ("<gw_name>:<port>" on 0.0.0.0, and [::] by the agent). SIZE_MAX on ENOMEM. */
+size_t cfg_istio_listener(struct cfg_loader *l, uint16_t port, const char *gw_name,
+			  yaml_node_t *node);
+
+/* Gateway API (gateway.networking.k8s.io) Gateways, TLSRoutes and
+ * ReferenceGrants into listeners and routes (config_gwapi*.c); is gives the
+ * DestinationRules, which Istio applies to Gateway API routes too. */
+void cfg_gwapi_build(struct cfg_loader *l, const struct cfg_istio *is);
 
 /* Converts one VirtualService document into routes (config_istio_vs.c). */
 void cfg_istio_vs_doc(struct cfg_loader *l, struct cfg_istio *is, struct cfg_doc *d);
