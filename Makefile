@@ -28,6 +28,11 @@ CFLAGS   ?= -O2 -fstack-protector-strong
 LDFLAGS  ?= -Wl,-z,relro -Wl,-z,now
 PIE_CFLAGS  := -fPIE
 PIE_LDFLAGS := -pie
+# The flags the objects were built with: a change (make CFLAGS=..., the package build)
+# rebuilds them, so an install never ships objects built with other flags.
+FLAGS_STAMP := $(B)/.flags
+$(shell mkdir -p $(B) && echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || \
+	echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' > $(FLAGS_STAMP))
 LDLIBS   := -lbpf -lelf -lz -lyaml
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TEST_DATA := $(abspath tests/data)
@@ -104,25 +109,25 @@ $(B)/%.skel.h: $(B)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name sg_$* > $@.tmp && mv $@.tmp $@
 
 # --- user space ------------------------------------------------------------
-$(B)/obj/%.o: %.c
+$(B)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(BASEFLAGS) $(PIE_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(AGENT_OBJS) $(CLI_OBJS) $(BPFTEST_OBJS) $(AGENT_LIB_OBJS): | $(SKELS)
 
-$(B)/sockgated: $(AGENT_OBJS) $(LIB_OBJS)
+$(B)/sockgated: $(AGENT_OBJS) $(LIB_OBJS) $(FLAGS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) $(filter %.o,$^) -o $@ $(LDLIBS)
 
-$(B)/sockgate: $(CLI_OBJS) $(LIB_OBJS)
+$(B)/sockgate: $(CLI_OBJS) $(LIB_OBJS) $(FLAGS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) $(filter %.o,$^) -o $@ $(LDLIBS)
 
 # The benchmark's traffic tool; OpenSSL only for its real-TLS workload.
-$(B)/sockgate-bench: $(BENCH_OBJS) $(LIB_OBJS)
+$(B)/sockgate-bench: $(BENCH_OBJS) $(LIB_OBJS) $(FLAGS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) -pthread $^ -o $@ $(LDLIBS) -lssl -lcrypto
+	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) -pthread $(filter %.o,$^) -o $@ $(LDLIBS) -lssl -lcrypto
 
 # --- tests (ASan/UBSan) ------------------------------------------------------
 $(B)/test/obj/%.o: %.c
@@ -214,7 +219,7 @@ INSTALL_DATA  ?= $(INSTALL) -m 0644
 # The BPF objects are compiled into sockgated (skeletons): only the two binaries ship.
 # sockgate-bench is a test tool and is not installed. The unit's paths follow sbindir
 # and sysconfdir. The example configuration is installed only where none exists yet.
-install: $(B)/sockgated $(B)/sockgate $(B)/sockgated.service
+install: $(B)/sockgated $(B)/sockgate
 	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
 		$(DESTDIR)$(bashcompdir) $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysusersdir) \
 		$(DESTDIR)$(docdir)/examples $(DESTDIR)$(sysconfdir)/sockgate
@@ -223,7 +228,9 @@ install: $(B)/sockgated $(B)/sockgate $(B)/sockgated.service
 	$(INSTALL_DATA) man/sockgate.yaml.5 $(DESTDIR)$(mandir)/man5/
 	$(INSTALL_DATA) completion/sockgate.bash $(DESTDIR)$(bashcompdir)/sockgate
 	ln -sf sockgate $(DESTDIR)$(bashcompdir)/sockgated
-	$(INSTALL_DATA) $(B)/sockgated.service $(DESTDIR)$(systemdunitdir)/sockgated.service
+	sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' \
+		systemd/sockgated.service.in > $(DESTDIR)$(systemdunitdir)/sockgated.service
+	chmod 0644 $(DESTDIR)$(systemdunitdir)/sockgated.service
 	$(INSTALL_DATA) systemd/sockgate.sysusers $(DESTDIR)$(sysusersdir)/sockgate.conf
 	$(INSTALL_DATA) systemd/sockgate.yaml $(DESTDIR)$(docdir)/examples/sockgate.yaml
 	$(INSTALL_DATA) LICENSE LICENSES/GPL-2.0.txt LICENSES/BSD-2-Clause.txt $(DESTDIR)$(docdir)/
@@ -237,10 +244,6 @@ uninstall:
 		$(DESTDIR)$(bashcompdir)/sockgate $(DESTDIR)$(bashcompdir)/sockgated \
 		$(DESTDIR)$(systemdunitdir)/sockgated.service $(DESTDIR)$(sysusersdir)/sockgate.conf
 	rm -rf $(DESTDIR)$(docdir)
-
-$(B)/sockgated.service: systemd/sockgated.service.in Makefile | $(B)
-	@echo "  GEN     $@"
-	$(Q)sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' $< > $@.tmp && mv $@.tmp $@
 
 # The Debian package, unsigned, into build/deb/ (debian/; docs/INSTALL.md).
 deb:

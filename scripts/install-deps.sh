@@ -23,6 +23,8 @@ PKGS=(
 	libssl-dev
 	nginx-light curl openssl iproute2 ethtool procps psmisc python3
 	tmux
+	# man page lint (tests/e2e/test_docs_sync.sh), the unit checks (test_install.sh)
+	mandoc systemd
 )
 # make bench: the gateways sockgate is measured against, NGINX's stream module, charts.
 BENCH_PKGS=(haproxy sniproxy libnginx-mod-stream gnuplot-nox)
