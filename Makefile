@@ -85,6 +85,9 @@ help:
 	@echo "make bench-synflood  SYN flood: kernel cookies vs guard vs XDP cookies (root, ~1 min)"
 	@echo "make demo       deps + build + the reference scenario"
 	@echo "make check      no include cycles in the agent, clang-format and clang --analyze"
+	@echo "make install    install into DESTDIR/PREFIX (default /usr/local; sbindir, mandir, sysconfdir...)"
+	@echo "make uninstall  remove what make install put there"
+	@echo "make deb        the Debian package into build/deb/, then lintian (docs/INSTALL.md)"
 	@echo "make clean      remove build/"
 	@echo "V=1 shows full commands"
 

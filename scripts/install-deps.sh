@@ -25,6 +25,8 @@ PKGS=(
 	tmux
 	# man page lint (tests/e2e/test_docs_sync.sh), the unit checks (test_install.sh)
 	mandoc systemd
+	# the Debian package (make deb, tests/e2e/test_deb.sh)
+	debhelper dpkg-dev fakeroot lintian
 )
 # make bench: the gateways sockgate is measured against, NGINX's stream module, charts.
 BENCH_PKGS=(haproxy sniproxy libnginx-mod-stream gnuplot-nox)
