@@ -83,7 +83,9 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
 for entry in "${to_stop[@]+"${to_stop[@]}"}"; do
 	pkg=${entry%%=*} unit=${entry#*=}
-	installed "$pkg" && unit_active "$unit" || continue
+	if ! installed "$pkg" || ! unit_active "$unit"; then
+		continue
+	fi
 	echo "install-deps: stopping $unit, which installing $pkg just started"
 	if has_systemd; then
 		systemctl stop "$unit" || true

@@ -45,8 +45,9 @@ ok "conffile, postinst (sockgate user, unit), Depends: $depends"
 
 dpkg-deb -x "$deb" "$ctl/root"
 dyn=$(readelf -d "$ctl/root/usr/sbin/sockgated") hdr=$(readelf -h "$ctl/root/usr/sbin/sockgated")
-grep -q 'FLAGS_1.*NOW.*PIE' <<<"$dyn" && grep -q 'Type:.*DYN' <<<"$hdr" ||
+if ! grep -q 'FLAGS_1.*NOW.*PIE' <<<"$dyn" || ! grep -q 'Type:.*DYN' <<<"$hdr"; then
 	fail "the packaged sockgated is not PIE with BIND_NOW"
+fi
 ok "the packaged sockgated: PIE, BIND_NOW"
 [ "$fails" -eq 0 ] || exit 1
 echo "PASS: test_deb: the Debian package builds lintian-clean with the expected contents"

@@ -7,7 +7,6 @@
 # `systemd-analyze security`. Needs no root (systemd-analyze runs offline).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
 fails=0
 fail() { printf 'FAIL: test_install: %s\n' "$*"; fails=$((fails + 1)); }
 ok() { [ "$fails" -ne 0 ] || printf 'ok - %s\n' "$*"; }
@@ -54,6 +53,7 @@ done
 ok "installed binaries: PIE, full RELRO (GNU_RELRO + BIND_NOW), fortified"
 
 unit=$dest/usr/lib/systemd/system/sockgated.service
+# shellcheck disable=SC2016 # the unit's own ${...}, not the shell's
 grep -q '^ExecStart=/usr/sbin/sockgated -c ${SOCKGATED_CONFIG}' "$unit" || fail "the unit does not run /usr/sbin/sockgated"
 grep -q '^Environment=SOCKGATED_CONFIG=/etc/sockgate/sockgate.yaml$' "$unit" || fail "the unit does not read /etc/sockgate/sockgate.yaml"
 if command -v systemd-analyze >/dev/null; then

@@ -64,7 +64,7 @@ e2e_poll 10 lines 3 || e2e_fail "no RELOADING/READY after SIGHUP: $(cat "$msgs")
 e2e_assert_contains "$(sed -n 2p "$msgs")" "RELOADING=1|MONOTONIC_USEC=" "SIGHUP: RELOADING=1 with MONOTONIC_USEC"
 usec=$(sed -n 2p "$msgs" | sed 's/.*MONOTONIC_USEC=\([0-9]*\).*/\1/')
 now=$(python3 -c 'import time; print(int(time.monotonic() * 1e6))')
-[ "$usec" -gt $((now - 10000000)) ] && [ "$usec" -le "$now" ] || e2e_fail "MONOTONIC_USEC=$usec is not CLOCK_MONOTONIC (now ~$now)"
+{ [ "$usec" -gt $((now - 10000000)) ] && [ "$usec" -le "$now" ]; } || e2e_fail "MONOTONIC_USEC=$usec is not CLOCK_MONOTONIC (now ~$now)"
 e2e_assert_eq "READY=1|STATUS=serving +listening" "$(sed -n 3p "$msgs")" "... then READY=1"
 
 printf 'routes: [\n' >>"$cfg"
