@@ -54,13 +54,16 @@ fi
 # host already ran (say, a production NGINX on a gateway) is never touched.
 SERVICES=(nginx-light=nginx haproxy=haproxy sniproxy=sniproxy)
 
+# Where System V init scripts are; tests/e2e/test_install_deps.sh points it at stubs.
+INITD=${SG_INSTALL_DEPS_INITD:-/etc/init.d}
+
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 has_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
 unit_active() {
 	if has_systemd; then
 		systemctl is-active --quiet "$1" 2>/dev/null
 	else
-		[ -x "/etc/init.d/$1" ] && "/etc/init.d/$1" status >/dev/null 2>&1
+		[ -x "$INITD/$1" ] && "$INITD/$1" status >/dev/null 2>&1
 	fi
 }
 
@@ -89,7 +92,7 @@ for entry in "${to_stop[@]+"${to_stop[@]}"}"; do
 	echo "install-deps: stopping $unit, which installing $pkg just started"
 	if has_systemd; then
 		systemctl stop "$unit" || true
-	elif [ -x "/etc/init.d/$unit" ]; then
-		"/etc/init.d/$unit" stop || true
+	elif [ -x "$INITD/$unit" ]; then
+		"$INITD/$unit" stop || true
 	fi
 done
