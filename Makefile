@@ -68,7 +68,7 @@ BINS := $(B)/sockgated $(if $(CLI_SRCS),$(B)/sockgate) $(if $(BENCH_SRCS),$(B)/s
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: install uninstall deb all deps test test-unit test-bpf test-e2e bench bench-quick bench-guard bench-synflood fuzz \
+.PHONY: all deps test test-unit test-bpf test-e2e bench bench-quick bench-guard bench-synflood fuzz \
 	demo check format clean help
 
 all: $(BINS) $(BPF_OBJS)
@@ -218,6 +218,8 @@ sysusersdir   ?= $(prefix)/lib/sysusers.d
 INSTALL       ?= install
 INSTALL_PROGRAM ?= $(INSTALL) -m 0755
 INSTALL_DATA  ?= $(INSTALL) -m 0644
+
+.PHONY: install uninstall deb
 
 # The BPF objects are compiled into sockgated (skeletons): only the two binaries ship.
 # sockgate-bench is a test tool and is not installed. The unit's paths follow sbindir

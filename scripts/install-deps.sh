@@ -23,14 +23,13 @@ PKGS=(
 	libssl-dev
 	nginx-light curl openssl iproute2 ethtool procps psmisc python3
 	tmux
-	# man page lint (tests/e2e/test_docs_sync.sh), the unit checks (test_install.sh)
-	mandoc systemd
-	# the Debian package (make deb, tests/e2e/test_deb.sh)
-	debhelper dpkg-dev fakeroot lintian
 )
 # make bench: the gateways sockgate is measured against, NGINX's stream module, charts.
 BENCH_PKGS=(haproxy sniproxy libnginx-mod-stream gnuplot-nox)
 [ "$with_bench" -eq 1 ] && PKGS+=("${BENCH_PKGS[@]}")
+# Man page lint (tests/e2e/test_docs_sync.sh), the unit checks (test_install.sh) and
+# the Debian package (make deb, tests/e2e/test_deb.sh).
+PKGS+=(mandoc systemd debhelper dpkg-dev fakeroot lintian)
 
 missing=()
 for p in "${PKGS[@]}"; do
