@@ -67,8 +67,8 @@ run() {
 	mkdir -p "$STATE/installed" "$STATE/active"
 	: >"$STATE/calls"
 	# shellcheck disable=SC2013 # package names are words
-	for a in $(sed -n '/^PKGS=(/,/^)/p; /^BENCH_PKGS=(/p' scripts/install-deps.sh |
-		sed 's/#.*//; s/^[A-Z_]*=(//; s/)$//'); do
+	for a in $(sed -n '/^PKGS=(/,/^)/p; /^BENCH_PKGS=(/p; /^PKGS+=(/p' scripts/install-deps.sh |
+		sed 's/#.*//; s/^[A-Z_]*+\{0,1\}=(//; s/).*$//; /^PKGS+=("/d'); do
 		touch "$STATE/installed/$a"
 	done
 	for a; do
