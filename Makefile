@@ -20,7 +20,19 @@ AGENT_DIRS := user/agent $(sort $(dir $(wildcard user/agent/*/*.c)))
 CORE_DIRS  := user/core $(sort $(dir $(wildcard user/core/*/*.c)))
 INCLUDES := -Iinclude -Iuser/common $(addprefix -I,$(patsubst %/,%,$(CORE_DIRS) $(AGENT_DIRS))) -I$(B)
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES) -g -MMD -MP
-CFLAGS   ?= -O2
+# CPPFLAGS, CFLAGS and LDFLAGS are the caller's (dpkg-buildflags sets them for the
+# Debian package); these defaults harden a plain `make` the same way: fortify, stack
+# protector, full RELRO with BIND_NOW. PIE is always on (-fPIE/-pie below).
+CPPFLAGS ?= -D_FORTIFY_SOURCE=2
+CFLAGS   ?= -O2 -fstack-protector-strong
+LDFLAGS  ?= -Wl,-z,relro -Wl,-z,now
+PIE_CFLAGS  := -fPIE
+PIE_LDFLAGS := -pie
+# The flags the objects were built with: a change (make CFLAGS=..., the package build)
+# rebuilds them, so an install never ships objects built with other flags.
+FLAGS_STAMP := $(B)/.flags
+$(shell mkdir -p $(B) && echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || \
+	echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' > $(FLAGS_STAMP))
 LDLIBS   := -lbpf -lelf -lz -lyaml
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TEST_DATA := $(abspath tests/data)
@@ -76,6 +88,9 @@ help:
 	@echo "make bench-synflood  SYN flood: kernel cookies vs guard vs XDP cookies (root, ~1 min)"
 	@echo "make demo       deps + build + the reference scenario"
 	@echo "make check      no include cycles in the agent, clang-format and clang --analyze"
+	@echo "make install    install into DESTDIR/PREFIX (default /usr/local; sbindir, mandir, sysconfdir...)"
+	@echo "make uninstall  remove what make install put there"
+	@echo "make deb        the Debian package into build/deb/, then lintian (docs/INSTALL.md)"
 	@echo "make clean      remove build/"
 	@echo "V=1 shows full commands"
 
@@ -100,25 +115,25 @@ $(B)/%.skel.h: $(B)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name sg_$* > $@.tmp && mv $@.tmp $@
 
 # --- user space ------------------------------------------------------------
-$(B)/obj/%.o: %.c
+$(B)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(BASEFLAGS) $(PIE_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(AGENT_OBJS) $(CLI_OBJS) $(BPFTEST_OBJS) $(AGENT_LIB_OBJS): | $(SKELS)
 
-$(B)/sockgated: $(AGENT_OBJS) $(LIB_OBJS)
+$(B)/sockgated: $(AGENT_OBJS) $(LIB_OBJS) $(FLAGS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) $(filter %.o,$^) -o $@ $(LDLIBS)
 
-$(B)/sockgate: $(CLI_OBJS) $(LIB_OBJS)
+$(B)/sockgate: $(CLI_OBJS) $(LIB_OBJS) $(FLAGS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) $(filter %.o,$^) -o $@ $(LDLIBS)
 
 # The benchmark's traffic tool; OpenSSL only for its real-TLS workload.
-$(B)/sockgate-bench: $(BENCH_OBJS) $(LIB_OBJS)
+$(B)/sockgate-bench: $(BENCH_OBJS) $(LIB_OBJS) $(FLAGS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -pthread $^ -o $@ $(LDLIBS) -lssl -lcrypto
+	$(Q)$(CC) $(CFLAGS) $(PIE_LDFLAGS) $(LDFLAGS) -pthread $(filter %.o,$^) -o $@ $(LDLIBS) -lssl -lcrypto
 
 # --- tests (ASan/UBSan) ------------------------------------------------------
 $(B)/test/obj/%.o: %.c
@@ -200,6 +215,57 @@ $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 
 fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_BINS)
+
+# --- install (GNU directory variables; DESTDIR for staging) -----------------
+PREFIX        ?= /usr/local
+prefix        ?= $(PREFIX)
+exec_prefix   ?= $(prefix)
+sbindir       ?= $(exec_prefix)/sbin
+datarootdir   ?= $(prefix)/share
+mandir        ?= $(datarootdir)/man
+docdir        ?= $(datarootdir)/doc/sockgate
+sysconfdir    ?= $(prefix)/etc
+bashcompdir   ?= $(datarootdir)/bash-completion/completions
+systemdunitdir ?= $(prefix)/lib/systemd/system
+sysusersdir   ?= $(prefix)/lib/sysusers.d
+INSTALL       ?= install
+INSTALL_PROGRAM ?= $(INSTALL) -m 0755
+INSTALL_DATA  ?= $(INSTALL) -m 0644
+
+.PHONY: install uninstall deb
+
+# The BPF objects are compiled into sockgated (skeletons): only the two binaries ship.
+# sockgate-bench is a test tool and is not installed. The unit's paths follow sbindir
+# and sysconfdir. The example configuration is installed only where none exists yet.
+install: $(B)/sockgated $(B)/sockgate
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(bashcompdir) $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysusersdir) \
+		$(DESTDIR)$(docdir)/examples $(DESTDIR)$(sysconfdir)/sockgate
+	$(INSTALL_PROGRAM) $(B)/sockgated $(B)/sockgate $(DESTDIR)$(sbindir)/
+	$(INSTALL_DATA) man/sockgated.8 man/sockgate.8 $(DESTDIR)$(mandir)/man8/
+	$(INSTALL_DATA) man/sockgate.yaml.5 $(DESTDIR)$(mandir)/man5/
+	$(INSTALL_DATA) completion/sockgate.bash $(DESTDIR)$(bashcompdir)/sockgate
+	ln -sf sockgate $(DESTDIR)$(bashcompdir)/sockgated
+	sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' \
+		systemd/sockgated.service.in > $(DESTDIR)$(systemdunitdir)/sockgated.service
+	chmod 0644 $(DESTDIR)$(systemdunitdir)/sockgated.service
+	$(INSTALL_DATA) systemd/sockgate.sysusers $(DESTDIR)$(sysusersdir)/sockgate.conf
+	$(INSTALL_DATA) systemd/sockgate.yaml $(DESTDIR)$(docdir)/examples/sockgate.yaml
+	$(INSTALL_DATA) LICENSE LICENSES/GPL-2.0.txt LICENSES/BSD-2-Clause.txt $(DESTDIR)$(docdir)/
+	[ -e $(DESTDIR)$(sysconfdir)/sockgate/sockgate.yaml ] || \
+		$(INSTALL_DATA) systemd/sockgate.yaml $(DESTDIR)$(sysconfdir)/sockgate/sockgate.yaml
+
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/sockgated $(DESTDIR)$(sbindir)/sockgate \
+		$(DESTDIR)$(mandir)/man8/sockgated.8 $(DESTDIR)$(mandir)/man8/sockgate.8 \
+		$(DESTDIR)$(mandir)/man5/sockgate.yaml.5 \
+		$(DESTDIR)$(bashcompdir)/sockgate $(DESTDIR)$(bashcompdir)/sockgated \
+		$(DESTDIR)$(systemdunitdir)/sockgated.service $(DESTDIR)$(sysusersdir)/sockgate.conf
+	rm -rf $(DESTDIR)$(docdir)
+
+# The Debian package, unsigned, into build/deb/ (debian/; docs/INSTALL.md).
+deb:
+	$(Q)bash scripts/build-deb.sh
 
 # --- demo, checks ------------------------------------------------------------
 demo: deps

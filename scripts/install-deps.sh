@@ -28,6 +28,9 @@ PKGS=(
 # make bench: the gateways sockgate is measured against, NGINX's stream module, charts.
 BENCH_PKGS=(haproxy sniproxy libnginx-mod-stream gnuplot-nox)
 [ "$with_bench" -eq 1 ] && PKGS+=("${BENCH_PKGS[@]}")
+# Man page lint (tests/e2e/test_docs_sync.sh), the unit checks (test_install.sh) and
+# the Debian package (make deb, tests/e2e/test_deb.sh).
+PKGS+=(mandoc systemd debhelper dpkg-dev fakeroot lintian)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -44,18 +47,52 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+# Services a package starts on its first install: package=unit. The tests and the
+# benchmark start their own nginx, haproxy and sniproxy with their own configs, so a
+# server the package started here is stopped again, by its unit's name, only when
+# this run installed the package and the unit was not running before. A server the
+# host already ran (say, a production NGINX on a gateway) is never touched.
+SERVICES=(nginx-light=nginx haproxy=haproxy sniproxy=sniproxy)
+
+# Where System V init scripts are; tests/e2e/test_install_deps.sh points it at stubs.
+INITD=${SG_INSTALL_DEPS_INITD:-/etc/init.d}
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+has_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
+unit_active() {
+	if has_systemd; then
+		systemctl is-active --quiet "$1" 2>/dev/null
+	else
+		[ -x "$INITD/$1" ] && "$INITD/$1" status >/dev/null 2>&1
+	fi
+}
+
+to_stop=()
+for entry in "${SERVICES[@]}"; do
+	pkg=${entry%%=*} unit=${entry#*=}
+	for m in "${missing[@]}"; do
+		# Was it absent, and was its service not already running (another package
+		# can provide it, e.g. nginx-full)?
+		if [ "$m" = "$pkg" ] && ! unit_active "$unit"; then
+			to_stop+=("$entry")
+		fi
+	done
+done
+
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Debian's nginx package starts a server on :80 at install; tests start their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
-	systemctl stop nginx || true
-fi
-pkill -x nginx 2>/dev/null || true
-# The same for the peers: the benchmark starts its own instances, with its own configs.
-for svc in haproxy sniproxy; do
-	if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
-		systemctl stop "$svc" || true
+
+for entry in "${to_stop[@]+"${to_stop[@]}"}"; do
+	pkg=${entry%%=*} unit=${entry#*=}
+	if ! installed "$pkg" || ! unit_active "$unit"; then
+		continue
+	fi
+	echo "install-deps: stopping $unit, which installing $pkg just started"
+	if has_systemd; then
+		systemctl stop "$unit" || true
+	elif [ -x "$INITD/$unit" ]; then
+		"$INITD/$unit" stop || true
 	fi
 done

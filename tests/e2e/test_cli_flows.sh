@@ -11,7 +11,7 @@
 # done the pinned entry holds exactly the bytes sent each way and state "closed", end
 # "eof"; the table shows the same; `stats --json` counted those bytes as redirected or
 # copied and names every counter of include/sg_counters.h; both still work after
-# sockgated has exited; a missing map exits 1 with one clear line and an unknown command
+# sockgated has exited; a missing map exits 3 (no agent) with one clear line and an unknown command
 # exits 2.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -183,10 +183,10 @@ stats=$(sockgate --bpffs "$BPFFS" stats) || e2e_fail "stats with the agent stopp
 e2e_assert_eq "$want" "$(cut -d' ' -f1 <<<"$stats")" "stats lists every counter by name"
 e2e_assert_contains "$stats" "redirect_bytes $redirected"$'\n' "stats and stats --json agree"
 
-# Failures: one clear line and exit 1 for a missing map; exit 2 for usage.
+# Failures: one clear line and exit 3 (no agent) for a missing map; exit 2 for usage.
 rc=0
 err=$(sockgate --bpffs /nonexistent flows 2>&1 >/dev/null) || rc=$?
-e2e_assert_eq 1 "$rc" "flows without a pinned map exits 1"
+e2e_assert_eq 3 "$rc" "flows without a pinned map exits 3 (no agent), as documented"
 e2e_assert_eq "sockgate: no flows map at /nonexistent/sg_flows: is sockgated running with --bpffs /nonexistent?" \
 	"$err" "flows without a pinned map says what to check"
 rc=0

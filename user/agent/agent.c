@@ -36,6 +36,7 @@
 #include "metrics.h"
 #include "log.h"
 #include "resolver.h"
+#include "sd_notify.h"
 
 #define SHUTDOWN_DRAIN_MS 10000
 
@@ -60,6 +61,7 @@ static void begin_stop(struct agent *ag, int signo)
 		return;
 	}
 	ag->is_stopping = true;
+	sd_notify_stopping();
 	log_info("%s: no longer accepting; %zu connections draining", strsignal(signo),
 		 ag->n_conns);
 	listeners_close(ag);
@@ -207,6 +209,7 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 
 	/* Names the agent knows take the resolver's answers; new ones are looked
 	 * up off the loop and applied when they arrive. */
+	sd_notify_reloading();
 	if (ag->resolver)
 		resolver_lookup(ag->resolver, &cached);
 	rt = runtime_load(ag->args, &ag->changes, ag->resolver ? &cached : NULL, out);
@@ -222,12 +225,14 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 		ag->n_reloads_rejected++;
 		runtime_put(rt);
 		log_err("reload rejected: still serving the previous configuration");
+		sd_notify_ready("reload rejected: serving the previous configuration");
 		return -EINVAL;
 	}
 	guard_commit(ag, rt->cfg);
 	agent_install(ag, rt);
 	ag->n_reloads++;
 	log_info("reloaded: %zu listeners, %zu routes", rt->cfg->n_listeners, rt->cfg->n_routes);
+	sd_notify_ready("serving");
 	return 0;
 }
 
@@ -363,6 +368,7 @@ int agent_main(const struct args *a, struct runtime *rt)
 
 	err = agent_start(&ag);
 	if (!err) {
+		sd_notify_ready("serving"); /* listeners, BPF and guard are up */
 		err = loop_run(ag.loop);
 		if (err)
 			log_err("event loop: %s", strerror(-err));

@@ -2,8 +2,8 @@
 /* main.c: sockgate, the CLI: options, the command table, exit codes only.
  * One table drives dispatch and `help`, so they cannot disagree. Exit codes:
  * 0 ok, 1 runtime error or a change the agent rejected (the reason on
- * stderr), 2 usage, 3 no agent answers on the control socket, 4 permission
- * denied. flows and stats read the pinned maps and need no agent; top asks
+ * stderr), 2 usage, 3 no agent answers on the control socket (or, for flows
+ * and stats, no pinned map: no agent ever ran), 4 permission denied. flows and stats read the pinned maps and need no agent; top asks
  * the agent and reads the flow map. */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +19,8 @@
 #include "cmd_stats.h"
 #include "cmd_top.h"
 #include "control_client.h"
+#include "guard_rules.h"
+#include "json_pretty.h"
 #include "opt_doc.h"
 
 #define EXIT_RUNTIME 1
@@ -30,6 +32,8 @@ struct cli_opts {
 	const char *bpffs_dir;
 	const char *control_path;
 	bool is_json;
+	bool is_pretty;		  /* -p: JSON, indented */
+	FILE *out;		  /* stdout, or a buffer for -p */
 	bool has_top_opts;	  /* --interval, --iterations or --once given */
 	double interval_s;	  /* top */
 	unsigned long iterations; /* top; 0: until quit */
@@ -54,9 +58,11 @@ struct command {
 
 enum opt_id {
 	OPT_HELP = 'h',
+	OPT_JSON = 'j',
+	OPT_PRETTY = 'p',
+	OPT_VERSION = 'V',
 	OPT_BPFFS = 256,
 	OPT_CONTROL,
-	OPT_JSON,
 	OPT_INTERVAL,
 	OPT_ITERATIONS,
 	OPT_ONCE,
@@ -70,6 +76,7 @@ static const struct opt_doc opt_docs[] = {
 	 "PATH",
 	 "sockgated's control socket (default $" SG_CONTROL_ENV ", else " SG_DEFAULT_CONTROL ")"},
 	{{"json", no_argument, NULL, OPT_JSON}, NULL, "JSON output (commands marked [--json])"},
+	{{"pretty", no_argument, NULL, OPT_PRETTY}, NULL, "JSON output, indented (implies --json)"},
 	{{"interval", required_argument, NULL, OPT_INTERVAL},
 	 "SECONDS",
 	 "top: refresh every SECONDS (default 1, at least 0.1)"},
@@ -77,16 +84,31 @@ static const struct opt_doc opt_docs[] = {
 	 "N",
 	 "top: print N plain frames, one per interval, then exit"},
 	{{"once", no_argument, NULL, OPT_ONCE}, NULL, "top: the same as --iterations 1"},
-	{{"help", no_argument, NULL, OPT_HELP}, NULL, "print this help (same as `sockgate help`)"},
+	{{"version", no_argument, NULL, OPT_VERSION}, NULL, "print the version and exit"},
+	{{"help", no_argument, NULL, OPT_HELP},
+	 NULL,
+	 "print this help, or with a command its help (`sockgate help CMD`)"},
 };
 
 #define N_OPTS (sizeof(opt_docs) / sizeof(opt_docs[0]))
 
 static void usage(FILE *f);
+static void command_usage(FILE *f, const struct command *c);
+static const struct command *find_command(const char *name);
+
+/* The exit code for a pinned map that could not be read: no map is no agent. */
+static int map_exit_code(int err)
+{
+	if (err == -ENOENT)
+		return CLI_EXIT_NO_AGENT;
+	if (err == -EPERM || err == -EACCES)
+		return CLI_EXIT_DENIED;
+	return err < 0 ? EXIT_RUNTIME : 0;
+}
 
 static int run_flows(const struct cli_opts *o)
 {
-	return cmd_flows(o->bpffs_dir, o->is_json, stdout) < 0 ? EXIT_RUNTIME : 0;
+	return map_exit_code(cmd_flows(o->bpffs_dir, o->is_json, o->out));
 }
 
 static int run_top(const struct cli_opts *o)
@@ -103,7 +125,7 @@ static int run_top(const struct cli_opts *o)
 
 static int run_stats(const struct cli_opts *o)
 {
-	return cmd_stats(o->bpffs_dir, o->is_json, stdout) < 0 ? EXIT_RUNTIME : 0;
+	return map_exit_code(cmd_stats(o->bpffs_dir, o->is_json, o->out));
 }
 
 /* Asks the agent: the command's name, its arguments, then --json if given. */
@@ -123,7 +145,7 @@ static int run_agent(const struct cli_opts *o, const char *name)
 	}
 	if (o->is_json)
 		words[n++] = "--json";
-	return control_request(o->control_path, words, n, NULL, 0, stdout, stderr);
+	return control_request(o->control_path, words, n, NULL, 0, o->out, stderr);
 }
 
 static int run_unload(const struct cli_opts *o)
@@ -161,6 +183,31 @@ static int run_status(const struct cli_opts *o)
 	return run_agent(o, "status");
 }
 
+/* The agent checks the CIDR too; here it is a usage error (2) with no agent. */
+static int check_cidr(const char *text)
+{
+	struct cfg_cidr c;
+	char cidr[64];
+
+	switch (guard_parse_cidr(text, &c)) {
+	case GUARD_CIDR_OK:
+		return 0;
+	case GUARD_CIDR_HOST_BITS:
+		fprintf(stderr, "sockgate: guard: %s has host bits set: did you mean %s?\n", text,
+			guard_cidr_str(&c, cidr, sizeof(cidr)));
+		break;
+	case GUARD_CIDR_V4_MAPPED:
+		fprintf(stderr, "sockgate: guard: %s is IPv4-mapped: give the IPv4 form\n", text);
+		break;
+	default:
+		fprintf(stderr,
+			"sockgate: guard: %s is not an IP address or CIDR (203.0.113.0/24, "
+			"2001:db8::/32)\n",
+			text);
+	}
+	return -EINVAL;
+}
+
 /* The subcommand is checked here too, so a typo is a usage error (2) even
  * with no agent to ask. */
 static int run_guard(const struct cli_opts *o)
@@ -181,6 +228,8 @@ static int run_guard(const struct cli_opts *o)
 			o->args[1]);
 		return EXIT_USAGE;
 	}
+	if (is_change && check_cidr(o->args[2]))
+		return EXIT_USAGE;
 	return run_agent(o, "guard");
 }
 
@@ -241,7 +290,7 @@ static int run_load(const struct cli_opts *o)
 	buf = read_file(path, &len);
 	if (!buf)
 		return EXIT_RUNTIME;
-	code = control_request(o->control_path, words, 2, buf, len, stdout, stderr);
+	code = control_request(o->control_path, words, 2, buf, len, o->out, stderr);
 	free(buf);
 	return code;
 }
@@ -255,8 +304,19 @@ static int run_version(const struct cli_opts *o)
 
 static int run_help(const struct cli_opts *o)
 {
-	(void)o;
-	usage(stdout);
+	const struct command *c;
+
+	if (o->n_args == 0) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(o->args[0]);
+	if (!c) {
+		fprintf(stderr, "sockgate: help: unknown command '%s' (see 'sockgate help')\n",
+			o->args[0]);
+		return EXIT_USAGE;
+	}
+	command_usage(stdout, c);
 	return 0;
 }
 
@@ -285,7 +345,7 @@ static const struct command commands[] = {
 	{"top", "[--once]", "live routes, backends and busiest flows with byte rates (q quits)",
 	 CMD_TAKES_TOP_OPTS, 0, 0, run_top},
 	{"version", "", "print the version", 0, 0, 0, run_version},
-	{"help", "", "print this help", 0, 0, 0, run_help},
+	{"help", "[COMMAND]", "print this help, or COMMAND's", 0, 0, 1, run_help},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -294,7 +354,8 @@ static void usage(FILE *f)
 {
 	char left[48];
 
-	fprintf(f, "usage: sockgate [--control PATH] [--bpffs DIR] COMMAND [ARG...] [--json]\n\n"
+	fprintf(f, "usage: sockgate [--control PATH] [--bpffs DIR] COMMAND [ARG...] [-j|-p]\n"
+		   "       sockgate help COMMAND, or COMMAND --help\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		snprintf(left, sizeof(left), "%s%s%s", commands[i].name,
@@ -303,11 +364,29 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "\noptions (before or after the command):\n");
 	opt_doc_usage(f, opt_docs, N_OPTS, 18);
+	fprintf(f, "\n-j and -p work with every show command: routes, backends, status, flows,\n"
+		   "stats, guard show.\n");
 	fprintf(f, "\nflows and stats read the maps sockgated pins, so they work with the agent\n"
 		   "stopped; top reads both, and shows flows while the agent does not answer;\n"
 		   "the other commands ask the agent on its control socket.\n"
 		   "Exit status: 0 ok, 1 error or change rejected (nothing changed), 2 usage,\n"
 		   "3 sockgated not running, 4 permission denied.\n");
+}
+
+static void command_usage(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: sockgate %s%s%s%s\n\n%s\n", c->name, c->args[0] ? " " : "", c->args,
+		c->flags & CMD_TAKES_JSON && !strstr(c->args, "--json") ? " [--json]" : "",
+		c->help);
+	if (c->flags & CMD_TAKES_JSON)
+		fprintf(f,
+			"\n  -j, --json    JSON output\n  -p, --pretty  JSON output, indented\n");
+	if (c->flags & CMD_TAKES_TOP_OPTS)
+		fprintf(f,
+			"\n  --interval SECONDS  refresh every SECONDS (default 1, at least 0.1)\n"
+			"  --iterations N      print N plain frames, then exit\n"
+			"  --once              the same as --iterations 1\n");
+	fprintf(f, "\nCommon options: --control PATH, --bpffs DIR (see 'sockgate help').\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -354,20 +433,24 @@ static const struct command *find_command(const char *name)
 static int parse_args(int argc, char **argv, struct cli_opts *o, const struct command **cmd)
 {
 	struct option longopts[N_OPTS + 1];
-	bool wants_help = false;
+	char shortopts[2 * N_OPTS + 2];
+	bool wants_help = false, wants_version = false;
 	int c;
 
 	opt_doc_longopts(opt_docs, N_OPTS, longopts);
+	opt_doc_shortopts(opt_docs, N_OPTS, ":", shortopts, sizeof(shortopts));
 	o->bpffs_dir = BPF_MAPS_DEFAULT_DIR;
 	o->control_path = getenv(SG_CONTROL_ENV);
 	if (!o->control_path || !o->control_path[0])
 		o->control_path = SG_DEFAULT_CONTROL;
 	o->is_json = false;
+	o->is_pretty = false;
+	o->out = stdout;
 	o->has_top_opts = false;
 	o->interval_s = 1;
 	o->iterations = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_BPFFS:
 			if (!optarg[0])
@@ -381,6 +464,13 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 			break;
 		case OPT_JSON:
 			o->is_json = true;
+			break;
+		case OPT_PRETTY:
+			o->is_json = true;
+			o->is_pretty = true;
+			break;
+		case OPT_VERSION:
+			wants_version = true;
 			break;
 		case OPT_INTERVAL:
 			if (parse_interval(optarg, &o->interval_s))
@@ -407,7 +497,17 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, const struct co
 		}
 	}
 	if (wants_help) {
+		const struct command *about = optind < argc ? find_command(argv[optind]) : NULL;
+
+		if (optind < argc && !about)
+			return usage_error("unknown command '%s'", argv[optind]);
 		*cmd = find_command("help");
+		o->args = about ? argv + optind : NULL;
+		o->n_args = about ? 1 : 0;
+		return 0;
+	}
+	if (wants_version) {
+		*cmd = find_command("version");
 		return 0;
 	}
 	if (optind >= argc) {
@@ -437,9 +537,24 @@ int main(int argc, char **argv)
 	struct cli_opts o;
 	int code;
 
+	char *pretty = NULL;
+	size_t pretty_len = 0;
+
 	if (parse_args(argc, argv, &o, &cmd) < 0 || !cmd)
 		return EXIT_USAGE;
+	if (o.is_pretty) {
+		o.out = open_memstream(&pretty, &pretty_len);
+		if (!o.out) {
+			fprintf(stderr, "sockgate: %s\n", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
 	code = cmd->run(&o);
+	if (o.is_pretty) {
+		fclose(o.out);
+		json_pretty(pretty, pretty_len, stdout);
+		free(pretty);
+	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "sockgate: writing output: %s\n", strerror(errno));
 		return EXIT_RUNTIME;

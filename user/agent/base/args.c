@@ -17,13 +17,13 @@ enum opt_id {
 	OPT_CONFIG = 'c',
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V',
+	OPT_CHECK = 't', /* nginx -t */
 	OPT_CONTROL = 256,
 	OPT_BPFFS,
 	OPT_DATAPLANE,
 	OPT_METRICS,
 	OPT_LOG_LEVEL,
 	OPT_LABEL,
-	OPT_CHECK,
 	OPT_STRICT,
 	OPT_GATEWAY_CLASS,
 	OPT_PAIR_BUDGET,
@@ -81,7 +81,9 @@ static const struct opt_doc opt_docs[] = {
 
 void args_usage(FILE *f)
 {
-	fprintf(f, "usage: sockgated --config PATH [options]\n\noptions:\n");
+	fprintf(f,
+		"usage: sockgated -c PATH [options]\n"
+		"       sockgated -t -c PATH     (check the configuration and exit)\n\noptions:\n");
 	opt_doc_usage(f, opt_docs, N_OPTS, 28);
 }
 
@@ -183,6 +185,7 @@ static int parse_one(struct args *a, int id, const char *v)
 int args_parse(struct args *a, int argc, char **argv)
 {
 	struct option longopts[N_OPTS + 1];
+	char shortopts[2 * N_OPTS + 1];
 	int id, err;
 
 	memset(a, 0, sizeof(*a));
@@ -194,9 +197,10 @@ int args_parse(struct args *a, int argc, char **argv)
 	a->pair_budget_bytes = ARGS_DEFAULT_PAIR_BUDGET;
 	a->access_log_path = "-";
 	opt_doc_longopts(opt_docs, N_OPTS, longopts);
+	opt_doc_shortopts(opt_docs, N_OPTS, "", shortopts, sizeof(shortopts));
 
 	optind = 1;
-	while ((id = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+	while ((id = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		err = parse_one(a, id, optarg);
 		if (err)
 			return err;
