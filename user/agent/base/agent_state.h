@@ -100,6 +100,7 @@ struct agent {
 	struct guard *guard;		       /* the XDP guard (guard.h); NULL before start */
 	struct resolver *resolver;	       /* endpoint names re-resolved; NULL before start */
 	uint64_t start_ms;
+	uint64_t fd_limit; /* soft RLIMIT_NOFILE after raising it to the hard one */
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 
 	struct conn_stats *stats;      /* labelled metrics; outlive every reload */
