@@ -365,6 +365,7 @@ static void agent_stop(struct agent *ag)
 		loop_free(ag->loop);
 	}
 	free(ag->index);
+	free(ag->peek_buf);
 	conn_stats_free(ag->stats);
 	endpoint_load_free(ag->endpoint_load);
 	endpoint_load_free(ag->route_load);

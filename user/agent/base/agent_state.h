@@ -101,6 +101,11 @@ struct agent {
 	struct resolver *resolver;	       /* endpoint names re-resolved; NULL before start */
 	uint64_t start_ms;
 	uint64_t fd_limit; /* soft RLIMIT_NOFILE after raising it to the hard one */
+	/* The buffer hellos are peeked into, shared: a pending connection holds
+	 * only its parser, however much its client sent (conn.c). */
+	uint8_t *peek_buf;
+	size_t peek_buf_cap;
+	uint64_t hello_peeks, hello_peek_bytes; /* recv(MSG_PEEK) calls and bytes */
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 
 	struct conn_stats *stats;      /* labelled metrics; outlive every reload */

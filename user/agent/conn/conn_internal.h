@@ -45,8 +45,8 @@ struct conn {
 
 	/* HELLO */
 	struct chello_parser *parser;
-	uint8_t *peek;
-	size_t peek_cap, peek_fed;
+	size_t peek_fed;	 /* stream bytes the parser has seen (peeks start at byte 0) */
+	size_t peek_want;	 /* stream bytes queued before the next peek is worth it */
 	const char *hello_error; /* chello_reason_str() of a malformed hello */
 
 	/* routing, kept for the access log */

@@ -151,6 +151,17 @@ void metrics_write(const struct agent *ag, FILE *f)
 			chello_reason_str((enum chello_reason)r),
 			(unsigned long long)ag->hello_errors[r]);
 	fprintf(f,
+		"# HELP sockgate_hello_peeks_total ClientHello peeks (recv with MSG_PEEK) that "
+		"returned bytes.\n"
+		"# TYPE sockgate_hello_peeks_total counter\n"
+		"sockgate_hello_peeks_total %llu\n"
+		"# HELP sockgate_hello_peek_bytes_total Bytes those peeks returned: each peek "
+		"starts at the hello's first byte, so this stays within a small multiple of the "
+		"hello bytes received however they are segmented.\n"
+		"# TYPE sockgate_hello_peek_bytes_total counter\n"
+		"sockgate_hello_peek_bytes_total %llu\n",
+		(unsigned long long)ag->hello_peeks, (unsigned long long)ag->hello_peek_bytes);
+	fprintf(f,
 		"# HELP sockgate_bytes_total Bytes moved by finished connections.\n"
 		"# TYPE sockgate_bytes_total counter\n"
 		"sockgate_bytes_total{direction=\"up\"} %llu\n"
