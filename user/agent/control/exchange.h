@@ -25,7 +25,14 @@ struct exchange_ops {
 	char *(*respond)(void *ctx, int fd, char *req, size_t len, size_t *resp_len);
 	/* The response to a request over max_request; NULL: just close. */
 	char *(*too_large)(void *ctx, size_t *resp_len);
+	/* Hold one spare descriptor, given up to accept a peer when the process
+	 * has none left (EMFILE), so this server answers even then. */
+	bool keeps_spare_fd;
 };
+
+/* How long a server rests after accept() failed for lack of descriptors or
+ * memory: its listening socket is level-triggered and would spin. */
+#define EXCHANGE_PAUSE_MS 100
 
 /* Serves listen_fd (non-blocking, listening; owned from now on) on loop.
  * NULL on ENOMEM or when the loop refuses it (listen_fd is then closed). */
