@@ -10,8 +10,9 @@
       stay open (routed); prints "sent=N ended=E" (E: connections the gateway ended)
   hold HOST PORT CONNS SECONDS
       open CONNS connections (each bounded to 2 s to connect), send nothing, keep them
-      SECONDS, then close; prints "opened=N failed=F reset=R" (R: ended by the gateway
-      while held)
+      SECONDS, then close; prints "connected=N" once they are open, then
+      "held=H reset=R failed=F" (H: still open at the end; R: reset or ended by the
+      gateway, during connect() or later; F: other connect errors)
 Exit: 0, or 2 on bad usage."""
 
 import select
@@ -95,25 +96,32 @@ def trickle(host, port, data, conns, segment, gap_ms):
 
 
 def hold(host, port, conns, seconds):
-    socks, failed = [], 0
+    socks, failed, reset = [], 0, 0
     for _ in range(conns):
         try:
             socks.append(socket.create_connection((host, port), timeout=2))
-        except OSError:
+        except ConnectionResetError:
+            reset += 1  # the gateway accepted and reset it before connect() returned
+        except OSError as e:
             failed += 1
+            if failed == 1:
+                print(f"first failure: {e}", flush=True)
+    print(f"connected={len(socks)}", flush=True)
     time.sleep(seconds)
-    reset = 0
+    held = 0
     for s in socks:
         s.setblocking(False)
         try:
             if s.recv(1) == b"":
                 reset += 1
+            else:
+                held += 1
         except BlockingIOError:
-            pass
+            held += 1
         except ConnectionError:
             reset += 1
         s.close()
-    print(f"opened={len(socks)} failed={failed} reset={reset}")
+    print(f"held={held} reset={reset} failed={failed}")
 
 
 def main(argv):

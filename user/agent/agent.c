@@ -28,6 +28,7 @@
 #include "control.h"
 #include "endpoint_load.h"
 #include "conn.h"
+#include "conn_admit.h"
 #include "conn_stats.h"
 #include "backend_health.h"
 #include "guard.h"
@@ -314,6 +315,10 @@ static int agent_start(struct agent *ag)
 	err = open_dataplane(ag);
 	if (err)
 		return err;
+	/* After the dataplane: a relayed connection holds more descriptors. */
+	err = conn_admit_open(ag);
+	if (err)
+		return err;
 	err = listeners_apply(ag, ag->rt->cfg);
 	if (err)
 		return err;
@@ -340,6 +345,7 @@ static int agent_start(struct agent *ag)
 static void agent_stop(struct agent *ag)
 {
 	conn_abort_all(ag);
+	conn_admit_close(ag);
 	health_checker_free(ag->health);
 	ag->health = NULL;
 	listeners_close(ag);

@@ -19,6 +19,7 @@
 
 #include "container_of.h"
 #include "access_log.h"
+#include "conn_admit.h"
 #include "conn_internal.h"
 #include "endpoint_load.h"
 #include "maglev.h"
@@ -73,6 +74,7 @@ static void release(struct conn *c)
 	struct agent *ag = c->ag;
 
 	loop_timer_cancel(ag->loop, &c->timer);
+	conn_admit_leave(c);
 	for (int leg = 0; leg < 2; leg++) {
 		struct loop_watch *w = leg ? &c->backend_w : &c->client_w;
 
@@ -201,7 +203,7 @@ void conn_close(struct conn *c, enum agent_counter cnt, const char *reason, bool
 	release(c);
 }
 
-void conn_accept(struct agent *ag, size_t li, int fd)
+void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_storage *peer)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	socklen_t len;
@@ -210,6 +212,7 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 		close(fd);
 		return;
 	}
+	c->client_addr = *peer;
 	c->ag = ag;
 	c->rt = runtime_get(ag->rt);
 	c->id = ++ag->next_conn_id;
@@ -219,8 +222,6 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 	c->backend_w = (struct loop_watch){.fd = -1, .on_event = on_backend};
 	c->timer.on_expire = on_timer;
 	c->reaper.run = reap;
-	len = sizeof(c->client_addr);
-	getpeername(fd, (struct sockaddr *)&c->client_addr, &len);
 	len = sizeof(c->local_addr);
 	getsockname(fd, (struct sockaddr *)&c->local_addr, &len);
 	c->next = ag->conns;
@@ -234,6 +235,7 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 	conn_count(c, AGENT_CNT_ACCEPTED);
 
 	c->state = CONN_HELLO;
+	conn_admit_enter(c);
 	c->parser = malloc(sizeof(*c->parser));
 	if (!c->parser) {
 		conn_close(c, AGENT_CNT_ABORTED, "out_of_memory", false);
@@ -303,6 +305,7 @@ static void route_hello(struct conn *c)
 	free(c->parser);
 	c->parser = NULL;
 	set_rcvlowat(c, 1);
+	conn_admit_hello_done(c);
 	if (!conn_admit_to_route(c)) {
 		conn_close(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections", false);
 		return;
