@@ -4,9 +4,10 @@
   make SIZE FILE [SNI]
       write a valid ClientHello of exactly SIZE stream bytes (records of at most 16 KiB,
       a padding extension, server_name SNI, default sample.aliyun.com) to FILE
-  trickle HOST PORT FILE CONNS SEGMENT GAP_MS
+  trickle HOST PORT FILE CONNS SEGMENT GAP_MS [HOLD_S]
       CONNS connections at once, each sending FILE in SEGMENT-byte writes (TCP_NODELAY)
-      GAP_MS apart, then waiting up to 10 s for the gateway to end the connection or to
+      GAP_MS apart, printing "sent" once done, keeping them HOLD_S seconds (default 0),
+      then waiting up to 10 s for the gateway to end the connection or to
       stay open (routed); prints "sent=N ended=E" (E: connections the gateway ended)
   hold HOST PORT CONNS SECONDS
       open CONNS connections (each bounded to 2 s to connect), send nothing, keep them
@@ -55,7 +56,7 @@ def make_hello(size, sni):
     return s
 
 
-def trickle(host, port, data, conns, segment, gap_ms):
+def trickle(host, port, data, conns, segment, gap_ms, hold_s=0.0):
     socks = []
     for _ in range(conns):
         s = socket.create_connection((host, port), timeout=5)
@@ -71,6 +72,9 @@ def trickle(host, port, data, conns, segment, gap_ms):
                 pass
         sent += 1
         time.sleep(gap_ms / 1000.0)
+    if hold_s:
+        print("sent", flush=True)
+        time.sleep(hold_s)
     ended = 0
     deadline = time.monotonic() + 10
     open_socks = list(socks)
@@ -128,10 +132,11 @@ def main(argv):
     if len(argv) >= 3 and argv[0] == "make":
         with open(argv[2], "wb") as f:
             f.write(make_hello(int(argv[1]), argv[3] if len(argv) > 3 else "sample.aliyun.com"))
-    elif len(argv) == 7 and argv[0] == "trickle":
+    elif len(argv) in (7, 8) and argv[0] == "trickle":
         with open(argv[3], "rb") as f:
             data = f.read()
-        trickle(argv[1], int(argv[2]), data, int(argv[4]), int(argv[5]), float(argv[6]))
+        trickle(argv[1], int(argv[2]), data, int(argv[4]), int(argv[5]), float(argv[6]),
+                float(argv[7]) if len(argv) == 8 else 0.0)
     elif len(argv) == 5 and argv[0] == "hold":
         hold(argv[1], int(argv[2]), int(argv[3]), float(argv[4]))
     else:
