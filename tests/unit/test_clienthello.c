@@ -643,6 +643,16 @@ Test(chello, largest_hello_over_five_records_is_ok)
 	cr_assert_str_eq(p.info.sni, SNI_EXAMPLE);
 	cr_assert_eq(feed_bytewise(&p, wire->d, wire->n), CHELLO_OK);
 	cr_assert_eq(p.info.hello_end, wire->n);
+	/* Once both headers are in, the rest is known but for the number of
+	 * records (one header more here): a reader waits once, not 64 Ki times. */
+	chello_init(&p);
+	cr_assert_eq(chello_feed(&p, wire->d, 9), CHELLO_NEED_MORE);
+	cr_assert_eq(chello_need(&p), wire->n - 9 - 5);
+	for (size_t k = 9; k < wire->n; k++) {
+		cr_assert_leq(k + chello_need(&p), wire->n, "need past the end at byte %zu", k);
+		chello_feed(&p, wire->d + k, 1);
+	}
+	cr_assert_eq(p.result, CHELLO_OK);
 	free(hs);
 	free(wire);
 }
@@ -961,4 +971,38 @@ Test(chello, unmodified_vector_hello_is_ok)
 	cr_assert(!p.info.has_alpn);
 	cr_assert_eq(p.info.n_versions, 0);
 	free(wire);
+}
+
+/* chello_need() never asks for a byte past the hello's end, so a reader that
+ * waits for that many bytes never waits for what will not come. */
+Test(chello, need_never_overshoots_the_hello_end)
+{
+	struct chello_parser *p = parser_new();
+	struct corpus c;
+	size_t n_ok = 0;
+
+	corpus_load(&c);
+	for (size_t i = 0; i < c.n_rows; i++) {
+		struct row *r = &c.rows[i];
+		size_t end;
+
+		if (strcmp(r->result, "ok"))
+			continue;
+		chello_init(p);
+		cr_assert_eq(feed_all(p, r->data, r->len), CHELLO_OK, "%s", r->file);
+		end = p->info.hello_end;
+		chello_init(p);
+		for (size_t k = 0; k < end; k++) {
+			size_t need = chello_need(p);
+
+			cr_assert(need >= 1 && k + need <= end, "%s: need %zu at byte %zu of %zu",
+				  r->file, need, k, end);
+			chello_feed(p, r->data + k, 1);
+		}
+		cr_assert_eq(chello_need(p), 0, "%s: need after OK", r->file);
+		n_ok++;
+	}
+	cr_assert(n_ok > 10);
+	corpus_free(&c);
+	free(p);
 }

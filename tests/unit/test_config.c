@@ -103,6 +103,7 @@ Test(config, native_full_file_sets_every_key)
 	cr_assert_eq(ls->port, 443);
 	cr_assert_eq(ls->hello_timeout_ms, 2500);
 	cr_assert_eq(ls->max_hello_bytes, 16389);
+	cr_assert_eq(ls->max_pending_hellos, CFG_DEFAULT_MAX_PENDING_HELLOS);
 	cr_assert_eq(ls->no_sni.action, CFG_POLICY_ROUTE);
 	cr_assert_str_eq(ls->no_sni.route_name, "fallback");
 	cr_assert_eq(ls->no_sni.route, 1);
@@ -114,6 +115,7 @@ Test(config, native_full_file_sets_every_key)
 	cr_assert_eq(ls->addr.ss_family, AF_INET6);
 	cr_assert_eq(ls->hello_timeout_ms, 60000);
 	cr_assert_eq(ls->max_hello_bytes, CFG_DEFAULT_MAX_HELLO_BYTES);
+	cr_assert_eq(ls->max_pending_hellos, CFG_DEFAULT_MAX_PENDING_HELLOS);
 	cr_assert_eq(ls->no_sni.action, CFG_POLICY_REJECT);
 
 	cr_assert_eq(c->n_routes, 3);
@@ -372,6 +374,33 @@ Test(config, null_diags_and_null_frees_are_fine)
 	cr_assert_null(c);
 	config_free(NULL);
 	cfg_diags_free(NULL);
+}
+
+Test(config, max_pending_hellos_is_read)
+{
+	struct cfg_diags d = {0};
+	struct config *c = load_str("listeners:\n  - name: tls\n    address: \"0.0.0.0:443\"\n"
+				    "    max_pending_hellos: 77\n",
+				    &d, 0);
+
+	cr_assert_eq(c->listeners[0].max_pending_hellos, 77);
+	config_free(c);
+	cfg_diags_free(&d);
+}
+
+Test(config, max_pending_hellos_is_at_least_one)
+{
+	struct cfg_diags d = {0};
+	char *text;
+
+	load_str("listeners:\n  - name: tls\n    address: \"0.0.0.0:443\"\n"
+		 "    max_pending_hellos: 0\n",
+		 &d, -EINVAL);
+	text = diags_text(&d);
+	cr_assert(strstr(text, "listeners[0].max_pending_hellos: expected integer 1..2147483647"),
+		  "%s", text);
+	free(text);
+	cfg_diags_free(&d);
 }
 
 Test(config, empty_input_is_an_empty_model)

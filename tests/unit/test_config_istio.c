@@ -73,6 +73,7 @@ Test(config_istio, user_scenario_gives_one_listener_and_one_route)
 	cr_assert_eq(c->listeners[0].unknown_sni.action, CFG_POLICY_REJECT);
 	cr_assert_eq(c->listeners[0].hello_timeout_ms, CFG_DEFAULT_HELLO_TIMEOUT_MS);
 	cr_assert_eq(c->listeners[0].max_hello_bytes, CFG_DEFAULT_MAX_HELLO_BYTES);
+	cr_assert_eq(c->listeners[0].max_pending_hellos, CFG_DEFAULT_MAX_PENDING_HELLOS);
 
 	cr_assert_eq(c->n_routes, 1);
 	r = &c->routes[0];

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <stdbool.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 #include "endpoint_load.h"
 #include "conn.h"
 #include "conn_lifetime.h"
+#include "conn_admit.h"
 #include "conn_stats.h"
 #include "backend_health.h"
 #include "guard.h"
@@ -95,17 +97,51 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 	}
 }
 
+static void signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+void agent_block_signals(void)
+{
+	sigset_t set;
+
+	signal_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Raises the soft RLIMIT_NOFILE to the hard one (systemd's soft default is
+ * 1024, far below what a gateway needs) and returns the soft limit now in
+ * force; 0 if it could not be read. */
+static rlim_t raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			rl.rlim_cur = was;
+	}
+	return rl.rlim_cur;
+}
+
 static int open_signals(struct agent *ag)
 {
 	sigset_t set;
 	int fd;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* Blocked since main() already; blocking again keeps a caller that
+	 * skipped agent_block_signals() (the BPF tests) correct. */
+	agent_block_signals();
+	signal_set(&set);
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd == -1)
 		return -errno;
@@ -261,6 +297,7 @@ static int agent_start(struct agent *ag)
 {
 	int err;
 
+	ag->fd_limit = (uint64_t)raise_fd_limit();
 	ag->loop = loop_new();
 	if (!ag->loop)
 		return -errno;
@@ -289,6 +326,10 @@ static int agent_start(struct agent *ag)
 		return err;
 	}
 	err = open_dataplane(ag);
+	if (err)
+		return err;
+	/* After the dataplane: a relayed connection holds more descriptors. */
+	err = conn_admit_open(ag);
 	if (err)
 		return err;
 	/* The guard's lists apply from the first SYN: attached, filled and
@@ -324,6 +365,7 @@ static void agent_stop(struct agent *ag)
 {
 	conn_lifetime_close(ag);
 	conn_abort_all(ag);
+	conn_admit_close(ag);
 	health_checker_free(ag->health);
 	ag->health = NULL;
 	listeners_close(ag);
@@ -349,6 +391,7 @@ static void agent_stop(struct agent *ag)
 		loop_free(ag->loop);
 	}
 	free(ag->index);
+	free(ag->peek_buf);
 	conn_stats_free(ag->stats);
 	endpoint_load_free(ag->endpoint_load);
 	endpoint_load_free(ag->route_load);

@@ -8,6 +8,12 @@
 
 #include "agent_state.h"
 
+/* Blocks the signals the agent reads from its signalfd (SIGTERM, SIGINT,
+ * SIGHUP) and ignores SIGPIPE. main() calls it before anything else: until
+ * then a SIGHUP (a logrotate during a restart) would kill the process, and
+ * threads started later (name resolution) inherit the mask. */
+void agent_block_signals(void);
+
 /* Serves rt (taking over the caller's reference) until SIGTERM or SIGINT;
  * SIGHUP reloads --config and reopens the access log. Returns the process
  * exit code: 0 after a clean shutdown, 1 when startup failed (logged once). */

@@ -20,6 +20,9 @@ int main(int argc, char **argv)
 	struct runtime *rt;
 	struct args a;
 
+	/* First: a signal that arrives while the configuration loads must wait
+	 * for the loop's signalfd, not take the default action (exit). */
+	agent_block_signals();
 	if (args_parse(&a, argc, argv) < 0) {
 		args_usage(stderr);
 		return 2;

@@ -429,3 +429,24 @@ enum chello_result chello_feed(struct chello_parser *p, const uint8_t *data, siz
 	}
 	return p->result;
 }
+
+size_t chello_need(const struct chello_parser *p)
+{
+	size_t hs_need, room, need = 0;
+
+	if (p->result != CHELLO_NEED_MORE)
+		return 0;
+	/* msg_end is set once the 4-byte handshake header is in. */
+	hs_need = p->msg_end ? p->msg_end - p->pos : 4 - p->pos;
+	if (p->rec_hdr_have < TLS_RECORD_HDR_LEN) {
+		need += TLS_RECORD_HDR_LEN - p->rec_hdr_have;
+		room = TLS_RECORD_MAX;
+	} else {
+		room = p->rec_left;
+	}
+	need += hs_need;
+	/* Later records carry at most TLS_RECORD_MAX bytes each. */
+	if (hs_need > room)
+		need += (hs_need - room + TLS_RECORD_MAX - 1) / TLS_RECORD_MAX * TLS_RECORD_HDR_LEN;
+	return need;
+}

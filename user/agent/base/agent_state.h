@@ -42,7 +42,8 @@
 	X(CLOSED, "closed")                                                                        \
 	X(IDLE_TIMEOUT, "idle_timeout")                                                            \
 	X(MAX_CONNECTION_DURATION, "max_connection_duration")                                      \
-	X(ABORTED, "aborted")
+	X(ABORTED, "aborted")                                                                      \
+	X(HELLO_EVICTED, "hello_evicted")
 
 enum agent_counter {
 #define AGENT_COUNTER_ENUM(name, str) AGENT_CNT_##name,
@@ -51,8 +52,26 @@ enum agent_counter {
 		AGENT_CNT_MAX
 };
 
+/* Why admission control closed a connection (conn_admit.c): the new one
+ * right after accept, or the oldest one still waiting for its hello in its
+ * favour. accept_error: accept() failed for lack of descriptors or memory and
+ * the listener was paused. Counted in sockgate_connections_refused_total. */
+#define AGENT_REFUSE_LIST(X)                                                                       \
+	X(MAX_CONNECTIONS, "max_connections")                                                      \
+	X(PENDING_HELLOS, "pending_hellos")                                                        \
+	X(PER_SOURCE, "per_source")                                                                \
+	X(ACCEPT_ERROR, "accept_error")
+
+enum agent_refuse {
+#define AGENT_REFUSE_ENUM(name, str) AGENT_REFUSE_##name,
+	AGENT_REFUSE_LIST(AGENT_REFUSE_ENUM)
+#undef AGENT_REFUSE_ENUM
+		AGENT_REFUSE_MAX
+};
+
 struct conn;
 struct ring_buffer;
+struct src_table;
 struct metrics;
 struct conn_stats;
 struct access_log;
@@ -103,6 +122,19 @@ struct agent {
 	struct guard *guard;		       /* the XDP guard (guard.h); NULL before start */
 	struct resolver *resolver;	       /* endpoint names re-resolved; NULL before start */
 	uint64_t start_ms;
+	uint64_t fd_limit; /* soft RLIMIT_NOFILE after raising it to the hard one */
+	/* The buffer hellos are peeked into, shared: a pending connection holds
+	 * only its parser, however much its client sent (conn.c). */
+	uint8_t *peek_buf;
+	size_t peek_buf_cap;
+	uint64_t hello_peeks, hello_peek_bytes; /* recv(MSG_PEEK) calls and bytes */
+
+	/* Admission control (conn/conn_admit.c). */
+	uint32_t max_conns;			  /* --max-connections, or derived */
+	struct conn *hello_oldest, *hello_newest; /* connections in CONN_HELLO, by age */
+	struct endpoint_load *listener_pending;	  /* ...of each listener, by name */
+	struct src_table *sources;		  /* open connections per client IP */
+	uint64_t refused[AGENT_REFUSE_MAX];
 	uint64_t hello_errors[CHELLO_REASON_MAX];
 
 	struct conn_stats *stats;      /* labelled metrics; outlive every reload */

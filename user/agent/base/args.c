@@ -29,6 +29,8 @@ enum opt_id {
 	OPT_PAIR_BUDGET,
 	OPT_ACCESS_LOG,
 	OPT_ACCESS_LOG_FORMAT,
+	OPT_MAX_CONNECTIONS,
+	OPT_MAX_PER_SOURCE,
 };
 
 static const struct opt_doc opt_docs[] = {
@@ -57,6 +59,12 @@ static const struct opt_doc opt_docs[] = {
 	{{"pair-budget", required_argument, NULL, OPT_PAIR_BUDGET},
 	 "SIZE",
 	 "bytes one direction of a spliced pair may queue before it is paused (default 4M)"},
+	{{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	 "N",
+	 "client connections open at once (default: from the fd limit, see docs/OPERATING.md)"},
+	{{"max-connections-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE},
+	 "N",
+	 "client connections open at once from one IP address (default 0: no limit)"},
 	{{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	 "LEVEL",
 	 "err, warn, info (default) or debug"},
@@ -84,7 +92,7 @@ void args_usage(FILE *f)
 	fprintf(f,
 		"usage: sockgated -c PATH [options]\n"
 		"       sockgated -t -c PATH     (check the configuration and exit)\n\noptions:\n");
-	opt_doc_usage(f, opt_docs, N_OPTS, 28);
+	opt_doc_usage(f, opt_docs, N_OPTS, 32);
 }
 
 static int push(const char **list, size_t *n, size_t max, const char *v, const char *what)
@@ -97,9 +105,30 @@ static int push(const char **list, size_t *n, size_t max, const char *v, const c
 	return 0;
 }
 
+/* A count 0..UINT32_MAX, decimal, nothing else. */
+static int parse_count(const char *opt, const char *v, uint32_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (!v[0] || v[0] == '-' || *end || errno || n > UINT32_MAX) {
+		fprintf(stderr, "sockgated: %s %s: expected a number 0..%u\n", opt, v, UINT32_MAX);
+		return -EINVAL;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
 static int parse_one(struct args *a, int id, const char *v)
 {
 	switch (id) {
+	case OPT_MAX_CONNECTIONS:
+		return parse_count("--max-connections", v, &a->max_connections);
+	case OPT_MAX_PER_SOURCE:
+		return parse_count("--max-connections-per-source", v,
+				   &a->max_connections_per_source);
 	case OPT_PAIR_BUDGET:
 		if (cfg_parse_size(v, &a->pair_budget_bytes) < 0 ||
 		    a->pair_budget_bytes < ARGS_MIN_PAIR_BUDGET ||

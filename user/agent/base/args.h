@@ -39,6 +39,10 @@ struct args {
 	/* Bytes one direction of a spliced pair may hold in kernel queues before
 	 * that direction is paused (sockmap has no backpressure of its own). */
 	uint64_t pair_budget_bytes;
+	/* Client connections open at once; 0: derived from the fd limit
+	 * (admission_default_max()). */
+	uint32_t max_connections;
+	uint32_t max_connections_per_source; /* per client IP; 0: no limit */
 	enum log_level log_level;
 	bool check_only; /* --check: validate, print the route tables, exit */
 	bool strict;	 /* --strict (with --check): a warning fails the check */

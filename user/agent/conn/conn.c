@@ -7,16 +7,19 @@
  * through conn_close() here: counters, the access-log line, the free. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "container_of.h"
 #include "access_log.h"
+#include "conn_admit.h"
 #include "conn_internal.h"
 #include "endpoint_load.h"
 #include "maglev.h"
@@ -24,8 +27,6 @@
 #include "conn_proxy.h"
 #include "conn_stats.h"
 #include "log.h"
-
-#define PEEK_START_BYTES 4096
 
 static void on_client(struct loop_watch *w, uint32_t events);
 static void on_backend(struct loop_watch *w, uint32_t events);
@@ -73,6 +74,7 @@ static void release(struct conn *c)
 	struct agent *ag = c->ag;
 
 	loop_timer_cancel(ag->loop, &c->timer);
+	conn_admit_leave(c);
 	for (int leg = 0; leg < 2; leg++) {
 		struct loop_watch *w = leg ? &c->backend_w : &c->client_w;
 
@@ -91,9 +93,7 @@ static void release(struct conn *c)
 		(*c->route_active)--;
 	c->route_active = NULL;
 	free(c->parser);
-	free(c->peek);
 	c->parser = NULL;
-	c->peek = NULL;
 	c->state = CONN_CLOSED;
 	unlink_conn(c);
 	/* Later events of this batch may still name c: free it after the batch. */
@@ -203,7 +203,7 @@ void conn_close(struct conn *c, enum agent_counter cnt, const char *reason, bool
 	release(c);
 }
 
-void conn_accept(struct agent *ag, size_t li, int fd)
+void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_storage *peer)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	socklen_t len;
@@ -212,6 +212,7 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 		close(fd);
 		return;
 	}
+	c->client_addr = *peer;
 	c->ag = ag;
 	c->rt = runtime_get(ag->rt);
 	c->id = ++ag->next_conn_id;
@@ -221,8 +222,6 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 	c->backend_w = (struct loop_watch){.fd = -1, .on_event = on_backend};
 	c->timer.on_expire = on_timer;
 	c->reaper.run = reap;
-	len = sizeof(c->client_addr);
-	getpeername(fd, (struct sockaddr *)&c->client_addr, &len);
 	len = sizeof(c->local_addr);
 	getsockname(fd, (struct sockaddr *)&c->local_addr, &len);
 	c->next = ag->conns;
@@ -236,10 +235,9 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 	conn_count(c, AGENT_CNT_ACCEPTED);
 
 	c->state = CONN_HELLO;
+	conn_admit_enter(c);
 	c->parser = malloc(sizeof(*c->parser));
-	c->peek_cap = PEEK_START_BYTES;
-	c->peek = malloc(c->peek_cap);
-	if (!c->parser || !c->peek) {
+	if (!c->parser) {
 		conn_close(c, AGENT_CNT_ABORTED, "out_of_memory", false);
 		return;
 	}
@@ -248,6 +246,13 @@ void conn_accept(struct agent *ag, size_t li, int fd)
 	/* Edge-triggered: the peeked bytes stay queued, so a level-triggered
 	 * EPOLLIN would fire again at once for bytes already seen. */
 	conn_set_watch(c, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
+}
+
+static void set_rcvlowat(struct conn *c, size_t bytes)
+{
+	int v = bytes > INT32_MAX ? INT32_MAX : (int)bytes;
+
+	setsockopt(c->client_w.fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
 }
 
 static void hello_failed(struct conn *c)
@@ -295,11 +300,12 @@ static void route_hello(struct conn *c)
 	c->route = route;
 	c->has_route = true;
 	attach_stats(c);
-	/* The parser's 10 KiB are not needed past this point. */
+	/* The parser's 10 KiB are not needed past this point, and the dataplanes
+	 * want every byte reported again (peek_hello() raised the mark). */
 	free(c->parser);
-	free(c->peek);
 	c->parser = NULL;
-	c->peek = NULL;
+	set_rcvlowat(c, 1);
+	conn_admit_hello_done(c);
 	if (!conn_admit_to_route(c)) {
 		conn_close(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections", false);
 		return;
@@ -307,53 +313,93 @@ static void route_hello(struct conn *c)
 	start_connect(c);
 }
 
-/* Peeks everything queued and feeds what the parser has not seen yet. */
+/* The shared peek buffer, at least want bytes. NULL on ENOMEM. */
+static uint8_t *peek_buf(struct agent *ag, size_t want)
+{
+	size_t cap = ag->peek_buf_cap ? ag->peek_buf_cap : 4096;
+	uint8_t *b;
+
+	if (want <= ag->peek_buf_cap)
+		return ag->peek_buf;
+	while (cap < want)
+		cap *= 2;
+	b = realloc(ag->peek_buf, cap);
+	if (!b)
+		return NULL;
+	ag->peek_buf = b;
+	ag->peek_buf_cap = cap;
+	return b;
+}
+
+/* Peeks what is queued, at most max_hello_bytes + 1 (so a hello one byte over
+ * the limit is seen as such), and feeds the parser what it has not seen yet.
+ * MSG_PEEK always starts at byte 0, so a hello trickling in small segments
+ * would cost a peek of everything so far per segment, quadratic in its size:
+ * the next peek waits until what the parser needs next (chello_need()) is
+ * queued, so each byte is peeked a bounded number of times. SO_RCVLOWAT set
+ * to that makes the kernel wake the loop only then, mostly: under receive
+ * memory pressure (many tiny segments) it wakes anyway, and such a wakeup
+ * costs one SIOCINQ, no peek. A FIN or an error is acted on at once. */
 static void peek_hello(struct conn *c, uint32_t events)
 {
-	uint32_t max = c->rt->cfg->listeners[c->listener].max_hello_bytes;
+	struct agent *ag = c->ag;
+	size_t max = c->rt->cfg->listeners[c->listener].max_hello_bytes;
+	size_t want = c->peek_fed + 1, fed_to;
+	enum chello_result r = CHELLO_NEED_MORE;
+	int queued = 0;
+	uint8_t *buf;
+	ssize_t n;
 
-	for (;;) {
-		ssize_t n = recv(c->client_w.fd, c->peek, c->peek_cap, MSG_PEEK | MSG_DONTWAIT);
-		enum chello_result r;
-
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n == -1) {
-			conn_close(c, AGENT_CNT_HELLO_EOF, "client_error", false);
-			return;
-		}
-		if (n == 0) {
-			conn_close(c, AGENT_CNT_HELLO_EOF, "client_eof", false);
-			return;
-		}
-		if ((size_t)n <= c->peek_fed)
-			break;
-		r = chello_feed(c->parser, c->peek + c->peek_fed, (size_t)n - c->peek_fed);
-		c->peek_fed = (size_t)n;
-		if (r == CHELLO_OK) {
-			route_hello(c);
-			return;
-		}
-		if (r == CHELLO_ERROR) {
-			hello_failed(c);
-			return;
-		}
-		if ((size_t)n < c->peek_cap)
-			break;
-		if (c->peek_cap >= max) {
-			conn_close(c, AGENT_CNT_HELLO_TOO_LARGE, "hello_too_large", false);
-			return;
-		}
-		c->peek_cap = c->peek_cap * 4 < max ? c->peek_cap * 4 : max;
-		uint8_t *bigger = realloc(c->peek, c->peek_cap);
-		if (!bigger) {
-			conn_close(c, AGENT_CNT_ABORTED, "out_of_memory", false);
-			return;
-		}
-		c->peek = bigger;
+	if (ioctl(c->client_w.fd, SIOCINQ, &queued) == 0 && (size_t)queued > want)
+		want = (size_t)queued;
+	if (want < c->peek_want && want < max + 1 && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	if (want > max + 1)
+		want = max + 1;
+	buf = peek_buf(ag, want);
+	if (!buf) {
+		conn_close(c, AGENT_CNT_ABORTED, "out_of_memory", false);
+		return;
 	}
-	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+	n = recv(c->client_w.fd, buf, want, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		conn_close(c, AGENT_CNT_HELLO_EOF, "client_error", false);
+		return;
+	}
+	if (n == 0) {
 		conn_close(c, AGENT_CNT_HELLO_EOF, "client_eof", false);
+		return;
+	}
+	if (n > 0) {
+		ag->hello_peeks++;
+		ag->hello_peek_bytes += (uint64_t)n;
+	}
+	/* Only the first max bytes may complete a hello. */
+	fed_to = n > 0 ? ((size_t)n < max ? (size_t)n : max) : 0;
+	if (fed_to > c->peek_fed) {
+		r = chello_feed(c->parser, buf + c->peek_fed, fed_to - c->peek_fed);
+		c->peek_fed = fed_to;
+	}
+	if (r == CHELLO_OK) {
+		route_hello(c);
+		return;
+	}
+	if (r == CHELLO_ERROR) {
+		hello_failed(c);
+		return;
+	}
+	if (n > 0 && (size_t)n > max) {
+		conn_close(c, AGENT_CNT_HELLO_TOO_LARGE, "hello_too_large", false);
+		return;
+	}
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		conn_close(c, AGENT_CNT_HELLO_EOF, "client_eof", false);
+		return;
+	}
+	/* Past max, one byte is enough to know the hello is too large. */
+	want = c->peek_fed + chello_need(c->parser);
+	c->peek_want = want < max + 1 ? want : max + 1;
+	set_rcvlowat(c, c->peek_want);
 }
 
 static void on_client(struct loop_watch *w, uint32_t events)

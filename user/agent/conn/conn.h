@@ -10,8 +10,9 @@
 #include "agent_state.h"
 #include "sg_abi.h"
 
-/* Takes ownership of fd, a non-blocking socket just accepted on listener li. */
-void conn_accept(struct agent *ag, size_t li, int fd);
+/* Takes ownership of fd, a non-blocking socket just accepted on listener li
+ * from peer, and admitted (conn_admit.c). */
+void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_storage *peer);
 
 /* Hands a crossing event from the verdict to its connection, if still open. */
 void conn_on_bpf_event(struct agent *ag, const struct sg_event *e);

@@ -45,9 +45,13 @@ struct conn {
 
 	/* HELLO */
 	struct chello_parser *parser;
-	uint8_t *peek;
-	size_t peek_cap, peek_fed;
+	size_t peek_fed;	 /* stream bytes the parser has seen (peeks start at byte 0) */
+	size_t peek_want;	 /* stream bytes queued before the next peek is worth it */
 	const char *hello_error; /* chello_reason_str() of a malformed hello */
+	struct conn *hello_prev, *hello_next; /* ag->hello_oldest list, while in it */
+	bool in_hello_list;
+	uint64_t *pending;	/* its listener's count in ag->listener_pending, while in it */
+	bool is_source_counted; /* in ag->sources */
 
 	/* routing, kept for the access log */
 	bool has_route;

@@ -11,29 +11,74 @@
 #include "addr.h"
 #include "agent_state.h"
 #include "conn.h"
+#include "conn_admit.h"
+#include "container_of.h"
 #include "listeners.h"
 #include "log.h"
 
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH   64 /* accepts per wakeup: other listeners get their turn */
 
+static void on_resume(struct loop_timer *t)
+{
+	struct listener_sock *ls = container_of(t, struct listener_sock, resume);
+
+	if (loop_add(ls->ag->loop, &ls->w, EPOLLIN) == 0)
+		ls->is_paused = false;
+	else
+		loop_timer_arm(ls->ag->loop, &ls->resume, LISTENER_PAUSE_MS);
+}
+
+/* The connection stays in the kernel's accept queue; retrying at once would
+ * fail the same way as fast as the loop turns (HAProxy and NGINX pause too). */
+static void pause_accepting(struct listener_sock *ls, int err)
+{
+	struct agent *ag = ls->ag;
+
+	ag->refused[AGENT_REFUSE_ACCEPT_ERROR]++;
+	if (agent_log_allowed(ag))
+		log_warn("accept on %s: %s; pausing the listener %d ms",
+			 ag->rt->cfg->listeners[ls->index].name, strerror(err), LISTENER_PAUSE_MS);
+	loop_del(ag->loop, &ls->w);
+	ls->is_paused = true;
+	loop_timer_arm(ag->loop, &ls->resume, LISTENER_PAUSE_MS);
+}
+
 static void on_accept(struct loop_watch *w, uint32_t events)
 {
 	struct listener_sock *ls = (struct listener_sock *)w;
 	(void)events;
 
-	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	for (int i = 0; i < ACCEPT_BATCH && !ls->is_paused; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(w->fd, (struct sockaddr *)&peer, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    agent_log_allowed(ls->ag))
+		if (fd >= 0) {
+			if (conn_admit(ls->ag, ls->index, fd, &peer))
+				conn_accept(ls->ag, ls->index, fd, &peer);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+		case EINTR:
+			return;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			pause_accepting(ls, errno);
+			return;
+		case ECONNABORTED: /* that client gave up: the next may be there */
+			continue;
+		default:
+			if (agent_log_allowed(ls->ag))
 				log_warn("accept on %s: %s",
 					 ls->ag->rt->cfg->listeners[ls->index].name,
 					 strerror(errno));
 			return;
 		}
-		conn_accept(ls->ag, ls->index, fd);
 	}
 }
 
@@ -61,7 +106,8 @@ static struct listener_sock *open_one(struct agent *ag, size_t li,
 				     .ag = ag,
 				     .index = li,
 				     .addr = *addr,
-				     .addr_len = addr_len};
+				     .addr_len = addr_len,
+				     .resume = {.on_expire = on_resume}};
 	*err = loop_add(ag->loop, &ls->w, EPOLLIN);
 	if (*err) {
 		close(fd);
@@ -79,7 +125,9 @@ err:
 
 static void close_one(struct agent *ag, struct listener_sock *ls)
 {
-	loop_del(ag->loop, &ls->w);
+	loop_timer_cancel(ag->loop, &ls->resume);
+	if (!ls->is_paused)
+		loop_del(ag->loop, &ls->w);
 	close(ls->w.fd);
 	free(ls);
 }

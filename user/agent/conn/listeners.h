@@ -12,6 +12,9 @@
 
 #include "loop.h"
 
+/* How long a listener rests after accept() failed for lack of resources. */
+#define LISTENER_PAUSE_MS 100
+
 struct agent;
 struct config;
 
@@ -21,6 +24,10 @@ struct listener_sock {
 	size_t index; /* into the running config's listeners */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
+	/* Out of the loop after accept() ran out of descriptors or memory, until
+	 * resume fires: a level-triggered listener would spin on the error. */
+	bool is_paused;
+	struct loop_timer resume;
 	bool is_wanted;	   /* scratch for listeners_apply() */
 	size_t next_index; /* scratch for listeners_apply() */
 };

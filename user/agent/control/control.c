@@ -118,7 +118,9 @@ static char *refuse(void *ctx, int fd, size_t *resp_len)
 	return resp;
 }
 
+/* The operator's way in must work when clients have taken every descriptor. */
 static const struct exchange_ops control_ops = {
+	.keeps_spare_fd = true,
 	.max_request = REQUEST_MAX,
 	.timeout_ms = REQUEST_TIMEOUT_MS,
 	.is_complete = is_complete,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* exchange.c: see exchange.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -21,6 +22,9 @@ struct exchange_server {
 	struct exchange *open; /* to end them on close */
 	size_t n_open;
 	unsigned long long n_shed;
+	struct loop_timer resume;
+	bool is_paused; /* out of the loop until resume fires */
+	int spare_fd;	/* /dev/null while kept (ops->keeps_spare_fd), else -1 */
 };
 
 struct exchange {
@@ -40,6 +44,13 @@ static void reap(struct loop_deferred *d)
 	free(container_of(d, struct exchange, reaper));
 }
 
+/* The spare comes back as soon as a descriptor is free again. */
+static void take_spare(struct exchange_server *s)
+{
+	if (s->ops->keeps_spare_fd && s->spare_fd < 0)
+		s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void end(struct exchange *x)
 {
 	struct loop *loop = x->srv->loop;
@@ -53,6 +64,7 @@ static void end(struct exchange *x)
 	x->srv->n_open--;
 	free(x->req);
 	free(x->resp);
+	take_spare(x->srv);
 	/* Later events of this loop batch may still name x. */
 	x->reaper.run = reap;
 	loop_defer(loop, &x->reaper);
@@ -140,15 +152,44 @@ static void on_timeout(struct loop_timer *t)
 	end(container_of(t, struct exchange, timer));
 }
 
+static void on_resume(struct loop_timer *t)
+{
+	struct exchange_server *s = container_of(t, struct exchange_server, resume);
+
+	take_spare(s);
+	if (loop_add(s->loop, &s->w, EPOLLIN) == 0)
+		s->is_paused = false;
+	else
+		loop_timer_arm(s->loop, &s->resume, EXCHANGE_PAUSE_MS);
+}
+
+static bool out_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
 static void on_accept(struct loop_watch *w, uint32_t events)
 {
 	struct exchange_server *s = (struct exchange_server *)w;
 	(void)events;
 
-	for (int i = 0; i < ACCEPT_BATCH; i++) {
+	for (int i = 0; i < ACCEPT_BATCH && !s->is_paused; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct exchange *x;
 
+		if (fd == -1 && (errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+			close(s->spare_fd);
+			s->spare_fd = -1;
+			fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		}
+		if (fd == -1 && errno == ECONNABORTED)
+			continue;
+		if (fd == -1 && out_of_resources(errno)) {
+			loop_del(s->loop, &s->w);
+			s->is_paused = true;
+			loop_timer_arm(s->loop, &s->resume, EXCHANGE_PAUSE_MS);
+			return;
+		}
 		if (fd == -1)
 			return;
 		if (s->ops->max_open && s->n_open >= s->ops->max_open) {
@@ -198,7 +239,12 @@ struct exchange_server *exchange_serve(struct loop *loop, int listen_fd,
 	s->ops = ops;
 	s->ctx = ctx;
 	s->w = (struct loop_watch){.fd = listen_fd, .on_event = on_accept};
+	s->resume.on_expire = on_resume;
+	s->spare_fd = -1;
+	take_spare(s);
 	if (loop_add(loop, &s->w, EPOLLIN)) {
+		if (s->spare_fd >= 0)
+			close(s->spare_fd);
 		close(listen_fd);
 		free(s);
 		return NULL;
@@ -212,7 +258,11 @@ void exchange_close(struct exchange_server *s)
 		return;
 	while (s->open)
 		end(s->open);
-	loop_del(s->loop, &s->w);
+	loop_timer_cancel(s->loop, &s->resume);
+	if (!s->is_paused)
+		loop_del(s->loop, &s->w);
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
 	close(s->w.fd);
 	free(s);
 }

@@ -32,7 +32,14 @@ struct exchange_ops {
 	 * may send one, else the response that refuses it (malloc()ed, *resp_len
 	 * bytes), written at once; the request is never read. NULL op: anyone. */
 	char *(*refuse)(void *ctx, int fd, size_t *resp_len);
+	/* Hold one spare descriptor, given up to accept a peer when the process
+	 * has none left (EMFILE), so this server answers even then. */
+	bool keeps_spare_fd;
 };
+
+/* How long a server rests after accept() failed for lack of descriptors or
+ * memory: its listening socket is level-triggered and would spin. */
+#define EXCHANGE_PAUSE_MS 100
 
 /* Serves listen_fd (non-blocking, listening; owned from now on) on loop.
  * NULL on ENOMEM or when the loop refuses it (listen_fd is then closed). */

@@ -49,6 +49,35 @@ static const char *const bpf_counter_names[SG_CNT_MAX] = {
 #undef NAME
 };
 
+static const char *const refuse_names[AGENT_REFUSE_MAX] = {
+#define NAME(name, str) [AGENT_REFUSE_##name] = str,
+	AGENT_REFUSE_LIST(NAME)
+#undef NAME
+};
+
+static void write_admission(const struct agent *ag, FILE *f)
+{
+	fprintf(f, "# HELP sockgate_connections_refused_total Connections closed by admission "
+		   "control, by limit: new ones reset right after accept, or the oldest pending "
+		   "hello evicted for them; accept_error: accept() failed for lack of "
+		   "descriptors or memory and the listener paused.\n"
+		   "# TYPE sockgate_connections_refused_total counter\n");
+	for (int i = 0; i < AGENT_REFUSE_MAX; i++)
+		fprintf(f, "sockgate_connections_refused_total{reason=\"%s\"} %llu\n",
+			refuse_names[i], (unsigned long long)ag->refused[i]);
+	fprintf(f,
+		"# HELP sockgate_connections_max Client connections the agent admits at once "
+		"(--max-connections, or derived from the fd limit).\n"
+		"# TYPE sockgate_connections_max gauge\n"
+		"sockgate_connections_max %u\n"
+		"# HELP sockgate_fd_limit The agent's soft RLIMIT_NOFILE, raised to the hard one "
+		"at "
+		"start.\n"
+		"# TYPE sockgate_fd_limit gauge\n"
+		"sockgate_fd_limit %llu\n",
+		ag->max_conns, (unsigned long long)ag->fd_limit);
+}
+
 static void write_bpf_counters(const struct agent *ag, FILE *f)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -154,6 +183,17 @@ void metrics_write(const struct agent *ag, FILE *f)
 			chello_reason_str((enum chello_reason)r),
 			(unsigned long long)ag->hello_errors[r]);
 	fprintf(f,
+		"# HELP sockgate_hello_peeks_total ClientHello peeks (recv with MSG_PEEK) that "
+		"returned bytes.\n"
+		"# TYPE sockgate_hello_peeks_total counter\n"
+		"sockgate_hello_peeks_total %llu\n"
+		"# HELP sockgate_hello_peek_bytes_total Bytes those peeks returned: each peek "
+		"starts at the hello's first byte, so this stays within a small multiple of the "
+		"hello bytes received however they are segmented.\n"
+		"# TYPE sockgate_hello_peek_bytes_total counter\n"
+		"sockgate_hello_peek_bytes_total %llu\n",
+		(unsigned long long)ag->hello_peeks, (unsigned long long)ag->hello_peek_bytes);
+	fprintf(f,
 		"# HELP sockgate_bytes_total Bytes moved by finished connections.\n"
 		"# TYPE sockgate_bytes_total counter\n"
 		"sockgate_bytes_total{direction=\"up\"} %llu\n"
@@ -169,6 +209,7 @@ void metrics_write(const struct agent *ag, FILE *f)
 		(unsigned long long)ag->bytes_total[0], (unsigned long long)ag->bytes_total[1],
 		(unsigned long long)ag->copied_total, (unsigned long long)ag->n_reloads,
 		(unsigned long long)ag->n_reloads_rejected);
+	write_admission(ag, f);
 	if (ag->stats)
 		conn_stats_write(ag->stats, f);
 	write_backends(ag, f);

@@ -44,6 +44,9 @@
 /* Every address of a name becomes an endpoint and a health-check target: a
  * name that answers thousands must not become thousands of them. */
 #define CFG_DEFAULT_MAX_ADDRESSES_PER_NAME 64u
+/* Connections of one listener still waiting for their ClientHello: the bound
+ * on what idle or slow clients can hold of the agent there. */
+#define CFG_DEFAULT_MAX_PENDING_HELLOS 1024u
 
 enum cfg_balance {
 	CFG_BALANCE_ROUND_ROBIN = 0, /* smooth weighted round robin */
@@ -83,6 +86,7 @@ struct cfg_listener {
 	uint16_t port;
 	uint32_t hello_timeout_ms;
 	uint32_t max_hello_bytes;
+	uint32_t max_pending_hellos;	   /* connections in the hello phase at once */
 	struct cfg_sni_policy no_sni;	   /* ClientHello without server_name */
 	struct cfg_sni_policy unknown_sni; /* server_name that no route matches */
 	bool is_istio;			   /* made from a Gateway server */

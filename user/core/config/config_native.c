@@ -49,7 +49,16 @@ static const struct cfg_field root_fields[ROOT_MAX] = {
 				.max = ADDRESSES_PER_NAME_MAX},
 };
 
-enum { LS_NAME = 0, LS_ADDRESS, LS_NO_SNI, LS_UNKNOWN_SNI, LS_HELLO_TIMEOUT, LS_MAX_HELLO, LS_MAX };
+enum {
+	LS_NAME = 0,
+	LS_ADDRESS,
+	LS_NO_SNI,
+	LS_UNKNOWN_SNI,
+	LS_HELLO_TIMEOUT,
+	LS_MAX_HELLO,
+	LS_MAX_PENDING,
+	LS_MAX
+};
 static const struct cfg_field listener_fields[LS_MAX] = {
 	[LS_NAME] = {.key = "name", .kind = CFG_K_STR, .is_required = true},
 	[LS_ADDRESS] = {.key = "address", .kind = CFG_K_STR, .is_required = true},
@@ -60,6 +69,10 @@ static const struct cfg_field listener_fields[LS_MAX] = {
 			      .min = TIMEOUT_MIN_MS,
 			      .max = TIMEOUT_MAX_MS},
 	[LS_MAX_HELLO] = {.key = "max_hello_bytes", .kind = CFG_K_INT, .min = 512, .max = 1 << 20},
+	[LS_MAX_PENDING] = {.key = "max_pending_hellos",
+			    .kind = CFG_K_INT,
+			    .min = 1,
+			    .max = INT32_MAX_VALUE},
 };
 
 enum {
@@ -186,6 +199,8 @@ static void native_listener(struct cfg_loader *l, yaml_node_t *node)
 							: CFG_DEFAULT_HELLO_TIMEOUT_MS;
 	ls->max_hello_bytes =
 		v[LS_MAX_HELLO].node ? (uint32_t)v[LS_MAX_HELLO].num : CFG_DEFAULT_MAX_HELLO_BYTES;
+	ls->max_pending_hellos = v[LS_MAX_PENDING].node ? (uint32_t)v[LS_MAX_PENDING].num
+							: CFG_DEFAULT_MAX_PENDING_HELLOS;
 	take_policy(l, &v[LS_NO_SNI], "no_sni", &ls->no_sni);
 	take_policy(l, &v[LS_UNKNOWN_SNI], "unknown_sni", &ls->unknown_sni);
 
