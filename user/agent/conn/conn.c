@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -523,6 +524,22 @@ static void on_backend(struct loop_watch *w, uint32_t events)
 	connect_failed(c, soerr ? soerr : ECONNREFUSED);
 }
 
+/* Timers fire after the loop's batch of events: when one iteration ran long
+ * (a busy host, a resume forwarding a large queue in the agent's own recv()),
+ * the connect may have completed with its EPOLLOUT still waiting for the next
+ * epoll_wait(). Dropping it then would turn a live backend connection, already
+ * accepted by the backend, into a connect failure. */
+static bool backend_is_connected(struct conn *c)
+{
+	struct pollfd p = {.fd = c->backend_w.fd, .events = POLLOUT};
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT) || (p.revents & (POLLERR | POLLHUP)))
+		return false;
+	return getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0;
+}
+
 static void on_timer(struct loop_timer *t)
 {
 	struct conn *c = container_of(t, struct conn, timer);
@@ -532,6 +549,10 @@ static void on_timer(struct loop_timer *t)
 		conn_close(c, AGENT_CNT_HELLO_TIMEOUT, "hello_timeout", false);
 		return;
 	case CONN_CONNECTING:
+		if (backend_is_connected(c)) {
+			connected(c);
+			return;
+		}
 		connect_failed(c, ETIMEDOUT);
 		return;
 	default:
