@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* config_istio_se.c: Istio route destinations into backends. A destination whose host
  * a ServiceEntry lists takes that entry's endpoints (port mapped by the ServiceEntry
- * port's name and targetPort); any other host is left for config_resolve(). Istio
- * weights are percentages: checked to add up to 100, or split evenly. */
+ * port's name and targetPort), only those its subset's labels select; any other
+ * host is left for config_resolve(). Istio weights are percentages: checked to
+ * add up to 100, or split evenly. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,14 +40,14 @@ static const struct cfg_field se_port_fields[SP_MAX] = {
 	[SP_PROTOCOL] = {.key = "protocol", .kind = CFG_K_ANY},
 };
 
-enum { WE_ADDRESS = 0, WE_PORTS, WE_WEIGHT, WE_MAX = 7 };
+enum { WE_ADDRESS = 0, WE_PORTS, WE_WEIGHT, WE_LABELS, WE_MAX = 7 };
 static const struct cfg_field se_ep_fields[WE_MAX] = {
 	[WE_ADDRESS] = {.key = "address", .kind = CFG_K_STR, .is_required = true},
 	[WE_PORTS] = {.key = "ports", .kind = CFG_K_STR_MAP},
 	[WE_WEIGHT] = {.key = "weight",
 		       .kind = CFG_K_IGNORED,
 		       .note = "endpoint weights are not supported"},
-	{.key = "labels", .kind = CFG_K_ANY},
+	[WE_LABELS] = {.key = "labels", .kind = CFG_K_STR_MAP},
 	{.key = "network", .kind = CFG_K_ANY},
 	{.key = "locality", .kind = CFG_K_ANY},
 	{.key = "serviceAccount", .kind = CFG_K_ANY},
@@ -61,6 +62,7 @@ struct se_endpoint {
 	struct cfg_hostport addr; /* port unused */
 	struct se_port *ports;	  /* name → number (endpoint "ports" map) */
 	size_t n_ports;
+	struct cfg_labels labels; /* what subsets select by */
 };
 
 struct service_entry {
@@ -163,6 +165,7 @@ static void se_endpoints(struct cfg_loader *l, struct service_entry *se, yaml_no
 		    v[WE_ADDRESS].node && se_endpoint_address(l, se, &v[WE_ADDRESS], &hp) &&
 		    (ep = cfg_push(l, &se->eps, &se->n_eps, sizeof(*ep)))) {
 			ep->addr = hp;
+			cfg_labels_read(l, v[WE_LABELS].node, &ep->labels);
 			if (v[WE_PORTS].node)
 				se_endpoint_ports(l, ep, v[WE_PORTS].node);
 		}
@@ -268,8 +271,11 @@ static bool se_pick_port(struct cfg_loader *l, const struct service_entry *se,
 	return false;
 }
 
-static void se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
-		       bool port_given, yaml_node_t *node)
+/* Fills b's endpoints; false when an error was reported. *from is set to the
+ * ServiceEntry when b->endpoints are its endpoints one for one, in order (what
+ * a subset selects from), else NULL. */
+static bool se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
+		       bool port_given, yaml_node_t *node, const struct service_entry **from)
 {
 	char host[HOSTNAME_MAX + 1];
 	const struct service_entry *se;
@@ -277,21 +283,22 @@ static void se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struc
 	uint16_t target;
 	size_t len;
 
+	*from = NULL;
 	if (hostname_normalize(b->host, strlen(b->host), host, &len) != HOSTNAME_OK)
-		return;
+		return false;
 	se = find_se(s, host);
 	if (!se && !port_given) {
 		cfg_error(l, node,
 			  "port.number is required: no ServiceEntry declares the ports of %s",
 			  cfg_quote(l, b->host));
-		return;
+		return false;
 	}
 	if (!se) {
 		add_endpoint(l, b, host, b->port);
-		return;
+		return true;
 	}
 	if (!se_pick_port(l, se, b, port_given, node, &sp))
-		return;
+		return false;
 	target = sp && sp->target ? sp->target : b->port;
 	if (se->resolution == RES_NONE)
 		cfg_warn(l, node,
@@ -299,7 +306,7 @@ static void se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struc
 			 se->ns, se->name, cfg_quote(l, host));
 	if (se->resolution == RES_NONE || !se->n_eps) {
 		add_endpoint(l, b, host, target);
-		return;
+		return true;
 	}
 	for (size_t i = 0; i < se->n_eps; i++) {
 		const struct se_endpoint *ep = &se->eps[i];
@@ -311,6 +318,59 @@ static void se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struc
 		}
 		add_endpoint(l, b, ep->addr.host, port);
 	}
+	*from = se;
+	return true;
+}
+
+/* Keeps the endpoints of b whose labels include all of the subset's. A subset
+ * that cannot select (no rule, no such subset, endpoints without labels) or
+ * selects nothing is an error: serving every endpoint instead would turn a
+ * canary into an even split, and serving none would fail every connection. */
+static bool select_subset(struct cfg_loader *l, const struct cfg_istio *is, const char *host,
+			  const struct service_entry *from, struct cfg_backend *b,
+			  const struct cfg_val *sv)
+{
+	const struct cfg_labels *want;
+	const char *rule_ns, *rule_name;
+	bool has_labels = false;
+	char sel[256];
+	size_t k = 0;
+
+	switch (cfg_istio_dr_subset(is->dr, host, sv->str, &want, &rule_ns, &rule_name)) {
+	case CFG_SUBSET_NO_RULE:
+		cfg_error(l, sv->node, "subset %s: no DestinationRule applies to host %s",
+			  cfg_quote(l, sv->str), cfg_quote(l, host));
+		return false;
+	case CFG_SUBSET_UNKNOWN:
+		cfg_error(l, sv->node, "subset %s is not defined in DestinationRule %s/%s",
+			  cfg_quote(l, sv->str), rule_ns, rule_name);
+		return false;
+	default:
+		break;
+	}
+	if (!from) {
+		cfg_error(l, sv->node,
+			  "subset %s: the endpoints of %s come from DNS and carry no labels; "
+			  "list them as ServiceEntry endpoints with labels",
+			  cfg_quote(l, sv->str), cfg_quote(l, host));
+		return false;
+	}
+	for (size_t i = 0; i < from->n_eps; i++) {
+		has_labels |= from->eps[i].labels.n > 0;
+		if (cfg_labels_match(want, &from->eps[i].labels))
+			b->endpoints[k++] = b->endpoints[i];
+		else
+			free(b->endpoints[i].host);
+	}
+	b->n_endpoints = k;
+	if (!k) {
+		cfg_error(l, sv->node, "subset %s (%s) selects no endpoint of ServiceEntry %s/%s%s",
+			  cfg_quote(l, sv->str), cfg_labels_str(want, sel, sizeof(sel)), from->ns,
+			  from->name, has_labels ? "" : ": its endpoints carry no labels");
+		return false;
+	}
+	b->subset = cfg_strdup(l, sv->str);
+	return true;
 }
 
 /* --- destinations ------------------------------------------------------------------ */
@@ -325,9 +385,7 @@ enum { DS_HOST = 0, DS_PORT, DS_SUBSET, DS_MAX };
 static const struct cfg_field dest_fields[DS_MAX] = {
 	[DS_HOST] = {.key = "host", .kind = CFG_K_STR, .is_required = true},
 	[DS_PORT] = {.key = "port", .kind = CFG_K_MAP},
-	[DS_SUBSET] = {.key = "subset",
-		       .kind = CFG_K_IGNORED,
-		       .note = "subsets are not supported: every endpoint of host is used"},
+	[DS_SUBSET] = {.key = "subset", .kind = CFG_K_STR},
 };
 
 enum { PS_NUMBER = 0, PS_MAX };
@@ -341,13 +399,16 @@ static bool destination(struct cfg_loader *l, const struct cfg_istio *is, yaml_n
 			struct cfg_backend *b, bool *ok)
 {
 	struct cfg_val v[RD_MAX], dv[DS_MAX], pv[PS_MAX] = {0};
+	const struct service_entry *from;
 	char host[HOSTNAME_MAX + 1];
-	size_t saved, saved_h, len;
+	size_t saved, saved_h, len, at_dest;
+	bool has_eps;
 
 	*ok = false;
 	if (cfg_walk_map(l, node, route_dest_fields, RD_MAX, v) != 0 || !v[RD_DESTINATION].node)
 		return v[RD_WEIGHT].node != NULL;
 	saved = cfg_path_key(l, "destination");
+	at_dest = l->path_len;
 	if (cfg_walk_map(l, v[RD_DESTINATION].node, dest_fields, DS_MAX, dv) != 0 ||
 	    !dv[DS_HOST].node)
 		goto out;
@@ -373,10 +434,15 @@ static bool destination(struct cfg_loader *l, const struct cfg_istio *is, yaml_n
 		cfg_path_key(l, "port.number");
 	else
 		cfg_path_key(l, "host");
-	if (b->host)
-		se_backend(l, is->se, b, pv[PS_NUMBER].node != NULL,
-			   pv[PS_NUMBER].node ? pv[PS_NUMBER].node : dv[DS_HOST].node);
-	*ok = !pv[PS_NUMBER].is_bad;
+	has_eps = b->host &&
+		  se_backend(l, is->se, b, pv[PS_NUMBER].node != NULL,
+			     pv[PS_NUMBER].node ? pv[PS_NUMBER].node : dv[DS_HOST].node, &from);
+	*ok = !pv[PS_NUMBER].is_bad && !dv[DS_SUBSET].is_bad;
+	cfg_path_pop(l, at_dest);
+	if (has_eps && dv[DS_SUBSET].node) {
+		cfg_path_key(l, "subset");
+		*ok &= select_subset(l, is, host, from, b, &dv[DS_SUBSET]);
+	}
 out:
 	cfg_path_pop(l, saved);
 	return v[RD_WEIGHT].node != NULL;
@@ -424,6 +490,7 @@ void cfg_istio_copy_backends(struct cfg_loader *l, struct cfg_route *dst,
 			return;
 		*b = *s;
 		b->host = cfg_strdup(l, s->host);
+		b->subset = s->subset ? cfg_strdup(l, s->subset) : NULL;
 		b->src.path = cfg_strdup(l, s->src.path ? s->src.path : "");
 		b->endpoints = NULL;
 		b->n_endpoints = 0;
@@ -462,8 +529,10 @@ void cfg_istio_se_free(struct cfg_istio_se *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_ses; i++) {
-		for (size_t k = 0; k < s->ses[i].n_eps; k++)
+		for (size_t k = 0; k < s->ses[i].n_eps; k++) {
 			free(s->ses[i].eps[k].ports);
+			free(s->ses[i].eps[k].labels.items);
+		}
 		free(s->ses[i].eps);
 		free(s->ses[i].ports);
 		free(s->ses[i].hosts);

@@ -335,7 +335,38 @@ bool cfg_istio_destinations(struct cfg_loader *l, const struct cfg_istio *is, ya
 void cfg_istio_copy_backends(struct cfg_loader *l, struct cfg_route *dst,
 			     const struct cfg_route *src);
 
-/* Applies the DestinationRule of r's destination hosts to r; reports at node. */
+enum cfg_subset_result {
+	CFG_SUBSET_OK = 0,
+	CFG_SUBSET_NO_RULE, /* no DestinationRule applies to the host */
+	CFG_SUBSET_UNKNOWN, /* the rule has no subset of that name */
+};
+
+/* A label map (config_labels.c); the strings point into a YAML document. */
+struct cfg_label {
+	const char *key, *value;
+};
+struct cfg_labels {
+	struct cfg_label *items;
+	size_t n;
+};
+
+/* Reads map (a CFG_K_STR_MAP value of the current document; NULL: none) into
+ * *out; free(out->items) when done. */
+void cfg_labels_read(struct cfg_loader *l, yaml_node_t *map, struct cfg_labels *out);
+/* True when every key=value of selector (empty: selects all) is in labels. */
+bool cfg_labels_match(const struct cfg_labels *selector, const struct cfg_labels *labels);
+/* "k1=v1,k2=v2" in buf (cut at size); returns buf. */
+const char *cfg_labels_str(const struct cfg_labels *ls, char *buf, size_t size);
+
+/* The subset called name of the DestinationRule for host (normalised): its
+ * labels in *labels, the rule's namespace and name in *rule_ns, *rule_name
+ * (NULL without a rule). */
+enum cfg_subset_result cfg_istio_dr_subset(const struct cfg_istio_dr *s, const char *host,
+					   const char *name, const struct cfg_labels **labels,
+					   const char **rule_ns, const char **rule_name);
+
+/* Applies the DestinationRule of r's destination hosts to r (a destination's
+ * subset with a trafficPolicy of its own: that policy); reports at node. */
 void cfg_istio_dr_apply(struct cfg_loader *l, const struct cfg_istio_dr *s, struct cfg_route *r,
 			yaml_node_t *node);
 
