@@ -247,3 +247,54 @@ Test(config_subsets, subsets_with_different_policies_warn_which_applies)
 	config_free(c);
 	cfg_diags_free(&d);
 }
+
+Test(config_subsets, workload_entries_are_selected_then_split_by_subset)
+{
+	struct cfg_diags d = {0};
+	struct config *c = NULL;
+	const struct cfg_route *r;
+	char buf[64];
+	int rc = config_load_path(CONFIGS "/good/istio-workload-entry.yaml", NULL, &c, &d);
+
+	cr_assert_eq(rc, 0, "%s", text_of(&d));
+	cr_assert_eq(d.n, 0, "no diagnostics:\n%s", text_of(&d));
+	r = &c->routes[0];
+	cr_assert_eq(r->n_backends, 2);
+	cr_assert_str_eq(r->backends[0].subset, "stable");
+	cr_assert_eq(r->backends[0].weight, 95);
+	cr_assert_eq(r->backends[0].n_endpoints, 1);
+	/* The WorkloadEntry's port named like the ServiceEntry port. */
+	cr_assert_str_eq(ep_addr(&r->backends[0].endpoints[0], buf), "10.1.0.1:9443");
+	cr_assert_str_eq(r->backends[1].subset, "canary");
+	cr_assert_eq(r->backends[1].weight, 5);
+	cr_assert_eq(r->backends[1].n_endpoints, 1, "app=other is not selected");
+	cr_assert_str_eq(ep_addr(&r->backends[1].endpoints[0], buf), "10.1.0.2:443");
+	config_free(c);
+	cfg_diags_free(&d);
+}
+
+Test(config_subsets, workload_entry_name_needs_dns_resolution_and_is_resolved_later)
+{
+	struct cfg_diags d = {0};
+	struct config *c =
+		load(GATEWAY_AND_VS(DEST("shop.internal", "v1",
+					 "100")) "apiVersion: networking.istio.io/v1\nkind: "
+						 "ServiceEntry\nmetadata: {name: shop}\n"
+						 "spec:\n  hosts: [shop.internal]\n  ports: "
+						 "[{number: 443, name: tls}]\n"
+						 "  resolution: DNS\n  workloadSelector: {labels: "
+						 "{app: shop}}\n---\n"
+						 "apiVersion: networking.istio.io/v1\nkind: "
+						 "WorkloadEntry\nmetadata: {name: w}\n"
+						 "spec: {address: shop-1.example.net, labels: "
+						 "{app: shop, version: v1}}\n---\n" SHOP_DR(
+							 "  - {name: v1, labels: {version: v1}}\n"),
+		     &d, 0);
+	const struct cfg_backend *b = &c->routes[0].backends[0];
+
+	cr_assert_eq(b->n_endpoints, 1);
+	cr_assert_not(b->endpoints[0].is_resolved);
+	cr_assert_str_eq(b->endpoints[0].host, "shop-1.example.net");
+	config_free(c);
+	cfg_diags_free(&d);
+}

@@ -118,7 +118,7 @@ yaml_node_t *cfg_map_get(struct cfg_loader *l, yaml_node_t *map, const char *key
 enum cfg_doc_type cfg_doc_type(struct cfg_loader *l, yaml_node_t *root)
 {
 	static const char *const kinds[] = {"Gateway", "VirtualService", "ServiceEntry",
-					    "DestinationRule"};
+					    "DestinationRule", "WorkloadEntry"};
 	yaml_node_t *api, *kind;
 
 	if (cfg_is_null(root))
@@ -133,7 +133,7 @@ enum cfg_doc_type cfg_doc_type(struct cfg_loader *l, yaml_node_t *root)
 		return CFG_DOC_GWAPI;
 	if (strncmp(cfg_scalar(api), "networking.istio.io/", 20))
 		return CFG_DOC_OTHER;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (!strcmp(cfg_scalar(kind), kinds[i]))
 			return (enum cfg_doc_type)(CFG_DOC_GATEWAY + i);
 	}
@@ -434,6 +434,7 @@ static void gateway_doc(struct cfg_loader *l, struct cfg_istio *is, struct cfg_d
 void cfg_istio_build(struct cfg_loader *l)
 {
 	struct cfg_istio is = {0};
+	struct cfg_istio_we *we;
 
 	for (size_t i = 0; i < l->n_docs; i++) {
 		cfg_loader_enter(l, l->docs[i]);
@@ -448,7 +449,8 @@ void cfg_istio_build(struct cfg_loader *l)
 			break;
 		}
 	}
-	is.se = cfg_istio_se_collect(l);
+	we = cfg_istio_we_collect(l);
+	is.se = we ? cfg_istio_se_collect(l, we) : NULL;
 	is.dr = cfg_istio_dr_collect(l);
 	for (size_t i = 0; is.se && is.dr && i < l->n_docs; i++) {
 		cfg_loader_enter(l, l->docs[i]);
@@ -467,5 +469,6 @@ void cfg_istio_build(struct cfg_loader *l)
 	}
 	free(is.gws);
 	cfg_istio_se_free(is.se);
+	cfg_istio_we_free(we);
 	cfg_istio_dr_free(is.dr);
 }

@@ -22,13 +22,16 @@ static const struct cfg_field se_fields[SE_MAX] = {
 	[SE_PORTS] = {.key = "ports", .kind = CFG_K_SEQ},
 	[SE_RESOLUTION] = {.key = "resolution", .kind = CFG_K_ENUM, .names = resolutions},
 	[SE_ENDPOINTS] = {.key = "endpoints", .kind = CFG_K_SEQ},
-	[SE_WLS] = {.key = "workloadSelector",
-		    .kind = CFG_K_IGNORED,
-		    .note = "only the endpoints listed here are used"},
+	[SE_WLS] = {.key = "workloadSelector", .kind = CFG_K_MAP},
 	{.key = "addresses", .kind = CFG_K_ANY},
 	{.key = "location", .kind = CFG_K_ANY},
 	{.key = "exportTo", .kind = CFG_K_ANY},
 	{.key = "subjectAltNames", .kind = CFG_K_ANY},
+};
+
+enum { WS_LABELS = 0, WS_MAX };
+static const struct cfg_field wls_fields[WS_MAX] = {
+	[WS_LABELS] = {.key = "labels", .kind = CFG_K_STR_MAP, .is_required = true},
 };
 
 enum { SP_NUMBER = 0, SP_NAME, SP_TARGET, SP_PROTOCOL, SP_MAX };
@@ -198,7 +201,68 @@ static void se_hosts(struct cfg_loader *l, struct service_entry *se, yaml_node_t
 	cfg_path_pop(l, saved);
 }
 
-static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, struct cfg_doc *d)
+/* The WorkloadEntries of the ServiceEntry's namespace that the selector's
+ * labels select become its endpoints, as Istio does; Pods it would also
+ * select are not in the files, so selecting nothing is an error rather than
+ * a host quietly left to DNS. */
+static void se_workloads(struct cfg_loader *l, struct service_entry *se,
+			 const struct cfg_istio_we *we, const struct cfg_val *v)
+{
+	struct cfg_val ws[WS_MAX];
+	struct cfg_labels want;
+	size_t saved = cfg_path_key(l, "workloadSelector"), n_matched = 0;
+	char sel[256];
+
+	if (cfg_walk_map(l, v->node, wls_fields, WS_MAX, ws) != 0 || !ws[WS_LABELS].node) {
+		cfg_path_pop(l, saved);
+		return;
+	}
+	cfg_labels_read(l, ws[WS_LABELS].node, &want);
+	for (size_t i = 0; i < we->n; i++) {
+		const struct cfg_workload *w = &we->items[i];
+		struct se_endpoint *ep;
+
+		if (strcmp(w->ns, se->ns) || !cfg_labels_match(&want, &w->labels))
+			continue;
+		n_matched++;
+		if (!w->addr.is_ip && se->resolution != RES_DNS && se->resolution != RES_DNS_RR) {
+			cfg_error(l, v->node,
+				  "WorkloadEntry %s/%s: %s is not an IP address: resolution must "
+				  "be DNS",
+				  w->ns, w->name, cfg_quote(l, w->addr.host));
+			continue;
+		}
+		if (!(ep = cfg_push(l, &se->eps, &se->n_eps, sizeof(*ep))))
+			break;
+		ep->addr = w->addr;
+		if (w->labels.n &&
+		    (ep->labels.items = malloc(w->labels.n * sizeof(struct cfg_label))))
+			memcpy(ep->labels.items, w->labels.items,
+			       w->labels.n * sizeof(struct cfg_label));
+		ep->labels.n = ep->labels.items ? w->labels.n : 0;
+		if (w->labels.n && !ep->labels.items)
+			l->err = -ENOMEM;
+		for (size_t k = 0; k < w->n_ports; k++) {
+			struct se_port *p = cfg_push(l, &ep->ports, &ep->n_ports, sizeof(*p));
+
+			if (p) {
+				p->name = w->ports[k].name;
+				p->number = w->ports[k].number;
+			}
+		}
+	}
+	cfg_path_key(l, "labels");
+	if (!n_matched)
+		cfg_error(l, ws[WS_LABELS].node,
+			  "selects no WorkloadEntry of namespace %s (%s); sockgate sees only the "
+			  "WorkloadEntries in its files, not Pods",
+			  se->ns, cfg_labels_str(&want, sel, sizeof(sel)));
+	free(want.items);
+	cfg_path_pop(l, saved);
+}
+
+static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, const struct cfg_istio_we *we,
+		   struct cfg_doc *d)
 {
 	struct cfg_istio_meta m;
 	struct cfg_val v[SE_MAX];
@@ -217,7 +281,15 @@ static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, struct cfg_doc 
 		se_hosts(l, se, v[SE_HOSTS].node);
 	se_ports(l, se, v[SE_PORTS].node);
 	se_endpoints(l, se, v[SE_ENDPOINTS].node);
-	if (se->resolution == RES_STATIC && !cfg_seq_len(v[SE_ENDPOINTS].node))
+	if (v[SE_ENDPOINTS].node && v[SE_WLS].node) {
+		size_t saved = cfg_path_key(l, "workloadSelector");
+
+		cfg_error(l, v[SE_WLS].key,
+			  "\"endpoints\" and \"workloadSelector\" exclude each other");
+		cfg_path_pop(l, saved);
+	} else if (v[SE_WLS].node)
+		se_workloads(l, se, we, &v[SE_WLS]);
+	else if (se->resolution == RES_STATIC && !cfg_seq_len(v[SE_ENDPOINTS].node))
 		cfg_error(l, m.spec, "resolution STATIC needs endpoints");
 }
 
@@ -508,7 +580,7 @@ void cfg_istio_copy_backends(struct cfg_loader *l, struct cfg_route *dst,
 
 /* --- collection ---------------------------------------------------------------------- */
 
-struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l)
+struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l, const struct cfg_istio_we *we)
 {
 	struct cfg_istio_se *s = calloc(1, sizeof(*s));
 
@@ -519,7 +591,7 @@ struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l)
 	for (size_t i = 0; i < l->n_docs; i++) {
 		cfg_loader_enter(l, l->docs[i]);
 		if (cfg_doc_type(l, yaml_document_get_root_node(l->doc)) == CFG_DOC_SERVICE_ENTRY)
-			se_doc(l, s, l->docs[i]);
+			se_doc(l, s, we, l->docs[i]);
 	}
 	return s;
 }
