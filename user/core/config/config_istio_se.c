@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* config_istio_se.c: Istio route destinations into backends. A destination whose host
- * a ServiceEntry lists takes that entry's endpoints (port mapped by the ServiceEntry
- * port's name and targetPort), only those its subset's labels select; any other
- * host is left for config_resolve(). Istio weights are percentages: checked to
- * add up to 100, or split evenly. */
+/* config_istio_se.c: Istio ServiceEntries, and the endpoints they give a route
+ * destination (config_istio_dest.c). A destination whose host a ServiceEntry
+ * lists takes that entry's endpoints (listed, or the WorkloadEntries its
+ * workloadSelector picks; port mapped by the ServiceEntry port's name and
+ * targetPort), only those its subset's labels select; any other host is left
+ * for config_resolve(). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,7 @@ struct se_endpoint {
 	struct cfg_labels labels; /* what subsets select by */
 };
 
-struct service_entry {
+struct cfg_service_entry {
 	const char *ns, *name;
 	char (*hosts)[HOSTNAME_MAX + 1];
 	size_t n_hosts;
@@ -80,13 +81,13 @@ struct service_entry {
 };
 
 struct cfg_istio_se {
-	struct service_entry *ses;
+	struct cfg_service_entry *ses;
 	size_t n_ses;
 };
 
 /* --- ServiceEntry ----------------------------------------------------------------- */
 
-static void se_ports(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+static void se_ports(struct cfg_loader *l, struct cfg_service_entry *se, yaml_node_t *list)
 {
 	size_t saved = cfg_path_key(l, "ports");
 
@@ -130,7 +131,7 @@ static void se_endpoint_ports(struct cfg_loader *l, struct se_endpoint *ep, yaml
 	cfg_path_pop(l, saved);
 }
 
-static bool se_endpoint_address(struct cfg_loader *l, const struct service_entry *se,
+static bool se_endpoint_address(struct cfg_loader *l, const struct cfg_service_entry *se,
 				const struct cfg_val *v, struct cfg_hostport *out)
 {
 	char with_port[HOSTNAME_MAX + 16];
@@ -154,7 +155,7 @@ static bool se_endpoint_address(struct cfg_loader *l, const struct service_entry
 	return ok;
 }
 
-static void se_endpoints(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+static void se_endpoints(struct cfg_loader *l, struct cfg_service_entry *se, yaml_node_t *list)
 {
 	size_t saved = cfg_path_key(l, "endpoints");
 
@@ -177,7 +178,7 @@ static void se_endpoints(struct cfg_loader *l, struct service_entry *se, yaml_no
 	cfg_path_pop(l, saved);
 }
 
-static void se_hosts(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+static void se_hosts(struct cfg_loader *l, struct cfg_service_entry *se, yaml_node_t *list)
 {
 	size_t saved = cfg_path_key(l, "hosts");
 
@@ -205,7 +206,7 @@ static void se_hosts(struct cfg_loader *l, struct service_entry *se, yaml_node_t
  * labels select become its endpoints, as Istio does; Pods it would also
  * select are not in the files, so selecting nothing is an error rather than
  * a host quietly left to DNS. */
-static void se_workloads(struct cfg_loader *l, struct service_entry *se,
+static void se_workloads(struct cfg_loader *l, struct cfg_service_entry *se,
 			 const struct cfg_istio_we *we, const struct cfg_val *v)
 {
 	struct cfg_val ws[WS_MAX];
@@ -266,7 +267,7 @@ static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, const struct cf
 {
 	struct cfg_istio_meta m;
 	struct cfg_val v[SE_MAX];
-	struct service_entry *se;
+	struct cfg_service_entry *se;
 
 	if (cfg_istio_header(l, d, &m) != 0)
 		return;
@@ -293,7 +294,7 @@ static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, const struct cf
 		cfg_error(l, m.spec, "resolution STATIC needs endpoints");
 }
 
-static const struct service_entry *find_se(const struct cfg_istio_se *s, const char *host)
+static const struct cfg_service_entry *find_se(const struct cfg_istio_se *s, const char *host)
 {
 	for (size_t i = 0; i < s->n_ses; i++) {
 		for (size_t h = 0; h < s->ses[i].n_hosts; h++) {
@@ -319,7 +320,7 @@ static void add_endpoint(struct cfg_loader *l, struct cfg_backend *b, const char
 }
 
 /* The ServiceEntry port a destination uses: by number, or the only one. */
-static bool se_pick_port(struct cfg_loader *l, const struct service_entry *se,
+static bool se_pick_port(struct cfg_loader *l, const struct cfg_service_entry *se,
 			 struct cfg_backend *b, bool port_given, yaml_node_t *node,
 			 const struct se_port **out)
 {
@@ -343,14 +344,11 @@ static bool se_pick_port(struct cfg_loader *l, const struct service_entry *se,
 	return false;
 }
 
-/* Fills b's endpoints; false when an error was reported. *from is set to the
- * ServiceEntry when b->endpoints are its endpoints one for one, in order (what
- * a subset selects from), else NULL. */
-static bool se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
-		       bool port_given, yaml_node_t *node, const struct service_entry **from)
+bool cfg_istio_se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
+			  bool port_given, yaml_node_t *node, const struct cfg_service_entry **from)
 {
 	char host[HOSTNAME_MAX + 1];
-	const struct service_entry *se;
+	const struct cfg_service_entry *se;
 	const struct se_port *sp;
 	uint16_t target;
 	size_t len;
@@ -394,13 +392,13 @@ static bool se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struc
 	return true;
 }
 
-/* Keeps the endpoints of b whose labels include all of the subset's. A subset
- * that cannot select (no rule, no such subset, endpoints without labels) or
- * selects nothing is an error: serving every endpoint instead would turn a
- * canary into an even split, and serving none would fail every connection. */
-static bool select_subset(struct cfg_loader *l, const struct cfg_istio *is, const char *host,
-			  const struct service_entry *from, struct cfg_backend *b,
-			  const struct cfg_val *sv)
+/* A subset that cannot select (no rule, no such subset, endpoints without
+ * labels) or selects nothing is an error: serving every endpoint instead would
+ * turn a canary into an even split, and serving none would fail every
+ * connection. */
+bool cfg_istio_se_subset(struct cfg_loader *l, const struct cfg_istio *is, const char *host,
+			 const struct cfg_service_entry *from, struct cfg_backend *b,
+			 const struct cfg_val *sv)
 {
 	const struct cfg_labels *want;
 	const char *rule_ns, *rule_name;
@@ -443,139 +441,6 @@ static bool select_subset(struct cfg_loader *l, const struct cfg_istio *is, cons
 	}
 	b->subset = cfg_strdup(l, sv->str);
 	return true;
-}
-
-/* --- destinations ------------------------------------------------------------------ */
-
-enum { RD_DESTINATION = 0, RD_WEIGHT, RD_MAX };
-static const struct cfg_field route_dest_fields[RD_MAX] = {
-	[RD_DESTINATION] = {.key = "destination", .kind = CFG_K_MAP, .is_required = true},
-	[RD_WEIGHT] = {.key = "weight", .kind = CFG_K_INT, .max = 100},
-};
-
-enum { DS_HOST = 0, DS_PORT, DS_SUBSET, DS_MAX };
-static const struct cfg_field dest_fields[DS_MAX] = {
-	[DS_HOST] = {.key = "host", .kind = CFG_K_STR, .is_required = true},
-	[DS_PORT] = {.key = "port", .kind = CFG_K_MAP},
-	[DS_SUBSET] = {.key = "subset", .kind = CFG_K_STR},
-};
-
-enum { PS_NUMBER = 0, PS_MAX };
-static const struct cfg_field port_selector_fields[PS_MAX] = {
-	[PS_NUMBER] =
-		{.key = "number", .kind = CFG_K_INT, .is_required = true, .min = 1, .max = 65535},
-};
-
-/* One route[] entry into a backend; returns whether it set a weight. */
-static bool destination(struct cfg_loader *l, const struct cfg_istio *is, yaml_node_t *node,
-			struct cfg_backend *b, bool *ok)
-{
-	struct cfg_val v[RD_MAX], dv[DS_MAX], pv[PS_MAX] = {0};
-	const struct service_entry *from;
-	char host[HOSTNAME_MAX + 1];
-	size_t saved, saved_h, len, at_dest;
-	bool has_eps;
-
-	*ok = false;
-	if (cfg_walk_map(l, node, route_dest_fields, RD_MAX, v) != 0 || !v[RD_DESTINATION].node)
-		return v[RD_WEIGHT].node != NULL;
-	saved = cfg_path_key(l, "destination");
-	at_dest = l->path_len;
-	if (cfg_walk_map(l, v[RD_DESTINATION].node, dest_fields, DS_MAX, dv) != 0 ||
-	    !dv[DS_HOST].node)
-		goto out;
-	if (dv[DS_PORT].node) {
-		size_t saved_p = cfg_path_key(l, "port");
-
-		cfg_walk_map(l, dv[DS_PORT].node, port_selector_fields, PS_MAX, pv);
-		cfg_path_pop(l, saved_p);
-	}
-	saved_h = cfg_path_key(l, "host");
-	if (hostname_normalize(dv[DS_HOST].str, strlen(dv[DS_HOST].str), host, &len) !=
-	    HOSTNAME_OK) {
-		cfg_error(l, dv[DS_HOST].node, "expected a DNS name or IP address, got %s",
-			  cfg_quote(l, dv[DS_HOST].str));
-		goto out;
-	}
-	cfg_src_set(l, &b->src, dv[DS_HOST].node);
-	b->host = cfg_strdup(l, dv[DS_HOST].str);
-	b->port = (uint16_t)pv[PS_NUMBER].num;
-	b->weight = (uint32_t)v[RD_WEIGHT].num;
-	cfg_path_pop(l, saved_h);
-	if (pv[PS_NUMBER].node)
-		cfg_path_key(l, "port.number");
-	else
-		cfg_path_key(l, "host");
-	has_eps = b->host &&
-		  se_backend(l, is->se, b, pv[PS_NUMBER].node != NULL,
-			     pv[PS_NUMBER].node ? pv[PS_NUMBER].node : dv[DS_HOST].node, &from);
-	*ok = !pv[PS_NUMBER].is_bad && !dv[DS_SUBSET].is_bad;
-	cfg_path_pop(l, at_dest);
-	if (has_eps && dv[DS_SUBSET].node) {
-		cfg_path_key(l, "subset");
-		*ok &= select_subset(l, is, host, from, b, &dv[DS_SUBSET]);
-	}
-out:
-	cfg_path_pop(l, saved);
-	return v[RD_WEIGHT].node != NULL;
-}
-
-/* Istio weights are percentages that must add up to 100 when any is given; without
- * any, traffic is split evenly (kept as percentages so the model shows Istio's view). */
-bool cfg_istio_destinations(struct cfg_loader *l, const struct cfg_istio *is, yaml_node_t *list,
-			    struct cfg_route *tmpl)
-{
-	size_t n = cfg_seq_len(list), saved = cfg_path_key(l, "route"), n_weighted = 0;
-	uint32_t sum = 0;
-	bool all_ok = true;
-
-	if (!n)
-		cfg_error(l, list, "expected at least one destination");
-	for (size_t i = 0; i < n && l->err == 0; i++) {
-		struct cfg_backend *b = cfg_push(l, &tmpl->backends, &tmpl->n_backends, sizeof(*b));
-		size_t saved_i = cfg_path_index(l, i);
-		bool ok;
-
-		if (!b)
-			break;
-		n_weighted += destination(l, is, cfg_seq_item(l, list, i), b, &ok);
-		all_ok &= ok;
-		sum += b->weight;
-		cfg_path_pop(l, saved_i);
-	}
-	if (n_weighted && sum != 100)
-		cfg_error(l, list, "destination weights add up to %u; Istio requires 100", sum);
-	for (size_t i = 0, k = tmpl->n_backends; !n_weighted && i < k; i++)
-		tmpl->backends[i].weight = (uint32_t)(100 / k + (i < 100 % k));
-	cfg_path_pop(l, saved);
-	return all_ok && n && l->err == 0;
-}
-
-void cfg_istio_copy_backends(struct cfg_loader *l, struct cfg_route *dst,
-			     const struct cfg_route *src)
-{
-	for (size_t i = 0; i < src->n_backends; i++) {
-		const struct cfg_backend *s = &src->backends[i];
-		struct cfg_backend *b = cfg_push(l, &dst->backends, &dst->n_backends, sizeof(*b));
-
-		if (!b)
-			return;
-		*b = *s;
-		b->host = cfg_strdup(l, s->host);
-		b->subset = s->subset ? cfg_strdup(l, s->subset) : NULL;
-		b->src.path = cfg_strdup(l, s->src.path ? s->src.path : "");
-		b->endpoints = NULL;
-		b->n_endpoints = 0;
-		for (size_t k = 0; k < s->n_endpoints; k++) {
-			struct cfg_endpoint *e =
-				cfg_push(l, &b->endpoints, &b->n_endpoints, sizeof(*e));
-
-			if (!e)
-				return;
-			*e = s->endpoints[k];
-			e->host = s->endpoints[k].host ? cfg_strdup(l, s->endpoints[k].host) : NULL;
-		}
-	}
 }
 
 /* --- collection ---------------------------------------------------------------------- */

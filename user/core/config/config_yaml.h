@@ -368,6 +368,27 @@ struct cfg_istio_dr *cfg_istio_dr_collect(struct cfg_loader *l);
 void cfg_istio_se_free(struct cfg_istio_se *s);
 void cfg_istio_dr_free(struct cfg_istio_dr *s);
 
+/* A ServiceEntry (config_istio_se.c). */
+struct cfg_service_entry;
+
+/* Gives b (host and port set) its endpoints: those of the ServiceEntry
+ * listing its host, else one naming the host for config_resolve(); node is
+ * where to report. False when an error was reported. *from is set to the
+ * ServiceEntry when b->endpoints are its endpoints one for one, in order
+ * (what a subset selects from), else NULL. */
+bool cfg_istio_se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
+			  bool port_given, yaml_node_t *node,
+			  const struct cfg_service_entry **from);
+
+/* Keeps the endpoints of b (filled by cfg_istio_se_backend() from from) whose
+ * labels include all of those of the subset sv names in the DestinationRule
+ * for host (normalised), and sets b->subset. Reports at sv (the path must be
+ * at the subset field) and returns false when there is no such subset, the
+ * endpoints come from DNS (from is NULL), or it selects none. */
+bool cfg_istio_se_subset(struct cfg_loader *l, const struct cfg_istio *is, const char *host,
+			 const struct cfg_service_entry *from, struct cfg_backend *b,
+			 const struct cfg_val *sv);
+
 /* Turns the route[] list of a VirtualService tls route into tmpl->backends: one per
  * destination, weights in percent (checked to add up to 100, or split evenly),
  * endpoints from the ServiceEntry listing the host (port mapped by its ports and the
