@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* config_istio.c: Istio Gateway and VirtualService documents into listeners and
- * routes; ServiceEntries and DestinationRules are config_istio_se.c/_dr.c. Runs after
- * every file is parsed, Gateways first, so documents may come in any order and file.
+ * routes; WorkloadEntries, ServiceEntries, DestinationRules and route destinations
+ * are config_istio_we.c/_se.c/_dr.c/_dest.c. Runs after every file is parsed,
+ * Gateways first, so documents may come in any order and file.
  * docs/CONFIG.md "Istio" states each rule implemented here and why. */
 #include <errno.h>
 #include <stdio.h>
