@@ -13,7 +13,7 @@ set -euo pipefail
 trap cleanup EXIT
 
 e2e_require_root
-e2e_require_cmd curl openssl nginx
+e2e_require_cmd curl openssl nginx python3
 e2e_sockgate_env
 WELCOME='Welcome to aliyun.com without TLS Termination!'
 NAME=sample.aliyun.com
@@ -119,6 +119,11 @@ if [ "$a" -eq 0 ] || [ "$b" -eq 0 ]; then
 	e2e_fail "subset v1 must use both of its endpoints: 8441 $a, 8442 $b"
 fi
 printf 'ok - 90/10 canary: v1 endpoints %s + %s, v2 endpoint %s of 100\n' "$a" "$b" "$c"
+
+subsets=$("$ROOT/build/sockgate" routes --json | python3 -c '
+import json, sys
+print(" ".join("%s*%s" % (b.get("subset"), b["weight"]) for b in json.load(sys.stdin)[0]["backends"]))')
+e2e_assert_eq "v1*90 v2*10" "$subsets" "sockgate routes --json shows each backend's subset and weight"
 
 # --- a subset that selects nothing: --check exits 1, a reload is rejected ----------------
 rc=0
