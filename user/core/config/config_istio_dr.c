@@ -300,7 +300,7 @@ static void dr_subset(struct cfg_loader *l, const struct dest_rule *dr, struct r
 		if (!strcmp(rs->items[i].name, v[SS_NAME].str)) {
 			size_t saved = cfg_path_key(l, "name");
 
-			/* Istio keeps one of the two; which one a route gets must not be a guess. */
+			/* As Istio's validation: which one a route gets must not be a guess. */
 			cfg_error(l, v[SS_NAME].node, "subset %s is defined twice in this rule",
 				  cfg_quote(l, v[SS_NAME].str));
 			cfg_path_pop(l, saved);
