@@ -208,7 +208,8 @@ static void dump_route(const struct cfg_route *rt, FILE *f)
 	for (size_t b = 0; b < rt->n_backends; b++) {
 		const struct cfg_backend *be = &rt->backends[b];
 
-		fprintf(f, "    backend %s:%u weight %u:", be->host, be->port, be->weight);
+		fprintf(f, "    backend %s:%u%s%s weight %u:", be->host, be->port,
+			be->subset ? " subset " : "", be->subset ? be->subset : "", be->weight);
 		if (be->n_endpoints == 0)
 			fprintf(f, " (no endpoints yet)");
 		for (size_t e = 0; e < be->n_endpoints; e++) {

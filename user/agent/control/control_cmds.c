@@ -231,8 +231,14 @@ static void route_json(const struct config *c, const struct cfg_route *r, FILE *
 	for (size_t i = 0; i < r->n_backends; i++) {
 		fprintf(out, "%s{\"host\":", i ? "," : "");
 		json_str(out, r->backends[i].host);
-		fprintf(out, ",\"port\":%u,\"weight\":%u}", r->backends[i].port,
+		fprintf(out, ",\"port\":%u,\"weight\":%u", r->backends[i].port,
 			r->backends[i].weight);
+		/* Two destinations of one host differ only by it (an Istio canary). */
+		if (r->backends[i].subset) {
+			fputs(",\"subset\":", out);
+			json_str(out, r->backends[i].subset);
+		}
+		fputc('}', out);
 	}
 	fputc(']', out);
 	json_key(out, "file", &first);

@@ -56,6 +56,7 @@ void cfg_backend_fini(struct cfg_backend *b)
 		free(b->endpoints[i].host);
 	free(b->endpoints);
 	free(b->host);
+	free(b->subset);
 	cfg_src_fini(&b->src);
 }
 
@@ -174,6 +175,8 @@ static void dump_route(const struct config *c, const struct cfg_route *r, FILE *
 
 		fprintf(f, "  backend %s%s%s:%u weight=%u", is_v6 ? "[" : "", b->host,
 			is_v6 ? "]" : "", b->port, b->weight);
+		if (b->subset)
+			fprintf(f, " subset=%s", b->subset);
 		if (b->max_connections)
 			fprintf(f, " max_connections=%u", b->max_connections);
 		fprintf(f, "\n");

@@ -156,7 +156,10 @@ struct cfg_backend {
 	/* Relative weight. Native: 1..1000000. Istio: percent 0..100 summing to 100 per
 	 * route; 0 means the backend never gets new connections (a 100/0 canary). */
 	uint32_t weight;
-	uint32_t max_connections;	/* per endpoint, agent-wide; 0: unlimited */
+	uint32_t max_connections; /* per endpoint, agent-wide; 0: unlimited */
+	/* Istio destination subset: endpoints holds only the ones its labels
+	 * select; NULL: every endpoint of host. */
+	char *subset;
 	struct cfg_endpoint *endpoints; /* may be empty: nothing to connect to yet */
 	size_t n_endpoints;
 	struct cfg_src src;

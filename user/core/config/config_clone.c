@@ -75,6 +75,7 @@ static void copy_listener(struct cloner *k, struct cfg_listener *d)
 static void copy_backend(struct cloner *k, struct cfg_backend *d)
 {
 	d->host = dup_str(k, d->host);
+	d->subset = dup_str(k, d->subset);
 	d->endpoints = dup_array(k, d->endpoints, d->n_endpoints, sizeof(*d->endpoints));
 	if (!d->endpoints)
 		d->n_endpoints = 0;

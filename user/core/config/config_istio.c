@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* config_istio.c: Istio Gateway and VirtualService documents into listeners and
- * routes; ServiceEntries and DestinationRules are config_istio_se.c/_dr.c. Runs after
- * every file is parsed, Gateways first, so documents may come in any order and file.
+ * routes; WorkloadEntries, ServiceEntries, DestinationRules and route destinations
+ * are config_istio_we.c/_se.c/_dr.c/_dest.c. Runs after every file is parsed,
+ * Gateways first, so documents may come in any order and file.
  * docs/CONFIG.md "Istio" states each rule implemented here and why. */
 #include <errno.h>
 #include <stdio.h>
@@ -118,7 +119,7 @@ yaml_node_t *cfg_map_get(struct cfg_loader *l, yaml_node_t *map, const char *key
 enum cfg_doc_type cfg_doc_type(struct cfg_loader *l, yaml_node_t *root)
 {
 	static const char *const kinds[] = {"Gateway", "VirtualService", "ServiceEntry",
-					    "DestinationRule"};
+					    "DestinationRule", "WorkloadEntry"};
 	yaml_node_t *api, *kind;
 
 	if (cfg_is_null(root))
@@ -133,7 +134,7 @@ enum cfg_doc_type cfg_doc_type(struct cfg_loader *l, yaml_node_t *root)
 		return CFG_DOC_GWAPI;
 	if (strncmp(cfg_scalar(api), "networking.istio.io/", 20))
 		return CFG_DOC_OTHER;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (!strcmp(cfg_scalar(kind), kinds[i]))
 			return (enum cfg_doc_type)(CFG_DOC_GATEWAY + i);
 	}
@@ -435,6 +436,7 @@ static void gateway_doc(struct cfg_loader *l, struct cfg_istio *is, struct cfg_d
 void cfg_istio_build(struct cfg_loader *l)
 {
 	struct cfg_istio is = {0};
+	struct cfg_istio_we *we;
 
 	for (size_t i = 0; i < l->n_docs; i++) {
 		cfg_loader_enter(l, l->docs[i]);
@@ -449,7 +451,8 @@ void cfg_istio_build(struct cfg_loader *l)
 			break;
 		}
 	}
-	is.se = cfg_istio_se_collect(l);
+	we = cfg_istio_we_collect(l);
+	is.se = we ? cfg_istio_se_collect(l, we) : NULL;
 	is.dr = cfg_istio_dr_collect(l);
 	for (size_t i = 0; is.se && is.dr && i < l->n_docs; i++) {
 		cfg_loader_enter(l, l->docs[i]);
@@ -468,5 +471,6 @@ void cfg_istio_build(struct cfg_loader *l)
 	}
 	free(is.gws);
 	cfg_istio_se_free(is.se);
+	cfg_istio_we_free(we);
 	cfg_istio_dr_free(is.dr);
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* config_istio_dr.c: Istio DestinationRules into route policy: balancing, connect
  * timeout, connection limit, idle timeout, maximum duration, keepalive, outlier
- * detection and PROXY protocol. The model has one policy per route,
- * so a route takes the rule of its first destination that has one (exact host
- * before the longest covering wildcard) and says so when others differ. */
+ * detection and PROXY protocol, and the subsets destinations select endpoints
+ * by. The model has one policy per route, so a route takes the rule of its
+ * first destination that has one (exact host before the longest covering
+ * wildcard; a subset's own trafficPolicy over its rule's) and says so when
+ * others differ. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 struct dest_rule {
 	const char *ns, *name;
+	const char *subset; /* a subset's own policy: its name; NULL: the rule's */
 	char host[HOSTNAME_MAX + 1];
 	bool is_wildcard, has_balance, has_timeout, has_proxy, has_outlier, has_min_health;
 	bool has_idle, has_ka_time, has_ka_interval, has_ka_probes;
@@ -26,18 +29,30 @@ struct dest_rule {
 	enum cfg_proxy_protocol proxy;
 };
 
+/* A named subset: its labels, and its policy when it has a trafficPolicy of
+ * its own (the rule's policy with the subset's fields over it). */
+struct dr_subset {
+	const char *name;
+	struct cfg_labels labels; /* none: every endpoint */
+	struct dest_rule *policy;
+};
+
+struct rule_subsets {
+	struct dr_subset *items;
+	size_t n;
+};
+
 struct cfg_istio_dr {
 	struct dest_rule *drs;
-	size_t n_drs;
+	struct rule_subsets *subsets; /* parallel to drs */
+	size_t n_drs, n_subsets;
 };
 
 enum { DR_HOST = 0, DR_POLICY, DR_SUBSETS, DR_WLS, DR_EXPORT_TO, DR_MAX };
 static const struct cfg_field dr_fields[DR_MAX] = {
 	[DR_HOST] = {.key = "host", .kind = CFG_K_STR, .is_required = true},
 	[DR_POLICY] = {.key = "trafficPolicy", .kind = CFG_K_MAP},
-	[DR_SUBSETS] = {.key = "subsets",
-			.kind = CFG_K_IGNORED,
-			.note = "subsets are not supported"},
+	[DR_SUBSETS] = {.key = "subsets", .kind = CFG_K_SEQ},
 	[DR_WLS] = {.key = "workloadSelector",
 		    .kind = CFG_K_IGNORED,
 		    .note = "it selects sidecar workloads"},
@@ -266,6 +281,69 @@ static void dr_policy(struct cfg_loader *l, struct dest_rule *dr, const struct c
 	}
 }
 
+enum { SS_NAME = 0, SS_LABELS, SS_POLICY, SS_MAX };
+static const struct cfg_field subset_fields[SS_MAX] = {
+	[SS_NAME] = {.key = "name", .kind = CFG_K_STR, .is_required = true},
+	[SS_LABELS] = {.key = "labels", .kind = CFG_K_STR_MAP},
+	[SS_POLICY] = {.key = "trafficPolicy", .kind = CFG_K_MAP},
+};
+
+static void dr_subset(struct cfg_loader *l, const struct dest_rule *dr, struct rule_subsets *rs,
+		      yaml_node_t *node)
+{
+	struct cfg_val v[SS_MAX];
+	struct dr_subset *ss;
+
+	if (cfg_walk_map(l, node, subset_fields, SS_MAX, v) != 0 || !v[SS_NAME].node)
+		return;
+	for (size_t i = 0; i < rs->n; i++) {
+		if (!strcmp(rs->items[i].name, v[SS_NAME].str)) {
+			size_t saved = cfg_path_key(l, "name");
+
+			/* As Istio's validation: which one a route gets must not be a guess. */
+			cfg_error(l, v[SS_NAME].node, "subset %s is defined twice in this rule",
+				  cfg_quote(l, v[SS_NAME].str));
+			cfg_path_pop(l, saved);
+			return;
+		}
+	}
+	ss = cfg_push(l, &rs->items, &rs->n, sizeof(*ss));
+	if (!ss)
+		return;
+	ss->name = v[SS_NAME].str;
+	cfg_labels_read(l, v[SS_LABELS].node, &ss->labels);
+	if (!v[SS_POLICY].node)
+		return;
+	ss->policy = malloc(sizeof(*ss->policy));
+	if (!ss->policy) {
+		l->err = -ENOMEM;
+		return;
+	}
+	*ss->policy = *dr;
+	ss->policy->subset = ss->name;
+	dr_policy(l, ss->policy, &v[SS_POLICY]);
+}
+
+static void dr_subsets(struct cfg_loader *l, struct cfg_istio_dr *s, yaml_node_t *list)
+{
+	struct rule_subsets *rs;
+	size_t saved = cfg_path_key(l, "subsets");
+
+	while (s->n_subsets < s->n_drs && cfg_push(l, &s->subsets, &s->n_subsets, sizeof(*rs)))
+		;
+	if (s->n_subsets < s->n_drs)
+		goto out;
+	rs = &s->subsets[s->n_drs - 1];
+	for (size_t i = 0; i < cfg_seq_len(list); i++) {
+		size_t saved_i = cfg_path_index(l, i);
+
+		dr_subset(l, &s->drs[s->n_drs - 1], rs, cfg_seq_item(l, list, i));
+		cfg_path_pop(l, saved_i);
+	}
+out:
+	cfg_path_pop(l, saved);
+}
+
 static void dr_doc(struct cfg_loader *l, struct cfg_istio_dr *s, struct cfg_doc *d)
 {
 	struct cfg_istio_meta m;
@@ -302,6 +380,8 @@ static void dr_doc(struct cfg_loader *l, struct cfg_istio_dr *s, struct cfg_doc 
 	}
 	cfg_path_pop(l, saved);
 	dr_policy(l, dr, &v[DR_POLICY]);
+	/* After the rule's policy: a subset's policy starts from it. */
+	dr_subsets(l, s, v[DR_SUBSETS].node);
 }
 
 /* The rule for host: an exact host first, else the longest wildcard covering it. */
@@ -321,6 +401,37 @@ static const struct dest_rule *find_dr(const struct cfg_istio_dr *s, const char 
 	return best;
 }
 
+static const struct dr_subset *find_subset(const struct cfg_istio_dr *s, const struct dest_rule *dr,
+					   const char *name)
+{
+	size_t i = (size_t)(dr - s->drs);
+
+	for (size_t k = 0; i < s->n_subsets && k < s->subsets[i].n; k++) {
+		if (!strcmp(s->subsets[i].items[k].name, name))
+			return &s->subsets[i].items[k];
+	}
+	return NULL;
+}
+
+enum cfg_subset_result cfg_istio_dr_subset(const struct cfg_istio_dr *s, const char *host,
+					   const char *name, const struct cfg_labels **labels,
+					   const char **rule_ns, const char **rule_name)
+{
+	const struct dest_rule *dr = find_dr(s, host);
+	const struct dr_subset *ss;
+
+	*labels = NULL;
+	*rule_ns = *rule_name = NULL;
+	if (!dr)
+		return CFG_SUBSET_NO_RULE;
+	*rule_ns = dr->ns;
+	*rule_name = dr->name;
+	if (!(ss = find_subset(s, dr, name)))
+		return CFG_SUBSET_UNKNOWN;
+	*labels = &ss->labels;
+	return CFG_SUBSET_OK;
+}
+
 void cfg_istio_dr_apply(struct cfg_loader *l, const struct cfg_istio_dr *s, struct cfg_route *r,
 			yaml_node_t *node)
 {
@@ -331,18 +442,24 @@ void cfg_istio_dr_apply(struct cfg_loader *l, const struct cfg_istio_dr *s, stru
 	for (size_t i = 0; i < r->n_backends; i++) {
 		const struct dest_rule *d;
 
+		const struct dr_subset *ss;
+
 		if (hostname_normalize(r->backends[i].host, strlen(r->backends[i].host), host,
 				       &len) != HOSTNAME_OK ||
 		    !(d = find_dr(s, host)))
 			continue;
+		if (r->backends[i].subset && (ss = find_subset(s, d, r->backends[i].subset)) &&
+		    ss->policy)
+			d = ss->policy;
 		if (!dr) {
 			dr = d;
 		} else if (d != dr) {
 			/* The model has one policy per route; say which one won. */
 			cfg_warn(l, node,
-				 "destinations have different DestinationRules; %s/%s applies to "
-				 "the whole route",
-				 dr->ns, dr->name);
+				 "destinations have different DestinationRules; %s/%s%s%s applies "
+				 "to the whole route",
+				 dr->ns, dr->name, dr->subset ? " subset " : "",
+				 dr->subset ? dr->subset : "");
 			break;
 		}
 	}
@@ -391,6 +508,14 @@ void cfg_istio_dr_free(struct cfg_istio_dr *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->n_subsets; i++) {
+		for (size_t k = 0; k < s->subsets[i].n; k++) {
+			free(s->subsets[i].items[k].policy);
+			free(s->subsets[i].items[k].labels.items);
+		}
+		free(s->subsets[i].items);
+	}
+	free(s->subsets);
 	free(s->drs);
 	free(s);
 }

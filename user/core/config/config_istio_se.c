@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* config_istio_se.c: Istio route destinations into backends. A destination whose host
- * a ServiceEntry lists takes that entry's endpoints (port mapped by the ServiceEntry
- * port's name and targetPort); any other host is left for config_resolve(). Istio
- * weights are percentages: checked to add up to 100, or split evenly. */
+/* config_istio_se.c: Istio ServiceEntries, and the endpoints they give a route
+ * destination (config_istio_dest.c). A destination whose host a ServiceEntry
+ * lists takes that entry's endpoints (listed, or the WorkloadEntries its
+ * workloadSelector picks; port mapped by the ServiceEntry port's name and
+ * targetPort), only those its subset's labels select; any other host is left
+ * for config_resolve(). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +23,16 @@ static const struct cfg_field se_fields[SE_MAX] = {
 	[SE_PORTS] = {.key = "ports", .kind = CFG_K_SEQ},
 	[SE_RESOLUTION] = {.key = "resolution", .kind = CFG_K_ENUM, .names = resolutions},
 	[SE_ENDPOINTS] = {.key = "endpoints", .kind = CFG_K_SEQ},
-	[SE_WLS] = {.key = "workloadSelector",
-		    .kind = CFG_K_IGNORED,
-		    .note = "only the endpoints listed here are used"},
+	[SE_WLS] = {.key = "workloadSelector", .kind = CFG_K_MAP},
 	{.key = "addresses", .kind = CFG_K_ANY},
 	{.key = "location", .kind = CFG_K_ANY},
 	{.key = "exportTo", .kind = CFG_K_ANY},
 	{.key = "subjectAltNames", .kind = CFG_K_ANY},
+};
+
+enum { WS_LABELS = 0, WS_MAX };
+static const struct cfg_field wls_fields[WS_MAX] = {
+	[WS_LABELS] = {.key = "labels", .kind = CFG_K_STR_MAP, .is_required = true},
 };
 
 enum { SP_NUMBER = 0, SP_NAME, SP_TARGET, SP_PROTOCOL, SP_MAX };
@@ -39,14 +44,14 @@ static const struct cfg_field se_port_fields[SP_MAX] = {
 	[SP_PROTOCOL] = {.key = "protocol", .kind = CFG_K_ANY},
 };
 
-enum { WE_ADDRESS = 0, WE_PORTS, WE_WEIGHT, WE_MAX = 7 };
+enum { WE_ADDRESS = 0, WE_PORTS, WE_WEIGHT, WE_LABELS, WE_MAX = 7 };
 static const struct cfg_field se_ep_fields[WE_MAX] = {
 	[WE_ADDRESS] = {.key = "address", .kind = CFG_K_STR, .is_required = true},
 	[WE_PORTS] = {.key = "ports", .kind = CFG_K_STR_MAP},
 	[WE_WEIGHT] = {.key = "weight",
 		       .kind = CFG_K_IGNORED,
 		       .note = "endpoint weights are not supported"},
-	{.key = "labels", .kind = CFG_K_ANY},
+	[WE_LABELS] = {.key = "labels", .kind = CFG_K_STR_MAP},
 	{.key = "network", .kind = CFG_K_ANY},
 	{.key = "locality", .kind = CFG_K_ANY},
 	{.key = "serviceAccount", .kind = CFG_K_ANY},
@@ -61,9 +66,10 @@ struct se_endpoint {
 	struct cfg_hostport addr; /* port unused */
 	struct se_port *ports;	  /* name → number (endpoint "ports" map) */
 	size_t n_ports;
+	struct cfg_labels labels; /* what subsets select by */
 };
 
-struct service_entry {
+struct cfg_service_entry {
 	const char *ns, *name;
 	char (*hosts)[HOSTNAME_MAX + 1];
 	size_t n_hosts;
@@ -75,13 +81,13 @@ struct service_entry {
 };
 
 struct cfg_istio_se {
-	struct service_entry *ses;
+	struct cfg_service_entry *ses;
 	size_t n_ses;
 };
 
 /* --- ServiceEntry ----------------------------------------------------------------- */
 
-static void se_ports(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+static void se_ports(struct cfg_loader *l, struct cfg_service_entry *se, yaml_node_t *list)
 {
 	size_t saved = cfg_path_key(l, "ports");
 
@@ -125,7 +131,7 @@ static void se_endpoint_ports(struct cfg_loader *l, struct se_endpoint *ep, yaml
 	cfg_path_pop(l, saved);
 }
 
-static bool se_endpoint_address(struct cfg_loader *l, const struct service_entry *se,
+static bool se_endpoint_address(struct cfg_loader *l, const struct cfg_service_entry *se,
 				const struct cfg_val *v, struct cfg_hostport *out)
 {
 	char with_port[HOSTNAME_MAX + 16];
@@ -149,7 +155,7 @@ static bool se_endpoint_address(struct cfg_loader *l, const struct service_entry
 	return ok;
 }
 
-static void se_endpoints(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+static void se_endpoints(struct cfg_loader *l, struct cfg_service_entry *se, yaml_node_t *list)
 {
 	size_t saved = cfg_path_key(l, "endpoints");
 
@@ -163,6 +169,7 @@ static void se_endpoints(struct cfg_loader *l, struct service_entry *se, yaml_no
 		    v[WE_ADDRESS].node && se_endpoint_address(l, se, &v[WE_ADDRESS], &hp) &&
 		    (ep = cfg_push(l, &se->eps, &se->n_eps, sizeof(*ep)))) {
 			ep->addr = hp;
+			cfg_labels_read(l, v[WE_LABELS].node, &ep->labels);
 			if (v[WE_PORTS].node)
 				se_endpoint_ports(l, ep, v[WE_PORTS].node);
 		}
@@ -171,7 +178,7 @@ static void se_endpoints(struct cfg_loader *l, struct service_entry *se, yaml_no
 	cfg_path_pop(l, saved);
 }
 
-static void se_hosts(struct cfg_loader *l, struct service_entry *se, yaml_node_t *list)
+static void se_hosts(struct cfg_loader *l, struct cfg_service_entry *se, yaml_node_t *list)
 {
 	size_t saved = cfg_path_key(l, "hosts");
 
@@ -195,11 +202,72 @@ static void se_hosts(struct cfg_loader *l, struct service_entry *se, yaml_node_t
 	cfg_path_pop(l, saved);
 }
 
-static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, struct cfg_doc *d)
+/* The WorkloadEntries of the ServiceEntry's namespace that the selector's
+ * labels select become its endpoints, as Istio does; Pods it would also
+ * select are not in the files, so selecting nothing is an error rather than
+ * a host quietly left to DNS. */
+static void se_workloads(struct cfg_loader *l, struct cfg_service_entry *se,
+			 const struct cfg_istio_we *we, const struct cfg_val *v)
+{
+	struct cfg_val ws[WS_MAX];
+	struct cfg_labels want;
+	size_t saved = cfg_path_key(l, "workloadSelector"), n_matched = 0;
+	char sel[256];
+
+	if (cfg_walk_map(l, v->node, wls_fields, WS_MAX, ws) != 0 || !ws[WS_LABELS].node) {
+		cfg_path_pop(l, saved);
+		return;
+	}
+	cfg_labels_read(l, ws[WS_LABELS].node, &want);
+	for (size_t i = 0; i < we->n; i++) {
+		const struct cfg_workload *w = &we->items[i];
+		struct se_endpoint *ep;
+
+		if (strcmp(w->ns, se->ns) || !cfg_labels_match(&want, &w->labels))
+			continue;
+		n_matched++;
+		if (!w->addr.is_ip && se->resolution != RES_DNS && se->resolution != RES_DNS_RR) {
+			cfg_error(l, v->node,
+				  "WorkloadEntry %s/%s: %s is not an IP address: resolution must "
+				  "be DNS",
+				  w->ns, w->name, cfg_quote(l, w->addr.host));
+			continue;
+		}
+		if (!(ep = cfg_push(l, &se->eps, &se->n_eps, sizeof(*ep))))
+			break;
+		ep->addr = w->addr;
+		if (w->labels.n &&
+		    (ep->labels.items = malloc(w->labels.n * sizeof(struct cfg_label))))
+			memcpy(ep->labels.items, w->labels.items,
+			       w->labels.n * sizeof(struct cfg_label));
+		ep->labels.n = ep->labels.items ? w->labels.n : 0;
+		if (w->labels.n && !ep->labels.items)
+			l->err = -ENOMEM;
+		for (size_t k = 0; k < w->n_ports; k++) {
+			struct se_port *p = cfg_push(l, &ep->ports, &ep->n_ports, sizeof(*p));
+
+			if (p) {
+				p->name = w->ports[k].name;
+				p->number = w->ports[k].number;
+			}
+		}
+	}
+	cfg_path_key(l, "labels");
+	if (!n_matched)
+		cfg_error(l, ws[WS_LABELS].node,
+			  "selects no WorkloadEntry of namespace %s (%s); sockgate sees only the "
+			  "WorkloadEntries in its files, not Pods",
+			  se->ns, cfg_labels_str(&want, sel, sizeof(sel)));
+	free(want.items);
+	cfg_path_pop(l, saved);
+}
+
+static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, const struct cfg_istio_we *we,
+		   struct cfg_doc *d)
 {
 	struct cfg_istio_meta m;
 	struct cfg_val v[SE_MAX];
-	struct service_entry *se;
+	struct cfg_service_entry *se;
 
 	if (cfg_istio_header(l, d, &m) != 0)
 		return;
@@ -214,11 +282,19 @@ static void se_doc(struct cfg_loader *l, struct cfg_istio_se *s, struct cfg_doc 
 		se_hosts(l, se, v[SE_HOSTS].node);
 	se_ports(l, se, v[SE_PORTS].node);
 	se_endpoints(l, se, v[SE_ENDPOINTS].node);
-	if (se->resolution == RES_STATIC && !cfg_seq_len(v[SE_ENDPOINTS].node))
+	if (v[SE_ENDPOINTS].node && v[SE_WLS].node) {
+		size_t saved = cfg_path_key(l, "workloadSelector");
+
+		cfg_error(l, v[SE_WLS].key,
+			  "\"endpoints\" and \"workloadSelector\" exclude each other");
+		cfg_path_pop(l, saved);
+	} else if (v[SE_WLS].node)
+		se_workloads(l, se, we, &v[SE_WLS]);
+	else if (se->resolution == RES_STATIC && !cfg_seq_len(v[SE_ENDPOINTS].node))
 		cfg_error(l, m.spec, "resolution STATIC needs endpoints");
 }
 
-static const struct service_entry *find_se(const struct cfg_istio_se *s, const char *host)
+static const struct cfg_service_entry *find_se(const struct cfg_istio_se *s, const char *host)
 {
 	for (size_t i = 0; i < s->n_ses; i++) {
 		for (size_t h = 0; h < s->ses[i].n_hosts; h++) {
@@ -244,7 +320,7 @@ static void add_endpoint(struct cfg_loader *l, struct cfg_backend *b, const char
 }
 
 /* The ServiceEntry port a destination uses: by number, or the only one. */
-static bool se_pick_port(struct cfg_loader *l, const struct service_entry *se,
+static bool se_pick_port(struct cfg_loader *l, const struct cfg_service_entry *se,
 			 struct cfg_backend *b, bool port_given, yaml_node_t *node,
 			 const struct se_port **out)
 {
@@ -268,30 +344,31 @@ static bool se_pick_port(struct cfg_loader *l, const struct service_entry *se,
 	return false;
 }
 
-static void se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
-		       bool port_given, yaml_node_t *node)
+bool cfg_istio_se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
+			  bool port_given, yaml_node_t *node, const struct cfg_service_entry **from)
 {
 	char host[HOSTNAME_MAX + 1];
-	const struct service_entry *se;
+	const struct cfg_service_entry *se;
 	const struct se_port *sp;
 	uint16_t target;
 	size_t len;
 
+	*from = NULL;
 	if (hostname_normalize(b->host, strlen(b->host), host, &len) != HOSTNAME_OK)
-		return;
+		return false;
 	se = find_se(s, host);
 	if (!se && !port_given) {
 		cfg_error(l, node,
 			  "port.number is required: no ServiceEntry declares the ports of %s",
 			  cfg_quote(l, b->host));
-		return;
+		return false;
 	}
 	if (!se) {
 		add_endpoint(l, b, host, b->port);
-		return;
+		return true;
 	}
 	if (!se_pick_port(l, se, b, port_given, node, &sp))
-		return;
+		return false;
 	target = sp && sp->target ? sp->target : b->port;
 	if (se->resolution == RES_NONE)
 		cfg_warn(l, node,
@@ -299,7 +376,7 @@ static void se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struc
 			 se->ns, se->name, cfg_quote(l, host));
 	if (se->resolution == RES_NONE || !se->n_eps) {
 		add_endpoint(l, b, host, target);
-		return;
+		return true;
 	}
 	for (size_t i = 0; i < se->n_eps; i++) {
 		const struct se_endpoint *ep = &se->eps[i];
@@ -311,137 +388,64 @@ static void se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struc
 		}
 		add_endpoint(l, b, ep->addr.host, port);
 	}
+	*from = se;
+	return true;
 }
 
-/* --- destinations ------------------------------------------------------------------ */
-
-enum { RD_DESTINATION = 0, RD_WEIGHT, RD_MAX };
-static const struct cfg_field route_dest_fields[RD_MAX] = {
-	[RD_DESTINATION] = {.key = "destination", .kind = CFG_K_MAP, .is_required = true},
-	[RD_WEIGHT] = {.key = "weight", .kind = CFG_K_INT, .max = 100},
-};
-
-enum { DS_HOST = 0, DS_PORT, DS_SUBSET, DS_MAX };
-static const struct cfg_field dest_fields[DS_MAX] = {
-	[DS_HOST] = {.key = "host", .kind = CFG_K_STR, .is_required = true},
-	[DS_PORT] = {.key = "port", .kind = CFG_K_MAP},
-	[DS_SUBSET] = {.key = "subset",
-		       .kind = CFG_K_IGNORED,
-		       .note = "subsets are not supported: every endpoint of host is used"},
-};
-
-enum { PS_NUMBER = 0, PS_MAX };
-static const struct cfg_field port_selector_fields[PS_MAX] = {
-	[PS_NUMBER] =
-		{.key = "number", .kind = CFG_K_INT, .is_required = true, .min = 1, .max = 65535},
-};
-
-/* One route[] entry into a backend; returns whether it set a weight. */
-static bool destination(struct cfg_loader *l, const struct cfg_istio *is, yaml_node_t *node,
-			struct cfg_backend *b, bool *ok)
+/* A subset that cannot select (no rule, no such subset, endpoints without
+ * labels) or selects nothing is an error: serving every endpoint instead would
+ * turn a canary into an even split, and serving none would fail every
+ * connection. */
+bool cfg_istio_se_subset(struct cfg_loader *l, const struct cfg_istio *is, const char *host,
+			 const struct cfg_service_entry *from, struct cfg_backend *b,
+			 const struct cfg_val *sv)
 {
-	struct cfg_val v[RD_MAX], dv[DS_MAX], pv[PS_MAX] = {0};
-	char host[HOSTNAME_MAX + 1];
-	size_t saved, saved_h, len;
+	const struct cfg_labels *want;
+	const char *rule_ns, *rule_name;
+	bool has_labels = false;
+	char sel[256];
+	size_t k = 0;
 
-	*ok = false;
-	if (cfg_walk_map(l, node, route_dest_fields, RD_MAX, v) != 0 || !v[RD_DESTINATION].node)
-		return v[RD_WEIGHT].node != NULL;
-	saved = cfg_path_key(l, "destination");
-	if (cfg_walk_map(l, v[RD_DESTINATION].node, dest_fields, DS_MAX, dv) != 0 ||
-	    !dv[DS_HOST].node)
-		goto out;
-	if (dv[DS_PORT].node) {
-		size_t saved_p = cfg_path_key(l, "port");
-
-		cfg_walk_map(l, dv[DS_PORT].node, port_selector_fields, PS_MAX, pv);
-		cfg_path_pop(l, saved_p);
+	switch (cfg_istio_dr_subset(is->dr, host, sv->str, &want, &rule_ns, &rule_name)) {
+	case CFG_SUBSET_NO_RULE:
+		cfg_error(l, sv->node, "subset %s: no DestinationRule applies to host %s",
+			  cfg_quote(l, sv->str), cfg_quote(l, host));
+		return false;
+	case CFG_SUBSET_UNKNOWN:
+		cfg_error(l, sv->node, "subset %s is not defined in DestinationRule %s/%s",
+			  cfg_quote(l, sv->str), rule_ns, rule_name);
+		return false;
+	default:
+		break;
 	}
-	saved_h = cfg_path_key(l, "host");
-	if (hostname_normalize(dv[DS_HOST].str, strlen(dv[DS_HOST].str), host, &len) !=
-	    HOSTNAME_OK) {
-		cfg_error(l, dv[DS_HOST].node, "expected a DNS name or IP address, got %s",
-			  cfg_quote(l, dv[DS_HOST].str));
-		goto out;
+	if (!from) {
+		cfg_error(l, sv->node,
+			  "subset %s: the endpoints of %s come from DNS and carry no labels; "
+			  "list them as ServiceEntry endpoints with labels",
+			  cfg_quote(l, sv->str), cfg_quote(l, host));
+		return false;
 	}
-	cfg_src_set(l, &b->src, dv[DS_HOST].node);
-	b->host = cfg_strdup(l, dv[DS_HOST].str);
-	b->port = (uint16_t)pv[PS_NUMBER].num;
-	b->weight = (uint32_t)v[RD_WEIGHT].num;
-	cfg_path_pop(l, saved_h);
-	if (pv[PS_NUMBER].node)
-		cfg_path_key(l, "port.number");
-	else
-		cfg_path_key(l, "host");
-	if (b->host)
-		se_backend(l, is->se, b, pv[PS_NUMBER].node != NULL,
-			   pv[PS_NUMBER].node ? pv[PS_NUMBER].node : dv[DS_HOST].node);
-	*ok = !pv[PS_NUMBER].is_bad;
-out:
-	cfg_path_pop(l, saved);
-	return v[RD_WEIGHT].node != NULL;
-}
-
-/* Istio weights are percentages that must add up to 100 when any is given; without
- * any, traffic is split evenly (kept as percentages so the model shows Istio's view). */
-bool cfg_istio_destinations(struct cfg_loader *l, const struct cfg_istio *is, yaml_node_t *list,
-			    struct cfg_route *tmpl)
-{
-	size_t n = cfg_seq_len(list), saved = cfg_path_key(l, "route"), n_weighted = 0;
-	uint32_t sum = 0;
-	bool all_ok = true;
-
-	if (!n)
-		cfg_error(l, list, "expected at least one destination");
-	for (size_t i = 0; i < n && l->err == 0; i++) {
-		struct cfg_backend *b = cfg_push(l, &tmpl->backends, &tmpl->n_backends, sizeof(*b));
-		size_t saved_i = cfg_path_index(l, i);
-		bool ok;
-
-		if (!b)
-			break;
-		n_weighted += destination(l, is, cfg_seq_item(l, list, i), b, &ok);
-		all_ok &= ok;
-		sum += b->weight;
-		cfg_path_pop(l, saved_i);
+	for (size_t i = 0; i < from->n_eps; i++) {
+		has_labels |= from->eps[i].labels.n > 0;
+		if (cfg_labels_match(want, &from->eps[i].labels))
+			b->endpoints[k++] = b->endpoints[i];
+		else
+			free(b->endpoints[i].host);
 	}
-	if (n_weighted && sum != 100)
-		cfg_error(l, list, "destination weights add up to %u; Istio requires 100", sum);
-	for (size_t i = 0, k = tmpl->n_backends; !n_weighted && i < k; i++)
-		tmpl->backends[i].weight = (uint32_t)(100 / k + (i < 100 % k));
-	cfg_path_pop(l, saved);
-	return all_ok && n && l->err == 0;
-}
-
-void cfg_istio_copy_backends(struct cfg_loader *l, struct cfg_route *dst,
-			     const struct cfg_route *src)
-{
-	for (size_t i = 0; i < src->n_backends; i++) {
-		const struct cfg_backend *s = &src->backends[i];
-		struct cfg_backend *b = cfg_push(l, &dst->backends, &dst->n_backends, sizeof(*b));
-
-		if (!b)
-			return;
-		*b = *s;
-		b->host = cfg_strdup(l, s->host);
-		b->src.path = cfg_strdup(l, s->src.path ? s->src.path : "");
-		b->endpoints = NULL;
-		b->n_endpoints = 0;
-		for (size_t k = 0; k < s->n_endpoints; k++) {
-			struct cfg_endpoint *e =
-				cfg_push(l, &b->endpoints, &b->n_endpoints, sizeof(*e));
-
-			if (!e)
-				return;
-			*e = s->endpoints[k];
-			e->host = s->endpoints[k].host ? cfg_strdup(l, s->endpoints[k].host) : NULL;
-		}
+	b->n_endpoints = k;
+	if (!k) {
+		cfg_error(l, sv->node, "subset %s (%s) selects no endpoint of ServiceEntry %s/%s%s",
+			  cfg_quote(l, sv->str), cfg_labels_str(want, sel, sizeof(sel)), from->ns,
+			  from->name, has_labels ? "" : ": its endpoints carry no labels");
+		return false;
 	}
+	b->subset = cfg_strdup(l, sv->str);
+	return true;
 }
 
 /* --- collection ---------------------------------------------------------------------- */
 
-struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l)
+struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l, const struct cfg_istio_we *we)
 {
 	struct cfg_istio_se *s = calloc(1, sizeof(*s));
 
@@ -452,7 +456,7 @@ struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l)
 	for (size_t i = 0; i < l->n_docs; i++) {
 		cfg_loader_enter(l, l->docs[i]);
 		if (cfg_doc_type(l, yaml_document_get_root_node(l->doc)) == CFG_DOC_SERVICE_ENTRY)
-			se_doc(l, s, l->docs[i]);
+			se_doc(l, s, we, l->docs[i]);
 	}
 	return s;
 }
@@ -462,8 +466,10 @@ void cfg_istio_se_free(struct cfg_istio_se *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_ses; i++) {
-		for (size_t k = 0; k < s->ses[i].n_eps; k++)
+		for (size_t k = 0; k < s->ses[i].n_eps; k++) {
 			free(s->ses[i].eps[k].ports);
+			free(s->ses[i].eps[k].labels.items);
+		}
 		free(s->ses[i].eps);
 		free(s->ses[i].ports);
 		free(s->ses[i].hosts);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* config_istio_vs.c: Istio VirtualService tls routes into internal routes, on the
  * listeners of the Gateways loaded by config_istio.c, with backends from
- * config_istio_se.c and policy from config_istio_dr.c. Istio semantics kept here:
+ * config_istio_dest.c and policy from config_istio_dr.c. Istio semantics kept here:
  * sniHosts within spec.hosts, served only where a PASSTHROUGH server's hosts cover
  * them, and never on a listener or subnet Istio would not serve them on. */
 #include <errno.h>

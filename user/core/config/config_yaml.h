@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <yaml.h>
 
+#include "cfg_value.h"
 #include "config.h"
 #include "hostname.h"
 
@@ -224,6 +225,7 @@ enum cfg_doc_type {
 	CFG_DOC_VIRTUAL_SERVICE,
 	CFG_DOC_SERVICE_ENTRY,
 	CFG_DOC_DESTINATION_RULE,
+	CFG_DOC_WORKLOAD_ENTRY,
 	CFG_DOC_GWAPI, /* gateway.networking.k8s.io kinds config_gwapi*.c reads */
 	CFG_DOC_OTHER  /* skipped with a warning, or a broken header */
 };
@@ -316,12 +318,76 @@ bool cfg_pattern_covers(const char *a, const char *b);
 /* The value of key in mapping node map (any node), or NULL. Reports nothing. */
 yaml_node_t *cfg_map_get(struct cfg_loader *l, yaml_node_t *map, const char *key);
 
-/* Walk every ServiceEntry / DestinationRule document of the load. NULL on -ENOMEM. */
-struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l);
+/* A label map (config_labels.c); the strings point into a YAML document. */
+struct cfg_label {
+	const char *key, *value;
+};
+struct cfg_labels {
+	struct cfg_label *items;
+	size_t n;
+};
+
+/* Reads map (a CFG_K_STR_MAP value of the current document; NULL: none) into
+ * *out; free(out->items) when done. */
+void cfg_labels_read(struct cfg_loader *l, yaml_node_t *map, struct cfg_labels *out);
+/* True when every key=value of selector (empty: selects all) is in labels. */
+bool cfg_labels_match(const struct cfg_labels *selector, const struct cfg_labels *labels);
+/* "k1=v1,k2=v2" in buf (cut at size); returns buf. */
+const char *cfg_labels_str(const struct cfg_labels *ls, char *buf, size_t size);
+
+/* An endpoint port by name (ServiceEntry endpoint or WorkloadEntry "ports"). */
+struct cfg_named_port {
+	const char *name; /* points into the YAML document */
+	uint16_t number;
+};
+
+/* A WorkloadEntry (config_istio_we.c): what a workloadSelector picks from. */
+struct cfg_workload {
+	const char *ns, *name;	  /* point into the YAML document */
+	struct cfg_hostport addr; /* port unused */
+	struct cfg_labels labels;
+	struct cfg_named_port *ports;
+	size_t n_ports;
+};
+
+struct cfg_istio_we {
+	struct cfg_workload *items;
+	size_t n;
+};
+
+/* Walks every WorkloadEntry document of the load. NULL on -ENOMEM. */
+struct cfg_istio_we *cfg_istio_we_collect(struct cfg_loader *l);
+/* NULL-tolerant. */
+void cfg_istio_we_free(struct cfg_istio_we *s);
+
+/* Walk every ServiceEntry / DestinationRule document of the load; a
+ * ServiceEntry's workloadSelector picks from we. NULL on -ENOMEM. */
+struct cfg_istio_se *cfg_istio_se_collect(struct cfg_loader *l, const struct cfg_istio_we *we);
 struct cfg_istio_dr *cfg_istio_dr_collect(struct cfg_loader *l);
 /* NULL-tolerant. */
 void cfg_istio_se_free(struct cfg_istio_se *s);
 void cfg_istio_dr_free(struct cfg_istio_dr *s);
+
+/* A ServiceEntry (config_istio_se.c). */
+struct cfg_service_entry;
+
+/* Gives b (host and port set) its endpoints: those of the ServiceEntry
+ * listing its host, else one naming the host for config_resolve(); node is
+ * where to report. False when an error was reported. *from is set to the
+ * ServiceEntry when b->endpoints are its endpoints one for one, in order
+ * (what a subset selects from), else NULL. */
+bool cfg_istio_se_backend(struct cfg_loader *l, const struct cfg_istio_se *s, struct cfg_backend *b,
+			  bool port_given, yaml_node_t *node,
+			  const struct cfg_service_entry **from);
+
+/* Keeps the endpoints of b (filled by cfg_istio_se_backend() from from) whose
+ * labels include all of those of the subset sv names in the DestinationRule
+ * for host (normalised), and sets b->subset. Reports at sv (the path must be
+ * at the subset field) and returns false when there is no such subset, the
+ * endpoints come from DNS (from is NULL), or it selects none. */
+bool cfg_istio_se_subset(struct cfg_loader *l, const struct cfg_istio *is, const char *host,
+			 const struct cfg_service_entry *from, struct cfg_backend *b,
+			 const struct cfg_val *sv);
 
 /* Turns the route[] list of a VirtualService tls route into tmpl->backends: one per
  * destination, weights in percent (checked to add up to 100, or split evenly),
@@ -335,7 +401,21 @@ bool cfg_istio_destinations(struct cfg_loader *l, const struct cfg_istio *is, ya
 void cfg_istio_copy_backends(struct cfg_loader *l, struct cfg_route *dst,
 			     const struct cfg_route *src);
 
-/* Applies the DestinationRule of r's destination hosts to r; reports at node. */
+enum cfg_subset_result {
+	CFG_SUBSET_OK = 0,
+	CFG_SUBSET_NO_RULE, /* no DestinationRule applies to the host */
+	CFG_SUBSET_UNKNOWN, /* the rule has no subset of that name */
+};
+
+/* The subset called name of the DestinationRule for host (normalised): its
+ * labels in *labels, the rule's namespace and name in *rule_ns, *rule_name
+ * (NULL without a rule). */
+enum cfg_subset_result cfg_istio_dr_subset(const struct cfg_istio_dr *s, const char *host,
+					   const char *name, const struct cfg_labels **labels,
+					   const char **rule_ns, const char **rule_name);
+
+/* Applies the DestinationRule of r's destination hosts to r (a destination's
+ * subset with a trafficPolicy of its own: that policy); reports at node. */
 void cfg_istio_dr_apply(struct cfg_loader *l, const struct cfg_istio_dr *s, struct cfg_route *r,
 			yaml_node_t *node);
 
