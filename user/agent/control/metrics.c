@@ -71,7 +71,7 @@ static void write_bpf_counters(const struct agent *ag, FILE *f)
 			sums[key] += vals[i];
 	}
 	/* event="redirect_bytes" is a byte count among event counts: it stays
-	 * one release for the dashboards that use it (deprecated, METRICS.md). */
+	 * one release for the dashboards that use it (deprecated, docs/METRICS.md). */
 	fprintf(f, "# HELP sockgate_bpf_events_total Events counted by the splice BPF programs.\n"
 		   "# TYPE sockgate_bpf_events_total counter\n");
 	for (uint32_t key = 0; key < SG_CNT_MAX; key++) {
