@@ -5,7 +5,8 @@
 # SIGTERM; the standard process_* series, sane; sockgate_build_info with the version; the
 # reload gauge 0 after a rejected reload and 1 again after a good one, its timestamp
 # moving only then; sockgate_redirected_bytes_total growing with traffic, and a long
-# flow's bytes in sockgate_route_open_bytes while it is open, back to 0 when it ends.
+# flow's bytes in sockgate_route_open_bytes while it is open, back to 0 when it ends, on
+# both dataplanes.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -152,4 +153,20 @@ e2e_assert_eq "200 ok" "$(get /healthz)" "/healthz: 200 while draining (the loop
 kill -TERM "$pid" # a second signal ends the drain at once
 gone() { ! e2e_alive "$pid"; }
 e2e_poll 10 gone || e2e_fail "the agent did not stop"
+
+# The splice dataplane counts an open connection's bytes in its relay: they show too, and
+# /ready names the dataplane.
+e2e_bg "$SG_NS_GW" "$log" "$SOCKGATED" --config "$cfg" --dataplane splice --metrics "$M"
+pid=$E2E_BG_PID
+e2e_poll 10 e2e__listens "$SG_NS_GW" "$pid" 127.0.0.1 7469 || e2e_fail "splice: no metrics: $(cat "$log")"
+e2e_assert_contains "$(get /ready)" "200 ready: 1 listeners, splice dataplane" "splice: /ready 200"
+ip netns exec "$SG_NS_CLI" timeout --kill-after=5 60 "$SGFLOW" client "$GW_IP_CLI" 443 \
+	--hello "$HELLO" --up 512K --up-rate 128K --down 64K --timeout 50 >"$client_out" 2>&1 &
+client=$!
+e2e_track_pid "$client"
+open1=0
+e2e_poll 10 grew || e2e_fail "splice: the open flow's bytes never showed: $(scrape | grep open_bytes)"
+printf 'ok - splice: a relayed flow shows in sockgate_route_open_bytes while open\n'
+wait "$client" || e2e_fail "splice: the paced flow failed: $(cat "$client_out")"
+e2e_poll 10 ended || e2e_fail "splice: open bytes stayed at $(open_up) after the flow ended"
 e2e_pass "/healthz, /ready, process_*, build info, reload gauge, redirected and open bytes"
