@@ -31,6 +31,9 @@ BENCH_PKGS=(haproxy sniproxy libnginx-mod-stream gnuplot-nox)
 # Man page lint (tests/e2e/test_docs_sync.sh), the unit checks (test_install.sh) and
 # the Debian package (make deb, tests/e2e/test_deb.sh).
 PKGS+=(mandoc systemd debhelper dpkg-dev fakeroot lintian)
+# promtool, which checks the Prometheus scrape config and alert rules under deploy/
+# (tests/e2e/test_prometheus_files.sh); the server the package starts is stopped below.
+PKGS+=(prometheus)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -48,11 +51,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Services a package starts on its first install: package=unit. The tests and the
-# benchmark start their own nginx, haproxy and sniproxy with their own configs, so a
+# benchmark start their own nginx, haproxy and sniproxy with their own configs (and only
+# use prometheus's promtool), so a
 # server the package started here is stopped again, by its unit's name, only when
 # this run installed the package and the unit was not running before. A server the
 # host already ran (say, a production NGINX on a gateway) is never touched.
-SERVICES=(nginx-light=nginx haproxy=haproxy sniproxy=sniproxy)
+SERVICES=(nginx-light=nginx haproxy=haproxy sniproxy=sniproxy prometheus=prometheus)
 
 # Where System V init scripts are; tests/e2e/test_install_deps.sh points it at stubs.
 INITD=${SG_INSTALL_DEPS_INITD:-/etc/init.d}

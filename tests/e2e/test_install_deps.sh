@@ -32,7 +32,7 @@ for p; do
 	case $p in -*|install) continue ;; esac
 	touch "$STATE/installed/$p"
 	# Debian's postinst starts the service the package ships.
-	case $p in nginx-light) touch "$STATE/active/nginx" ;; haproxy) touch "$STATE/active/haproxy" ;; esac
+	case $p in nginx-light) touch "$STATE/active/nginx" ;; haproxy) touch "$STATE/active/haproxy" ;; prometheus) touch "$STATE/active/prometheus" ;; esac
 done
 SH
 cat >"$tmp/bin/systemctl" <<'SH'
@@ -43,7 +43,7 @@ is-active) unit=$3; [ -e "$STATE/active/$unit" ] ;;
 stop) rm -f "$STATE/active/$2" ;;
 esac
 SH
-for unit in nginx haproxy sniproxy; do
+for unit in nginx haproxy sniproxy prometheus; do
 	cat >"$tmp/initd/$unit" <<SH
 #!/bin/sh
 echo "init.d $unit \$1" >>"\$STATE/calls"
@@ -89,6 +89,11 @@ run "" -nginx-light +nginx
 [ -z "$(stopped nginx)" ] || fail "an nginx that ran before install-deps was stopped: $calls"
 [ -e "$STATE/active/nginx" ] || fail "the running nginx was stopped"
 ok "an nginx that was running before (another package provides it) is left alone"
+
+run "" -prometheus
+[ -n "$(stopped prometheus)" ] || fail "prometheus, installed for promtool, was not stopped: $calls"
+[ ! -e "$STATE/active/prometheus" ] || fail "prometheus still runs after install-deps"
+ok "the prometheus server that installing promtool started is stopped by name"
 
 run "" +nginx +haproxy
 [ -z "$(stopped nginx)$(stopped haproxy)" ] || fail "nothing missing, yet a service was stopped: $calls"

@@ -83,6 +83,23 @@ copied=$(($(value "$after" sockgate_user_copied_bytes_total) - $(value "$before"
 delta metrics "$before" "$after" 'sockgate_bpf_events_total{event="redirect_bytes"}' \
 	$((3 * (UP + 24 + 275 + DOWN) - copied))
 e2e_assert_eq 0 "$(value "$after" sockgate_connections_active)" "metrics: no connection left open"
+# The same traffic in the families that keep stages apart from ends: each connection
+# ends once, so the ends add up to the connections accepted.
+delta split "$before" "$after" sockgate_connections_accepted_total 7
+delta split "$before" "$after" 'sockgate_connections_stage_total{stage="hello_ok"}' 6
+delta split "$before" "$after" 'sockgate_connections_stage_total{stage="spliced"}' 3
+delta split "$before" "$after" 'sockgate_connections_closed_total{end="closed"}' 3
+delta split "$before" "$after" 'sockgate_connections_closed_total{end="connect_failed"}' 1
+delta split "$before" "$after" 'sockgate_connections_closed_total{end="hello_malformed"}' 1
+delta split "$before" "$after" 'sockgate_connections_closed_total{end="reject_unknown_sni"}' 1
+delta split "$before" "$after" 'sockgate_connections_closed_total{end="reject_no_sni"}' 1
+ends=$(awk '$1 ~ /^sockgate_connections_closed_total\{/ {n += $2} END {print n + 0}' <<<"$after")
+e2e_assert_eq "$(value "$after" sockgate_connections_accepted_total)" "$ends" \
+	"split: the ends add up to the connections accepted"
+delta split "$before" "$after" sockgate_redirected_bytes_total \
+	$((3 * (UP + 24 + 275 + DOWN) - copied))
+e2e_assert_contains "$after" 'sockgate_build_info{version="' "metrics: build info"
+e2e_assert_eq 1 "$(value "$after" sockgate_config_last_reload_successful)" "metrics: configuration loaded"
 e2e_assert_contains "$after" 'sockgate_agent_cpu_seconds_total{mode="user"}' "metrics: agent CPU"
 
 # By listener and route: before routing (accepted, hello_ok) and without a route (refused,

@@ -259,6 +259,7 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 	if (err) {
 		guard_abort(ag);
 		ag->n_reloads_rejected++;
+		ag->is_last_reload_ok = false;
 		runtime_put(rt);
 		log_err("reload rejected: still serving the previous configuration");
 		sd_notify_ready("reload rejected: serving the previous configuration");
@@ -267,6 +268,8 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 	guard_commit(ag, rt->cfg);
 	agent_install(ag, rt);
 	ag->n_reloads++;
+	ag->is_last_reload_ok = true;
+	ag->last_reload_ok_s = (uint64_t)time(NULL);
 	log_info("reloaded: %zu listeners, %zu routes", rt->cfg->n_listeners, rt->cfg->n_routes);
 	sd_notify_ready("serving");
 	return 0;
@@ -303,6 +306,9 @@ static int agent_start(struct agent *ag)
 		return -errno;
 	ag->flow_id_base = (uint64_t)time(NULL) << 32;
 	ag->start_ms = loop_now_ms();
+	/* main() loaded the configuration just before. */
+	ag->is_last_reload_ok = true;
+	ag->last_reload_ok_s = (uint64_t)time(NULL);
 	ag->index = calloc(AGENT_INDEX_SIZE, sizeof(*ag->index));
 	ag->stats = conn_stats_new();
 	ag->endpoint_load = endpoint_load_new();

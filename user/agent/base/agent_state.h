@@ -94,6 +94,11 @@ struct agent {
 	struct listener_sock **listeners;
 	size_t n_listeners;
 	uint64_t n_reloads, n_reloads_rejected;
+	/* Whether the latest load of --config (start, SIGHUP, `sockgate reload`)
+	 * succeeded, and when (Unix seconds) the latest that did: an operator
+	 * alerts on a rejected reload while the previous configuration serves. */
+	bool is_last_reload_ok;
+	uint64_t last_reload_ok_s;
 	struct loop_watch signals;
 	struct loop_timer stop_timer;
 	struct loop_timer lifetime_timer; /* idle and duration sweep (conn_lifetime.c) */

@@ -21,7 +21,11 @@
 #include "log.h"
 #include "backend_health.h"
 #include "metrics.h"
+#include "metrics_agent.h"
+#include "metrics_flows.h"
 #include "metrics_health.h"
+#include "metrics_probe.h"
+#include "metrics_process.h"
 #include "prom.h"
 #include "resolver.h"
 #include "sg_counters.h"
@@ -35,12 +39,6 @@
 
 struct metrics {
 	struct exchange_server *srv;
-};
-
-static const char *const agent_counter_names[AGENT_CNT_MAX] = {
-#define NAME(name, str) [AGENT_CNT_##name] = str,
-	AGENT_COUNTER_LIST(NAME)
-#undef NAME
 };
 
 static const char *const bpf_counter_names[SG_CNT_MAX] = {
@@ -81,21 +79,36 @@ static void write_admission(const struct agent *ag, FILE *f)
 static void write_bpf_counters(const struct agent *ag, FILE *f)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	uint64_t sums[SG_CNT_MAX] = {0};
+	bool has[SG_CNT_MAX] = {false};
 
 	if (!ag->use_sockmap || ncpu <= 0)
 		return;
-	fprintf(f, "# HELP sockgate_bpf_events_total Events counted by the splice BPF programs.\n"
-		   "# TYPE sockgate_bpf_events_total counter\n");
 	for (uint32_t key = 0; key < SG_CNT_MAX; key++) {
-		uint64_t vals[ncpu], sum = 0;
+		uint64_t vals[ncpu];
 
 		if (bpf_map_lookup_elem(ag->dp.counters_fd, &key, vals) < 0)
 			continue;
+		has[key] = true;
 		for (int i = 0; i < ncpu; i++)
-			sum += vals[i];
-		fprintf(f, "sockgate_bpf_events_total{event=\"%s\"} %llu\n", bpf_counter_names[key],
-			(unsigned long long)sum);
+			sums[key] += vals[i];
 	}
+	/* event="redirect_bytes" is a byte count among event counts: it stays
+	 * one release for the dashboards that use it (deprecated, docs/METRICS.md). */
+	fprintf(f, "# HELP sockgate_bpf_events_total Events counted by the splice BPF programs.\n"
+		   "# TYPE sockgate_bpf_events_total counter\n");
+	for (uint32_t key = 0; key < SG_CNT_MAX; key++) {
+		if (has[key])
+			fprintf(f, "sockgate_bpf_events_total{event=\"%s\"} %llu\n",
+				bpf_counter_names[key], (unsigned long long)sums[key]);
+	}
+	if (has[SG_CNT_REDIRECT_BYTES])
+		fprintf(f,
+			"# HELP sockgate_redirected_bytes_total Bytes the verdict program "
+			"redirected between the sockets of spliced connections, both ways.\n"
+			"# TYPE sockgate_redirected_bytes_total counter\n"
+			"sockgate_redirected_bytes_total %llu\n",
+			(unsigned long long)sums[SG_CNT_REDIRECT_BYTES]);
 }
 
 static void write_process(FILE *f)
@@ -111,11 +124,13 @@ static void write_process(FILE *f)
 	}
 	getrusage(RUSAGE_SELF, &ru);
 	fprintf(f,
-		"# HELP sockgate_agent_cpu_seconds_total CPU time of the agent process.\n"
+		"# HELP sockgate_agent_cpu_seconds_total CPU time of the agent process "
+		"(deprecated: use process_cpu_seconds_total).\n"
 		"# TYPE sockgate_agent_cpu_seconds_total counter\n"
 		"sockgate_agent_cpu_seconds_total{mode=\"user\"} %ld.%06ld\n"
 		"sockgate_agent_cpu_seconds_total{mode=\"system\"} %ld.%06ld\n"
-		"# HELP sockgate_agent_resident_bytes Resident memory of the agent process.\n"
+		"# HELP sockgate_agent_resident_bytes Resident memory of the agent process "
+		"(deprecated: use process_resident_memory_bytes).\n"
 		"# TYPE sockgate_agent_resident_bytes gauge\n"
 		"sockgate_agent_resident_bytes %ld\n",
 		(long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec, (long)ru.ru_stime.tv_sec,
@@ -166,11 +181,7 @@ static void write_access_log(const struct agent *ag, FILE *f)
 
 void metrics_write(const struct agent *ag, FILE *f)
 {
-	fprintf(f, "# HELP sockgate_connections_total Client connections by outcome.\n"
-		   "# TYPE sockgate_connections_total counter\n");
-	for (int i = 0; i < AGENT_CNT_MAX; i++)
-		fprintf(f, "sockgate_connections_total{result=\"%s\"} %llu\n",
-			agent_counter_names[i], (unsigned long long)ag->counters[i]);
+	metrics_agent_write(ag, f);
 	fprintf(f,
 		"# HELP sockgate_connections_active Client connections open now.\n"
 		"# TYPE sockgate_connections_active gauge\n"
@@ -194,7 +205,8 @@ void metrics_write(const struct agent *ag, FILE *f)
 		"sockgate_hello_peek_bytes_total %llu\n",
 		(unsigned long long)ag->hello_peeks, (unsigned long long)ag->hello_peek_bytes);
 	fprintf(f,
-		"# HELP sockgate_bytes_total Bytes moved by finished connections.\n"
+		"# HELP sockgate_bytes_total Bytes moved by finished connections (open ones: "
+		"sockgate_route_open_bytes).\n"
 		"# TYPE sockgate_bytes_total counter\n"
 		"sockgate_bytes_total{direction=\"up\"} %llu\n"
 		"sockgate_bytes_total{direction=\"down\"} %llu\n"
@@ -212,6 +224,7 @@ void metrics_write(const struct agent *ag, FILE *f)
 	write_admission(ag, f);
 	if (ag->stats)
 		conn_stats_write(ag->stats, f);
+	metrics_flows_write(ag, f);
 	write_backends(ag, f);
 	metrics_write_health(ag, f);
 	resolver_metrics_write(ag->resolver, f);
@@ -225,6 +238,7 @@ void metrics_write(const struct agent *ag, FILE *f)
 		"sockgate_metrics_shed_total %llu\n",
 		METRICS_MAX_SCRAPES, ag->metrics ? exchange_shed(ag->metrics->srv) : 0);
 	write_process(f);
+	metrics_process_write(f);
 }
 
 /* A scrape is one HTTP/1.0 request head. */
@@ -235,28 +249,59 @@ static bool is_complete(const char *req, size_t len, bool eof)
 	return strstr(req, "\r\n\r\n") || strstr(req, "\n\n");
 }
 
+/* Whether the request line is "GET <path>" with or without a query. */
+static bool is_get(const char *req, const char *path)
+{
+	size_t n = strlen(path);
+
+	return strncmp(req, "GET ", 4) == 0 && strncmp(req + 4, path, n) == 0 &&
+	       (req[4 + n] == ' ' || req[4 + n] == '?');
+}
+
+/* The body of the answer to req into f; returns its status line. */
+static const char *route(const struct agent *ag, const char *req, FILE *f, bool *is_metrics)
+{
+	char why[128];
+
+	*is_metrics = is_get(req, "/metrics");
+	if (*is_metrics) {
+		metrics_write(ag, f);
+		return "200 OK";
+	}
+	/* It is the loop that answers: an agent that answers is alive. */
+	if (is_get(req, "/healthz")) {
+		fputs("ok\n", f);
+		return "200 OK";
+	}
+	if (is_get(req, "/ready")) {
+		bool ok = metrics_ready(ag, why, sizeof(why));
+
+		fprintf(f, "%s\n", why);
+		return ok ? "200 OK" : "503 Service Unavailable";
+	}
+	fprintf(f, "not found: try /metrics, /healthz or /ready\n");
+	return "404 Not Found";
+}
+
 static char *respond(void *ctx, int fd, char *req, size_t len, size_t *resp_len)
 {
-	bool is_metrics =
-		strncmp(req, "GET /metrics ", 13) == 0 || strncmp(req, "GET /metrics?", 13) == 0;
 	char *body = NULL, *head = NULL, *resp;
 	size_t body_len = 0;
 	FILE *f = open_memstream(&body, &body_len);
+	const char *status;
+	bool is_metrics;
 	(void)fd;
 	(void)len;
 
 	if (!f)
 		return NULL;
-	if (is_metrics)
-		metrics_write(ctx, f);
-	else
-		fprintf(f, "not found: try /metrics\n");
+	status = route(ctx, req, f, &is_metrics);
 	fclose(f);
 	if (asprintf(&head,
 		     "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		     "Connection: close\r\n\r\n",
-		     is_metrics ? "200 OK" : "404 Not Found",
-		     is_metrics ? "text/plain; version=0.0.4" : "text/plain", body_len) < 0) {
+		     status, is_metrics ? "text/plain; version=0.0.4" : "text/plain",
+		     body_len) < 0) {
 		free(body);
 		return NULL;
 	}
