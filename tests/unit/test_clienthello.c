@@ -643,11 +643,11 @@ Test(chello, largest_hello_over_five_records_is_ok)
 	cr_assert_str_eq(p.info.sni, SNI_EXAMPLE);
 	cr_assert_eq(feed_bytewise(&p, wire->d, wire->n), CHELLO_OK);
 	cr_assert_eq(p.info.hello_end, wire->n);
-	/* Once both headers are in, the rest is known but for the number of
-	 * records (one header more here): a reader waits once, not 64 Ki times. */
+	/* Once both headers are in, a reader waits for the end of the record and
+	 * the next header, once per record, not 64 Ki times. */
 	chello_init(&p);
 	cr_assert_eq(chello_feed(&p, wire->d, 9), CHELLO_NEED_MORE);
-	cr_assert_eq(chello_need(&p), wire->n - 9 - 5);
+	cr_assert_eq(chello_need(&p), 16384 - 4 + 1);
 	for (size_t k = 9; k < wire->n; k++) {
 		cr_assert_leq(k + chello_need(&p), wire->n, "need past the end at byte %zu", k);
 		chello_feed(&p, wire->d + k, 1);
@@ -1003,6 +1003,45 @@ Test(chello, need_never_overshoots_the_hello_end)
 		n_ok++;
 	}
 	cr_assert(n_ok > 10);
+	corpus_free(&c);
+	free(p);
+}
+
+/* A reader that feeds only when chello_need() more bytes are in reaches every
+ * corpus case's result, errors included, from the file's bytes alone: no
+ * malformed hello is left waiting for bytes its client will never send. */
+Test(chello, waiting_for_need_reaches_every_result_from_the_bytes_sent)
+{
+	struct chello_parser *p = parser_new();
+	struct corpus c;
+	size_t n_err = 0;
+
+	corpus_load(&c);
+	for (size_t i = 0; i < c.n_rows; i++) {
+		struct row *r = &c.rows[i];
+		enum chello_result want, got = CHELLO_NEED_MORE;
+		size_t k = 0;
+
+		chello_init(p);
+		want = feed_all(p, r->data, r->len);
+		if (want == CHELLO_NEED_MORE)
+			continue; /* a truncated case: it waits whatever the reader does */
+		chello_init(p);
+		while (got == CHELLO_NEED_MORE && k < r->len) {
+			size_t need = chello_need(p);
+
+			cr_assert(need >= 1, "%s: need 0 before a result", r->file);
+			if (k + need > r->len)
+				break;
+			got = chello_feed(p, r->data + k, need);
+			k += need;
+		}
+		cr_assert_eq(got, want, "%s: %s after %zu of %zu bytes, want %s", r->file,
+			     got == CHELLO_NEED_MORE ? "still waiting" : "other result", k, r->len,
+			     want == CHELLO_OK ? "ok" : "error");
+		n_err += want == CHELLO_ERROR;
+	}
+	cr_assert(n_err > 10);
 	corpus_free(&c);
 	free(p);
 }

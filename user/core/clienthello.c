@@ -432,21 +432,19 @@ enum chello_result chello_feed(struct chello_parser *p, const uint8_t *data, siz
 
 size_t chello_need(const struct chello_parser *p)
 {
-	size_t hs_need, room, need = 0;
+	size_t hs_need;
 
 	if (p->result != CHELLO_NEED_MORE)
 		return 0;
-	/* msg_end is set once the 4-byte handshake header is in. */
-	hs_need = p->msg_end ? p->msg_end - p->pos : 4 - p->pos;
-	if (p->rec_hdr_have < TLS_RECORD_HDR_LEN) {
-		need += TLS_RECORD_HDR_LEN - p->rec_hdr_have;
-		room = TLS_RECORD_MAX;
-	} else {
-		room = p->rec_left;
-	}
-	need += hs_need;
-	/* Later records carry at most TLS_RECORD_MAX bytes each. */
-	if (hs_need > room)
-		need += (hs_need - room + TLS_RECORD_MAX - 1) / TLS_RECORD_MAX * TLS_RECORD_HDR_LEN;
-	return need;
+	/* Header bytes are judged one by one (a record's content type and version,
+	 * the handshake type) and a record that is not a handshake ends the hello
+	 * there: no wait may reach past them, or a malformed hello would sit until
+	 * hello_timeout for bytes its client will never send. Headers are short, so
+	 * this costs a few peeks per record. */
+	if (p->rec_hdr_have < TLS_RECORD_HDR_LEN || !p->msg_end)
+		return 1;
+	hs_need = p->msg_end > p->pos ? (size_t)(p->msg_end - p->pos) : 1;
+	/* The message ends in this record, or the record ends first and the next
+	 * header's first byte is the next thing judged. */
+	return hs_need <= p->rec_left ? hs_need : (size_t)p->rec_left + 1;
 }

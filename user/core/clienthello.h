@@ -116,12 +116,13 @@ void chello_init(struct chello_parser *p);
  * ERROR, further feeds return the same result and ignore their bytes. */
 enum chello_result chello_feed(struct chello_parser *p, const uint8_t *data, size_t len);
 
-/* A lower bound on the stream bytes still to come before p can return
- * CHELLO_OK: the rest of the handshake message once its header is in (else
- * of that header), plus the record headers it must still cross. 0 once the
- * result is final. A caller that waits for this many more bytes before
- * feeding again (SO_RCVLOWAT) parses a hello in any segmentation at a cost
- * linear in its size. An error may be seen earlier than this; only OK waits. */
+/* The stream bytes still to come before p can next decide: 1 while a record or
+ * handshake header is coming in (judged byte by byte); else the rest of the
+ * handshake message if it ends in the current record; else the rest of the
+ * record and the next header's first byte. 0 once the result is final. A
+ * caller that waits for this many more bytes before feeding again
+ * (SO_RCVLOWAT) sees every result as soon as its bytes are in, and peeks a
+ * hello of R records about 10 R times, however it is segmented. */
 size_t chello_need(const struct chello_parser *p);
 
 /* Returns a short, stable snake_case name for r ("duplicate_extension", ...),
