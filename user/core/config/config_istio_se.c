@@ -63,8 +63,8 @@ struct se_port {
 };
 
 struct se_endpoint {
-	struct cfg_hostport addr; /* port unused */
-	struct se_port *ports;	  /* name → number (endpoint "ports" map) */
+	struct cfg_hostport addr;     /* port unused */
+	struct cfg_named_port *ports; /* name → number (endpoint "ports" map) */
 	size_t n_ports;
 	struct cfg_labels labels; /* what subsets select by */
 };
@@ -103,30 +103,6 @@ static void se_ports(struct cfg_loader *l, struct cfg_service_entry *se, yaml_no
 			p->name = v[SP_NAME].node ? v[SP_NAME].str : NULL;
 		}
 		cfg_path_pop(l, saved_i);
-	}
-	cfg_path_pop(l, saved);
-}
-
-static void se_endpoint_ports(struct cfg_loader *l, struct se_endpoint *ep, yaml_node_t *map)
-{
-	size_t saved = cfg_path_key(l, "ports");
-
-	for (size_t i = 0; i < cfg_map_len(map); i++) {
-		yaml_node_t *k, *v;
-		struct se_port *p;
-		uint64_t n;
-
-		cfg_map_pair(l, map, i, &k, &v);
-		if (cfg_parse_u64(cfg_scalar(v), &n) != 0 || n < 1 || n > 65535) {
-			size_t saved_k = cfg_path_key(l, cfg_scalar(k));
-
-			cfg_error(l, v, "expected integer 1..65535, got %s",
-				  cfg_quote(l, cfg_scalar(v)));
-			cfg_path_pop(l, saved_k);
-		} else if ((p = cfg_push(l, &ep->ports, &ep->n_ports, sizeof(*p)))) {
-			p->name = cfg_scalar(k);
-			p->number = (uint16_t)n;
-		}
 	}
 	cfg_path_pop(l, saved);
 }
@@ -170,8 +146,7 @@ static void se_endpoints(struct cfg_loader *l, struct cfg_service_entry *se, yam
 		    (ep = cfg_push(l, &se->eps, &se->n_eps, sizeof(*ep)))) {
 			ep->addr = hp;
 			cfg_labels_read(l, v[WE_LABELS].node, &ep->labels);
-			if (v[WE_PORTS].node)
-				se_endpoint_ports(l, ep, v[WE_PORTS].node);
+			cfg_named_ports_read(l, v[WE_PORTS].node, &ep->ports, &ep->n_ports);
 		}
 		cfg_path_pop(l, saved_i);
 	}
@@ -244,12 +219,11 @@ static void se_workloads(struct cfg_loader *l, struct cfg_service_entry *se,
 		if (w->labels.n && !ep->labels.items)
 			l->err = -ENOMEM;
 		for (size_t k = 0; k < w->n_ports; k++) {
-			struct se_port *p = cfg_push(l, &ep->ports, &ep->n_ports, sizeof(*p));
+			struct cfg_named_port *p =
+				cfg_push(l, &ep->ports, &ep->n_ports, sizeof(*p));
 
-			if (p) {
-				p->name = w->ports[k].name;
-				p->number = w->ports[k].number;
-			}
+			if (p)
+				*p = w->ports[k];
 		}
 	}
 	cfg_path_key(l, "labels");

@@ -44,30 +44,6 @@ static bool wl_address(struct cfg_loader *l, const struct cfg_val *v, struct cfg
 	return ok;
 }
 
-static void wl_ports(struct cfg_loader *l, struct cfg_workload *w, yaml_node_t *map)
-{
-	size_t saved = cfg_path_key(l, "ports");
-
-	for (size_t i = 0; i < cfg_map_len(map); i++) {
-		struct cfg_named_port *p;
-		yaml_node_t *k, *v;
-		uint64_t n;
-
-		cfg_map_pair(l, map, i, &k, &v);
-		if (cfg_parse_u64(cfg_scalar(v), &n) != 0 || n < 1 || n > 65535) {
-			size_t saved_k = cfg_path_key(l, cfg_scalar(k));
-
-			cfg_error(l, v, "expected integer 1..65535, got %s",
-				  cfg_quote(l, cfg_scalar(v)));
-			cfg_path_pop(l, saved_k);
-		} else if ((p = cfg_push(l, &w->ports, &w->n_ports, sizeof(*p)))) {
-			p->name = cfg_scalar(k);
-			p->number = (uint16_t)n;
-		}
-	}
-	cfg_path_pop(l, saved);
-}
-
 static void wl_doc(struct cfg_loader *l, struct cfg_istio_we *s, struct cfg_doc *d)
 {
 	struct cfg_istio_meta m;
@@ -85,7 +61,7 @@ static void wl_doc(struct cfg_loader *l, struct cfg_istio_we *s, struct cfg_doc 
 	w->name = m.name;
 	w->addr = hp;
 	cfg_labels_read(l, v[WL_LABELS].node, &w->labels);
-	wl_ports(l, w, v[WL_PORTS].node);
+	cfg_named_ports_read(l, v[WL_PORTS].node, &w->ports, &w->n_ports);
 }
 
 struct cfg_istio_we *cfg_istio_we_collect(struct cfg_loader *l)

@@ -1,11 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* config_labels.c: Kubernetes label maps as Istio subsets and workload
- * selectors match them. Read into arrays while their document is the current
- * one, because YAML nodes of another document cannot be walked later. */
+ * selectors match them, and the named-port maps of the endpoints they select.
+ * Read into arrays while their document is the current one, because YAML
+ * nodes of another document cannot be walked later. */
 #include <stdio.h>
 #include <string.h>
 
 #include "config_yaml.h"
+
+void cfg_named_ports_read(struct cfg_loader *l, yaml_node_t *map, struct cfg_named_port **ports,
+			  size_t *n)
+{
+	size_t saved;
+
+	if (!map)
+		return;
+	saved = cfg_path_key(l, "ports");
+	for (size_t i = 0; i < cfg_map_len(map); i++) {
+		struct cfg_named_port *p;
+		yaml_node_t *k, *v;
+		uint64_t num;
+
+		cfg_map_pair(l, map, i, &k, &v);
+		if (cfg_parse_u64(cfg_scalar(v), &num) != 0 || num < 1 || num > 65535) {
+			size_t saved_k = cfg_path_key(l, cfg_scalar(k));
+
+			cfg_error(l, v, "expected integer 1..65535, got %s",
+				  cfg_quote(l, cfg_scalar(v)));
+			cfg_path_pop(l, saved_k);
+		} else if ((p = cfg_push(l, ports, n, sizeof(*p)))) {
+			p->name = cfg_scalar(k);
+			p->number = (uint16_t)num;
+		}
+	}
+	cfg_path_pop(l, saved);
+}
 
 void cfg_labels_read(struct cfg_loader *l, yaml_node_t *map, struct cfg_labels *out)
 {

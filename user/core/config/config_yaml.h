@@ -341,6 +341,11 @@ struct cfg_named_port {
 	uint16_t number;
 };
 
+/* Reads a "ports" map (name: number; NULL: none) of the current document into
+ * ports and n; a number outside 1..65535 is an error at that key. */
+void cfg_named_ports_read(struct cfg_loader *l, yaml_node_t *map, struct cfg_named_port **ports,
+			  size_t *n);
+
 /* A WorkloadEntry (config_istio_we.c): what a workloadSelector picks from. */
 struct cfg_workload {
 	const char *ns, *name;	  /* point into the YAML document */
