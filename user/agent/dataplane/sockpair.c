@@ -320,7 +320,6 @@ int sockpair_arm(struct sockpair *p, const struct bpf_dataplane *dp, enum sockpa
 				      .notify_at = redirected_mark ? redirected_mark : 1};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &req, .ctx_size_in = sizeof(req));
 
-	p->peer[src].notify_at = req.notify_at;
 	if (bpf_prog_test_run_opts(dp->peer_arm_fd, &opts) < 0)
 		return -errno;
 	return opts.retval == 0 ? 0 : -ENOENT;

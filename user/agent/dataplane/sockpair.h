@@ -27,7 +27,7 @@ struct sockpair {
 	uint64_t base_tx[SOCKPAIR_LEGS];
 	bool is_inserted[SOCKPAIR_LEGS];    /* in sg_targets */
 	bool is_forwarding[SOCKPAIR_LEGS];  /* in sg_socks: its input is redirected */
-	struct sg_peer peer[SOCKPAIR_LEGS]; /* what sg_peers holds for each leg */
+	struct sg_peer peer[SOCKPAIR_LEGS]; /* what sg_peers was given at splice (notify_at: 0) */
 	uint64_t copied[SOCKPAIR_LEGS];	    /* bytes from leg moved by sockpair_copy_tail() */
 	uint8_t flow_flags;		    /* SG_FLOW_F_* last written to the flow entry */
 };
