@@ -132,23 +132,6 @@ static void close_one(struct agent *ag, struct listener_sock *ls)
 	free(ls);
 }
 
-/* An Istio Gateway names a port, not an address: serve it on IPv4 and, where
- * the host has IPv6, on IPv6 too. */
-static bool v6_twin(const struct cfg_listener *l, struct sockaddr_storage *twin, socklen_t *len)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)twin;
-
-	if (!l->is_istio || l->addr.ss_family != AF_INET || sin->sin_addr.s_addr != INADDR_ANY)
-		return false;
-	memset(twin, 0, sizeof(*twin));
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_addr = in6addr_any;
-	sin6->sin6_port = sin->sin_port;
-	*len = sizeof(*sin6);
-	return true;
-}
-
 static struct listener_sock *find(struct agent *ag, const struct sockaddr_storage *addr,
 				  socklen_t len)
 {
@@ -205,7 +188,7 @@ int listeners_apply(struct agent *ag, const struct config *cfg)
 		socklen_t twin_len;
 
 		err = want(ag, li, &l->addr, l->addr_len, l->name, false, next, &n_next);
-		if (!err && v6_twin(l, &twin, &twin_len))
+		if (!err && cfg_listener_v6_twin(l, &twin, &twin_len))
 			err = want(ag, li, &twin, twin_len, l->name, true, next, &n_next);
 	}
 	if (err) {

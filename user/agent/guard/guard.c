@@ -361,22 +361,6 @@ static int push_iface_addrs(const struct guard *g, const struct ifaddrs *ifa,
 	return err;
 }
 
-/* The IPv6 twin listeners.c opens for an Istio Gateway's 0.0.0.0 port, so
- * that the guard judges it before it exists too. */
-static bool v6_twin(const struct cfg_listener *l, struct sockaddr_storage *twin)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)twin;
-
-	if (!l->is_istio || l->addr.ss_family != AF_INET || sin->sin_addr.s_addr != INADDR_ANY)
-		return false;
-	memset(twin, 0, sizeof(*twin));
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_addr = in6addr_any;
-	sin6->sin6_port = sin->sin_port;
-	return true;
-}
-
 /* The addresses the guard judges: every listening socket's and, with cfg,
  * every listener cfg asks for. */
 static void sync_listeners(struct guard *g, const struct config *cfg)
@@ -397,7 +381,7 @@ static void sync_listeners(struct guard *g, const struct config *cfg)
 		want[k++] = ag->listeners[i]->addr;
 	for (size_t i = 0; want && i < n_cfg; i++) {
 		want[k++] = cfg->listeners[i].addr;
-		if (v6_twin(&cfg->listeners[i], &want[k]))
+		if (cfg_listener_v6_twin(&cfg->listeners[i], &want[k], NULL))
 			k++;
 	}
 	for (size_t i = 0; i < k && !ifa; i++) {

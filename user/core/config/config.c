@@ -4,6 +4,7 @@
  * kinds at once), then checks what spans documents and files: names, references,
  * bind addresses and SNI overlaps. Any error rejects the whole load. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -577,4 +578,21 @@ int config_load_paths(const char *const *paths, size_t n, const struct cfg_optio
 	for (size_t i = 0; i < n; i++)
 		in[i] = (struct cfg_input){.path = paths[i]};
 	return config_load_inputs(in, n, NULL, 0, o, out, diags);
+}
+
+bool cfg_listener_v6_twin(const struct cfg_listener *l, struct sockaddr_storage *twin,
+			  socklen_t *len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)twin;
+
+	if (!l->is_istio || l->addr.ss_family != AF_INET || sin->sin_addr.s_addr != INADDR_ANY)
+		return false;
+	memset(twin, 0, sizeof(*twin));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = in6addr_any;
+	sin6->sin6_port = sin->sin_port;
+	if (len)
+		*len = sizeof(*sin6);
+	return true;
 }

@@ -93,6 +93,12 @@ struct cfg_listener {
 	struct cfg_src src;
 };
 
+/* An Istio Gateway names a port, not an address: its 0.0.0.0 listener is
+ * served on [::] of the same port too, where the host has IPv6. Fills twin
+ * (and *len when not NULL) and returns true for such a listener. */
+bool cfg_listener_v6_twin(const struct cfg_listener *l, struct sockaddr_storage *twin,
+			  socklen_t *len);
+
 struct cfg_sni {
 	char *pattern; /* hostname_pattern_normalize()d: "a.b.com", "*.b.com" or "*" */
 	bool is_wildcard;
