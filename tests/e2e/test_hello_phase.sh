@@ -100,7 +100,8 @@ e2e_exec "$SG_NS_CLI" python3 "$TOOL" trickle "$GW_IP_CLI" 8443 "$tmp/part.bin" 
 pending_pid=$!
 e2e_track_pid "$pending_pid"
 e2e_poll 10 grep -qs '^sent' "$tmp/pending.out" || e2e_fail "pending: $(cat "$tmp/pending.out")"
-sleep 1 # let the agent see what arrived
+all_waiting() { [ "$(value "$(scrape)" sockgate_connections_active)" = "$PENDING" ]; }
+e2e_poll 10 all_waiting || true # the assertion below says what was seen
 m=$(scrape)
 e2e_assert_eq "$PENDING" "$(value "$m" sockgate_connections_active)" "pending: $PENDING hellos wait"
 grow=$(($(value "$m" sockgate_agent_resident_bytes) - rss0))
