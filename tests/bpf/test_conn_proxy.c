@@ -99,7 +99,7 @@ Test(conn_proxy, sockmap_delivers_the_header_then_the_peeked_hello_then_the_rest
 	cr_assert_eq(conn_proxy_write(agent_b, CFG_PROXY_V2, &in, &sent, &len), 0);
 	cr_assert_eq(len, header_len);
 	cr_assert_eq(sent, len);
-	cr_assert_eq(sockpair_splice(&sp, &dp, agent_a, agent_b, 77, &flow), 0);
+	cr_assert_eq(sockpair_splice(&sp, &dp, agent_a, agent_b, 77, &flow, NULL), 0);
 	cr_assert_eq(send(client, up + HELLO, LATER, 0), LATER);
 	shutdown(client, SHUT_WR);
 

@@ -156,7 +156,7 @@ Test(splice_verdict, peeked_bytes_and_later_bytes_arrive_once_in_order_both_ways
 		cr_assert_eq(poll(&pf, 1, 5000), 1);
 		cr_assert_gt(recv(p.agent_a, peek, sizeof(peek), MSG_PEEK), 0);
 	}
-	cr_assert_eq(sockpair_splice(&sp, &dp, p.agent_a, p.agent_b, flow_id, &flow), 0);
+	cr_assert_eq(sockpair_splice(&sp, &dp, p.agent_a, p.agent_b, flow_id, &flow, NULL), 0);
 
 	write_all(p.client, sent_up + HELLO, LATER);
 	read_exact(p.server, got_up, sizeof(got_up), "backend");
@@ -257,7 +257,7 @@ Test(splice_verdict, flow_state_changes_while_bytes_flow_lose_no_count)
 	fill_pattern(sent_up, sizeof(sent_up), 3);
 	fill_pattern(sent_down, sizeof(sent_down), 4);
 	sockpair_flow_names(&flow, "sample.aliyun.com", "only");
-	cr_assert_eq(sockpair_splice(&sp, &dp, p.agent_a, p.agent_b, flow_id, &flow), 0);
+	cr_assert_eq(sockpair_splice(&sp, &dp, p.agent_a, p.agent_b, flow_id, &flow, NULL), 0);
 
 	pumps[0] = (struct pump){.fd = p.client, .buf = sent_up, .len = UP, .is_sender = true};
 	pumps[1] = (struct pump){.fd = p.server, .buf = got_up, .len = UP};
@@ -372,7 +372,7 @@ static unsigned stream_while_arming(struct bpf_dataplane *dp, enum peer_writer h
 	connect_pair(&p.agent_b, &p.server);
 	fill_pattern(sent, sizeof(sent), 5);
 	memset(got, 0, sizeof(got));
-	cr_assert_eq(sockpair_splice(&sp, dp, p.agent_a, p.agent_b, 44, &flow), 0);
+	cr_assert_eq(sockpair_splice(&sp, dp, p.agent_a, p.agent_b, 44, &flow, NULL), 0);
 	pumps[0] =
 		(struct pump){.fd = p.client, .buf = sent, .len = UP, .is_sender = true, .go = &go};
 	pumps[1] = (struct pump){.fd = p.server, .buf = got, .len = UP};

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# sockgated's dataplanes (sockmap and splice) with checksummed traffic (build/test/sgflow):
+# sockgated's dataplanes (auto: the copy promoted to sockmap; sockmap; splice) with
+# checksummed traffic (build/test/sgflow):
 # 1 GiB each way through one connection; 200 concurrent connections, each with its own
 # payload; half-close (the client shuts its write side and still gets the whole reply);
 # malformed corpus hellos (whole and bytewise) close only their own connection and never
@@ -71,7 +72,11 @@ client() {
 	grep 'result=ok' <<<"$out" || true
 }
 
-for dp in sockmap splice; do
+for dp in auto sockmap splice; do
+	# auto: every pair starts in the user-space copy; the 1 GiB flow is promoted to
+	# sockmap after its first 256 KiB and is logged as such.
+	ran=$dp
+	[ "$dp" = auto ] && ran=sockmap
 	log=$(e2e_tmpdir)/sockgated-$dp.log
 	e2e_bg "$SG_NS_GW" "$log" "$SOCKGATED" --config "$cfg" --dataplane "$dp" --bpffs "$BPFFS"
 	pid=$E2E_BG_PID
@@ -88,25 +93,30 @@ for dp in sockmap splice; do
 	t1=$(cpu_ticks "$pid")
 	wall_ms=$((($(date +%s%N) - w0) / 1000000))
 	e2e_assert_contains "$out" "1 ok, 0 failed" "$dp: 1 GiB each way, every byte checked"
-	e2e_poll 10 grep -q "^access .*dataplane=$dp bytes_up=$((1073741824 + 24 + 275)) bytes_down=1073741824 " "$log" ||
+	e2e_poll 10 grep -q "^access .*dataplane=$ran bytes_up=$((1073741824 + 24 + 275)) bytes_down=1073741824 " "$log" ||
 		e2e_fail "$dp: access log byte counts differ from what was sent: $(grep '^access' "$log" | tail -1)"
 	printf 'ok - %s: access log counted exactly the bytes sent each way\n' "$dp"
 	cpu_ms=$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))
 	echo "$dp: agent CPU while 2 GiB moved: $cpu_ms ms in $wall_ms ms ($((cpu_ms * 100 / (wall_ms + 1)))% of one core)"
-	if [ "$dp" = sockmap ]; then
+	if [ "$ran" = sockmap ]; then
 		# Without a half-close the agent copies at most the tail of a direction whose
 		# FIN came while paused (access log copied=); everything else must go socket to
 		# socket in the kernel. Byte accounting, not CPU time, which varies with load.
 		copied=$(grep "^access .*dataplane=sockmap" "$log" | tail -1 | sed -n 's/.* copied=\([0-9]*\) .*/\1/p')
 		[ -n "$copied" ] && [ $((copied * 100)) -lt $((2 * 1073741824)) ] ||
-			e2e_fail "sockmap: user space copied ${copied:-?} of 2 GiB: not spliced in the kernel"
-		printf 'ok - sockmap: the kernel moved all but %s bytes of 2 GiB (copied in user space)\n' "$copied"
+			e2e_fail "$dp: user space copied ${copied:-?} of 2 GiB: not spliced in the kernel"
+		printf 'ok - %s: the kernel moved all but %s bytes of 2 GiB (copied in user space)\n' "$dp" "$copied"
 		# Copying 2 GiB through user space would keep the agent busy for the whole
 		# transfer. What it does spend is mostly kernel forwarding run inside its
 		# resume kicks (README, "Bounded memory"): 8-9% of a core in our runs.
 		[ $((cpu_ms * 4)) -lt "$wall_ms" ] ||
-			e2e_fail "sockmap: the agent used $cpu_ms ms of CPU in $wall_ms ms: not near zero"
-		printf 'ok - sockmap: the agent used under a quarter of one core while 2 GiB moved\n'
+			e2e_fail "$dp: the agent used $cpu_ms ms of CPU in $wall_ms ms: not near zero"
+		printf 'ok - %s: the agent used under a quarter of one core while 2 GiB moved\n' "$dp"
+	fi
+	if [ "$dp" = auto ]; then
+		grep -q "^access .*dataplane=sockmap .* promoted_ms=[0-9]* end=eof" "$log" ||
+			e2e_fail "auto: the 1 GiB flow was not logged as promoted: $(grep '^access' "$log" | tail -1)"
+		printf 'ok - auto: the 1 GiB flow was promoted from the copy to sockmap\n'
 	fi
 
 	out=$(client --conns 200 --up 1M --down 1M --seed 1000 --timeout 100)

@@ -197,8 +197,15 @@ static int open_dataplane(struct agent *ag)
 	const struct args *a = ag->args;
 	int err;
 
-	if (a->dataplane == ARGS_DATAPLANE_SPLICE) {
-		log_info("dataplane: splice (as requested)");
+	ag->starts_in_copy =
+		a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_COPY;
+	ag->promotes = a->dataplane == ARGS_DATAPLANE_AUTO;
+	ag->copy_buf = malloc(AGENT_COPY_BUF);
+	if (!ag->copy_buf)
+		return -ENOMEM;
+	if (a->dataplane == ARGS_DATAPLANE_SPLICE || a->dataplane == ARGS_DATAPLANE_COPY) {
+		log_info("dataplane: %s (as requested)",
+			 a->dataplane == ARGS_DATAPLANE_COPY ? "copy" : "splice");
 		return 0;
 	}
 	bpf_dataplane_set_print();
@@ -207,7 +214,8 @@ static int open_dataplane(struct agent *ag)
 		err = open_pacing(ag);
 	if (!err) {
 		ag->use_sockmap = true;
-		log_info("dataplane: sockmap (maps pinned under %s)", a->bpffs_dir);
+		log_info("dataplane: %s (maps pinned under %s)",
+			 ag->promotes ? "copy, promoted to sockmap" : "sockmap", a->bpffs_dir);
 		return 0;
 	}
 	bpf_dataplane_close(&ag->dp);
@@ -398,6 +406,7 @@ static void agent_stop(struct agent *ag)
 	}
 	free(ag->index);
 	free(ag->peek_buf);
+	free(ag->copy_buf);
 	conn_stats_free(ag->stats);
 	endpoint_load_free(ag->endpoint_load);
 	endpoint_load_free(ag->route_load);

@@ -157,6 +157,19 @@ void loop_defer(struct loop *l, struct loop_deferred *d)
 	l->deferred = d;
 }
 
+void loop_defer_cancel(struct loop *l, struct loop_deferred *d)
+{
+	if (!d->is_queued)
+		return;
+	for (struct loop_deferred **pp = &l->deferred; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	d->is_queued = false;
+}
+
 static void run_deferred(struct loop *l)
 {
 	while (l->deferred) {

@@ -53,6 +53,8 @@ static inline bool loop_timer_is_armed(const struct loop_timer *t)
 
 /* Queues d to run after the current batch (once, however often it is queued). */
 void loop_defer(struct loop *l, struct loop_deferred *d);
+/* Unqueues d if queued: its owner is about to go away. */
+void loop_defer_cancel(struct loop *l, struct loop_deferred *d);
 
 /* CLOCK_MONOTONIC in milliseconds, as the timers see it. */
 uint64_t loop_now_ms(void);

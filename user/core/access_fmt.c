@@ -111,6 +111,8 @@ static void format_kv(struct out *o, const struct access_record *r)
 	     r->bytes_down, r->copied);
 	putf(o, " duration_ms=%" PRIu64 " pauses=%" PRIu32 " peak_queued=%" PRIu64, r->duration_ms,
 	     r->pauses, r->peak_queued);
+	if (r->is_promoted)
+		putf(o, " promoted_ms=%" PRIu64, r->promoted_ms);
 	kv_str(o, "end", r->end);
 	if (r->hello_error)
 		kv_str(o, "hello_error", r->hello_error);
@@ -181,6 +183,8 @@ static void format_json(struct out *o, const struct access_record *r)
 	json_u64(o, "duration_ms", r->duration_ms);
 	json_u64(o, "pauses", r->pauses);
 	json_u64(o, "peak_queued", r->peak_queued);
+	if (r->is_promoted)
+		json_u64(o, "promoted_ms", r->promoted_ms);
 	json_kstr(o, "end", r->end);
 	json_kstr(o, "hello_error", r->hello_error);
 	puts_(o, "}");

@@ -6,6 +6,7 @@
 #ifndef SG_ACCESS_FMT_H
 #define SG_ACCESS_FMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,8 @@ struct access_record {
 	uint64_t bytes_up, bytes_down, copied, duration_ms;
 	uint32_t pauses;
 	uint64_t peak_queued;
+	bool is_promoted;     /* left out of both formats when false */
+	uint64_t promoted_ms; /* since the accept, when the copy handed the pair over */
 	const char *end;
 	const char *hello_error;
 };

@@ -39,6 +39,8 @@
 	X(PROXY_HEADER_FAILED, "proxy_header_failed")                                              \
 	X(SPLICED, "spliced")                                                                      \
 	X(RELAYED, "relayed")                                                                      \
+	X(COPIED, "copied")                                                                        \
+	X(PROMOTED, "promoted")                                                                    \
 	X(CLOSED, "closed")                                                                        \
 	X(IDLE_TIMEOUT, "idle_timeout")                                                            \
 	X(MAX_CONNECTION_DURATION, "max_connection_duration")                                      \
@@ -84,6 +86,7 @@ struct health_checker;
 struct resolver;
 
 #define AGENT_INDEX_SIZE 65536 /* power of two */
+#define AGENT_COPY_BUF	 (64 * 1024)
 
 struct agent {
 	struct loop *loop;
@@ -91,6 +94,11 @@ struct agent {
 	struct runtime *rt; /* the running configuration; connections hold their own */
 	struct bpf_dataplane dp;
 	bool use_sockmap;
+	bool starts_in_copy; /* pairs start in the user-space copy (copy_relay.h) */
+	bool promotes;	     /* ...and are promoted to sockmap or splice(2) */
+	/* The copy's scratch buffer, AGENT_COPY_BUF bytes, shared by every pair:
+	 * a pair holds memory of its own only while a destination is full. */
+	uint8_t *copy_buf;
 	struct listener_sock **listeners;
 	size_t n_listeners;
 	uint64_t n_reloads, n_reloads_rejected;

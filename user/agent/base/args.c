@@ -27,6 +27,8 @@ enum opt_id {
 	OPT_STRICT,
 	OPT_GATEWAY_CLASS,
 	OPT_PAIR_BUDGET,
+	OPT_PROMOTE_BYTES,
+	OPT_PROMOTE_AFTER,
 	OPT_ACCESS_LOG,
 	OPT_ACCESS_LOG_FORMAT,
 	OPT_MAX_CONNECTIONS,
@@ -44,8 +46,15 @@ static const struct opt_doc opt_docs[] = {
 	 "DIR",
 	 "where BPF maps are pinned (default " SG_DEFAULT_BPFFS_DIR ")"},
 	{{"dataplane", required_argument, NULL, OPT_DATAPLANE},
-	 "sockmap|splice",
-	 "force a dataplane (default: sockmap, else splice)"},
+	 "auto|sockmap|splice|copy",
+	 "auto (default): copy, then promote to sockmap, else splice; or force one"},
+	{{"promote-bytes", required_argument, NULL, OPT_PROMOTE_BYTES},
+	 "SIZE",
+	 "auto: promote a pair once one direction moved SIZE bytes (default 256K; 0: never by "
+	 "bytes)"},
+	{{"promote-after", required_argument, NULL, OPT_PROMOTE_AFTER},
+	 "DURATION",
+	 "auto: promote a pair once it is DURATION old (default 1s; 0s: never by age)"},
 	{{"metrics", required_argument, NULL, OPT_METRICS},
 	 "ADDR",
 	 "serve Prometheus /metrics on ADDR (host:port, [v6]:port; :port is 127.0.0.1:port, "
@@ -138,6 +147,18 @@ static int parse_one(struct args *a, int id, const char *v)
 			return -EINVAL;
 		}
 		return 0;
+	case OPT_PROMOTE_BYTES:
+		if (cfg_parse_size(v, &a->promote_bytes) < 0) {
+			fprintf(stderr, "sockgated: --promote-bytes %s: expected a size\n", v);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_PROMOTE_AFTER:
+		if (cfg_parse_duration_ms(v, &a->promote_after_ms) < 0) {
+			fprintf(stderr, "sockgated: --promote-after %s: expected a duration\n", v);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_CONFIG:
 		return push(a->configs, &a->n_configs, ARGS_MAX_CONFIGS, v, "--config");
 	case OPT_LABEL:
@@ -170,12 +191,18 @@ static int parse_one(struct args *a, int id, const char *v)
 		}
 		return 0;
 	case OPT_DATAPLANE:
-		if (strcmp(v, "sockmap") == 0)
+		if (strcmp(v, "auto") == 0)
+			a->dataplane = ARGS_DATAPLANE_AUTO;
+		else if (strcmp(v, "sockmap") == 0)
 			a->dataplane = ARGS_DATAPLANE_SOCKMAP;
+		else if (strcmp(v, "copy") == 0)
+			a->dataplane = ARGS_DATAPLANE_COPY;
 		else if (strcmp(v, "splice") == 0)
 			a->dataplane = ARGS_DATAPLANE_SPLICE;
 		else {
-			fprintf(stderr, "sockgated: --dataplane %s: expected sockmap or splice\n",
+			fprintf(stderr,
+				"sockgated: --dataplane %s: expected auto, sockmap, splice or "
+				"copy\n",
 				v);
 			return -EINVAL;
 		}
@@ -224,6 +251,8 @@ int args_parse(struct args *a, int argc, char **argv)
 	a->bpffs_dir = SG_DEFAULT_BPFFS_DIR;
 	a->log_level = LOG_LEVEL_INFO;
 	a->pair_budget_bytes = ARGS_DEFAULT_PAIR_BUDGET;
+	a->promote_bytes = ARGS_DEFAULT_PROMOTE_BYTES;
+	a->promote_after_ms = ARGS_DEFAULT_PROMOTE_MS;
 	a->access_log_path = "-";
 	opt_doc_longopts(opt_docs, N_OPTS, longopts);
 	opt_doc_shortopts(opt_docs, N_OPTS, "", shortopts, sizeof(shortopts));

@@ -18,10 +18,17 @@
 #define ARGS_MIN_PAIR_BUDGET	 (64u << 10)  /* --pair-budget 64K ... */
 #define ARGS_MAX_PAIR_BUDGET	 (1ull << 30) /* ... 1G */
 
+#define ARGS_DEFAULT_PROMOTE_BYTES (256u << 10)
+#define ARGS_DEFAULT_PROMOTE_MS	   1000u
+
 enum args_dataplane {
-	ARGS_DATAPLANE_AUTO = 0, /* sockmap, else splice with a warning */
-	ARGS_DATAPLANE_SOCKMAP,
-	ARGS_DATAPLANE_SPLICE
+	/* Every pair starts in the user-space copy and is promoted to sockmap
+	 * (else splice(2), with a warning) once past --promote-bytes or
+	 * --promote-after. */
+	ARGS_DATAPLANE_AUTO = 0,
+	ARGS_DATAPLANE_SOCKMAP, /* every pair spliced at once */
+	ARGS_DATAPLANE_SPLICE,	/* every pair in the splice(2) relay */
+	ARGS_DATAPLANE_COPY	/* every pair in the user-space copy, never promoted */
 };
 
 struct args {
@@ -39,6 +46,10 @@ struct args {
 	/* Bytes one direction of a spliced pair may hold in kernel queues before
 	 * that direction is paused (sockmap has no backpressure of its own). */
 	uint64_t pair_budget_bytes;
+	/* A copied pair is promoted once one direction moved this many bytes,
+	 * or once it is this old (docs/ARCHITECTURE.md, section "Promotion"). */
+	uint64_t promote_bytes;
+	uint64_t promote_after_ms;
 	/* Client connections open at once; 0: derived from the fd limit
 	 * (admission_default_max()). */
 	uint32_t max_connections;

@@ -33,6 +33,7 @@ static void on_client(struct loop_watch *w, uint32_t events);
 static void on_backend(struct loop_watch *w, uint32_t events);
 static void on_timer(struct loop_timer *t);
 static void start_connect(struct conn *c);
+static void peek_hello(struct conn *c, uint32_t events);
 
 static void reap(struct loop_deferred *d)
 {
@@ -75,14 +76,15 @@ static void release(struct conn *c)
 	struct agent *ag = c->ag;
 
 	loop_timer_cancel(ag->loop, &c->timer);
+	loop_defer_cancel(ag->loop, &c->again);
 	conn_admit_leave(c);
 	for (int leg = 0; leg < 2; leg++) {
 		struct loop_watch *w = leg ? &c->backend_w : &c->client_w;
 
 		if (w->fd < 0)
 			continue;
-		if (c->is_watched[leg])
-			loop_del(ag->loop, w);
+		/* No EPOLL_CTL_DEL: the agent never duplicates a connection's
+		 * descriptor, so closing it ends its registration. */
 		close(w->fd);
 		w->fd = -1;
 		c->is_watched[leg] = false;
@@ -168,7 +170,10 @@ static void log_access(const struct conn *c)
 		.backend = c->backend_addr_len ? c->backend_str : NULL,
 		.dataplane = c->state == CONN_SPLICED	? "sockmap"
 			     : c->state == CONN_RELAYED ? "splice"
+			     : c->state == CONN_COPYING ? "copy"
 							: NULL,
+		.is_promoted = c->promoted_ms != 0,
+		.promoted_ms = c->promoted_ms ? c->promoted_ms - c->start_ms : 0,
 		.proxy = c->proxy,
 		.bytes_up = c->bytes[0],
 		.bytes_down = c->bytes[1],
@@ -204,10 +209,14 @@ void conn_close(struct conn *c, enum agent_counter cnt, const char *reason, bool
 	release(c);
 }
 
-void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_storage *peer)
+/* Every connection socket is registered once, edge-triggered, for all it
+ * will ever need: no EPOLL_CTL_MOD on the copied path. */
+#define CONN_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
+void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_storage *peer,
+		 const struct sockaddr_storage *local)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	socklen_t len;
 
 	if (!c) {
 		close(fd);
@@ -223,8 +232,13 @@ void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_stor
 	c->backend_w = (struct loop_watch){.fd = -1, .on_event = on_backend};
 	c->timer.on_expire = on_timer;
 	c->reaper.run = reap;
-	len = sizeof(c->local_addr);
-	getsockname(fd, (struct sockaddr *)&c->local_addr, &len);
+	if (local) {
+		c->local_addr = *local;
+	} else {
+		socklen_t len = sizeof(c->local_addr);
+
+		getsockname(fd, (struct sockaddr *)&c->local_addr, &len);
+	}
 	c->next = ag->conns;
 	if (ag->conns)
 		ag->conns->prev = c;
@@ -246,7 +260,11 @@ void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_stor
 	loop_timer_arm(ag->loop, &c->timer, c->rt->cfg->listeners[li].hello_timeout_ms);
 	/* Edge-triggered: the peeked bytes stay queued, so a level-triggered
 	 * EPOLLIN would fire again at once for bytes already seen. */
-	conn_set_watch(c, 0, EPOLLIN | EPOLLRDHUP | EPOLLET);
+	conn_set_watch(c, 0, CONN_EVENTS);
+	/* The listener defers accept until the first segment, so the hello is
+	 * usually there already: no wait for the edge. */
+	if (c->state == CONN_HELLO)
+		peek_hello(c, 0);
 }
 
 static void set_rcvlowat(struct conn *c, size_t bytes)
@@ -254,6 +272,7 @@ static void set_rcvlowat(struct conn *c, size_t bytes)
 	int v = bytes > INT32_MAX ? INT32_MAX : (int)bytes;
 
 	setsockopt(c->client_w.fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v));
+	c->is_rcvlowat_raised = v > 1;
 }
 
 static void hello_failed(struct conn *c)
@@ -305,7 +324,8 @@ static void route_hello(struct conn *c)
 	 * want every byte reported again (peek_hello() raised the mark). */
 	free(c->parser);
 	c->parser = NULL;
-	set_rcvlowat(c, 1);
+	if (c->is_rcvlowat_raised)
+		set_rcvlowat(c, 1);
 	conn_admit_hello_done(c);
 	if (!conn_admit_to_route(c)) {
 		conn_close(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections", false);
@@ -340,7 +360,10 @@ static uint8_t *peek_buf(struct agent *ag, size_t want)
  * queued, so each byte is peeked a bounded number of times. SO_RCVLOWAT set
  * to that makes the kernel wake the loop only then, mostly: under receive
  * memory pressure (many tiny segments) it wakes anyway, and such a wakeup
- * costs one SIOCINQ, no peek. A FIN or an error is acted on at once. */
+ * costs one SIOCINQ, no peek. A FIN or an error is acted on at once. The
+ * first peek, right after accept (events 0), asks for everything a hello may
+ * be: MSG_PEEK copies only what is queued, and most hellos are whole by then.
+ * Edges that report only room to write are not the hello's business. */
 static void peek_hello(struct conn *c, uint32_t events)
 {
 	struct agent *ag = c->ag;
@@ -351,7 +374,11 @@ static void peek_hello(struct conn *c, uint32_t events)
 	uint8_t *buf;
 	ssize_t n;
 
-	if (ioctl(c->client_w.fd, SIOCINQ, &queued) == 0 && (size_t)queued > want)
+	if (events && !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return;
+	if (!events && c->peek_fed == 0)
+		want = max + 1;
+	else if (ioctl(c->client_w.fd, SIOCINQ, &queued) == 0 && (size_t)queued > want)
 		want = (size_t)queued;
 	if (want < c->peek_want && want < max + 1 && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
 		return;
@@ -416,8 +443,9 @@ static void on_client(struct loop_watch *w, uint32_t events)
 			conn_close(c, AGENT_CNT_ABORTED, "client_reset", false);
 			return;
 		}
-		/* Hello then FIN is legal: the sockmap insert then fails with
-		 * EOPNOTSUPP and the relay forwards the FIN after the bytes. */
+		/* Hello then FIN is legal: the copy or relay forwards the FIN
+		 * after the bytes (a sockmap insert fails with EOPNOTSUPP). */
+		c->seen[0] |= events;
 		return;
 	default:
 		conn_data_event(c, 0, events);
@@ -515,12 +543,19 @@ static void on_backend(struct loop_watch *w, uint32_t events)
 		conn_data_event(c, 1, events);
 		return;
 	}
-	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
-		soerr = errno;
-	if (soerr == 0 && (events & EPOLLOUT)) {
+	/* Writable without an error or hangup is a completed connect: no
+	 * SO_ERROR read on the common path. */
+	if ((events & EPOLLOUT) && !(events & (EPOLLERR | EPOLLHUP))) {
+		c->seen[1] |= events & ~EPOLLOUT;
 		connected(c);
 		return;
 	}
+	if (!(events & (EPOLLERR | EPOLLHUP))) {
+		c->seen[1] |= events; /* bytes before the connect edge: kept for the copy */
+		return;
+	}
+	if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		soerr = errno;
 	connect_failed(c, soerr ? soerr : ECONNREFUSED);
 }
 
@@ -623,6 +658,7 @@ static void start_connect(struct conn *c)
 		c->backend_w.fd = fd;
 		c->connect_start_ns = now_ns();
 		if (connect(fd, (const struct sockaddr *)&ep->addr, ep->addr_len) == 0) {
+			conn_set_watch(c, 1, CONN_EVENTS);
 			connected(c);
 			return;
 		}
@@ -636,7 +672,7 @@ static void start_connect(struct conn *c)
 		c->backend_w.fd = -1;
 	}
 	loop_timer_arm(ag->loop, &c->timer, rt->connect_timeout_ms);
-	conn_set_watch(c, 1, EPOLLOUT);
+	conn_set_watch(c, 1, CONN_EVENTS);
 }
 
 /* The verdict kept a byte of this pair on its source and forwards nothing

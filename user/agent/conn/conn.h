@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* conn.h: one client connection from accept to close:
  * HELLO (peek and parse) -> CONNECTING (to a backend, with retries) ->
- * SPLICED (sockmap) or RELAYED (splice(2)) -> closed, with one access-log line. */
+ * COPYING (user space), promoted to SPLICED (sockmap) or RELAYED (splice(2))
+ * -> closed, with one access-log line. */
 #ifndef SG_CONN_H
 #define SG_CONN_H
 
@@ -11,8 +12,10 @@
 #include "sg_abi.h"
 
 /* Takes ownership of fd, a non-blocking socket just accepted on listener li
- * from peer, and admitted (conn_admit.c). */
-void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_storage *peer);
+ * from peer, and admitted (conn_admit.c). local: the listener's address when
+ * it names one (NULL for a wildcard listener: getsockname() tells). */
+void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_storage *peer,
+		 const struct sockaddr_storage *local);
 
 /* Hands a crossing event from the verdict to its connection, if still open. */
 void conn_on_bpf_event(struct agent *ag, const struct sg_event *e);

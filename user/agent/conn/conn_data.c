@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* conn_data.c: a connected pair from handover until its end (conn_close()
- * then ends it with conn_data_end()). Sockmap pairs are
+ * then ends it with conn_data_end()). By default a pair starts in the
+ * user-space copy (copy_relay.c) and is promoted to sockmap, or to the
+ * splice(2) relay, once it proved long-lived or bulky (docs/ARCHITECTURE.md,
+ * section "Promotion"). Sockmap pairs are
  * watched for end of stream only (EPOLLRDHUP: data wakeups would cost the
  * agent CPU per byte, docs/SOCKMAP.md, section "Detecting that a direction has drained");
  * a FIN is forwarded only once every
@@ -11,11 +14,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "conn_internal.h"
+#include "container_of.h"
 #include "conn_lifetime.h"
 #include "conn_pace.h"
 #include "log.h"
@@ -26,20 +29,29 @@
 #define SPLICE_SNDBUF	 (4 << 20) /* docs/SOCKMAP.md, section "Send-buffer re-poll stall" */
 #define RELAY_PIPE_BYTES (1 << 20)
 
-/* Bytes of a sockmap flow that user space moved (pause tails and half-close
- * rests) rather than the verdict program: what redirect_bytes does not count. */
+/* Bytes of a pair that went through the agent's own buffers: the copy's,
+ * before or without a promotion, and a sockmap flow's pause tails and
+ * half-close rests. What redirect_bytes does not count of a sockmap flow. */
 uint64_t conn_copied_bytes(const struct conn *c)
 {
-	if (c->state != CONN_SPLICED)
-		return 0;
-	return c->pair.copied[SOCKPAIR_CLIENT] + c->pair.copied[SOCKPAIR_BACKEND];
+	uint64_t n = c->pre_bytes[0] + c->pre_bytes[1];
+
+	if (c->state == CONN_COPYING)
+		n = c->copy.dir[COPY_CLIENT].bytes_out + c->copy.dir[COPY_BACKEND].bytes_out;
+	if (c->state == CONN_SPLICED)
+		n += c->pair.copied[SOCKPAIR_CLIENT] + c->pair.copied[SOCKPAIR_BACKEND];
+	return n;
 }
 
+/* The flow entry's counters start at what the copy moved before a
+ * promotion (sockpair_splice()); the relay's start at 0. */
 static void collect_bytes(struct conn *c)
 {
 	if (c->state == CONN_SPLICED) {
 		uint64_t b[SG_DIR_MAX];
 
+		c->bytes[0] = c->pre_bytes[0];
+		c->bytes[1] = c->pre_bytes[1];
 		if (sockpair_flow_bytes(&c->pair, &c->ag->dp, b) == 0) {
 			c->bytes[0] = b[SG_DIR_TO_BACKEND];
 			c->bytes[1] = b[SG_DIR_TO_CLIENT];
@@ -47,8 +59,11 @@ static void collect_bytes(struct conn *c)
 		c->bytes[0] += c->pair.copied[SOCKPAIR_CLIENT];
 		c->bytes[1] += c->pair.copied[SOCKPAIR_BACKEND];
 	} else if (c->state == CONN_RELAYED) {
-		c->bytes[0] = c->relay.dir[RELAY_CLIENT].bytes;
-		c->bytes[1] = c->relay.dir[RELAY_BACKEND].bytes;
+		c->bytes[0] = c->pre_bytes[0] + c->relay.dir[RELAY_CLIENT].bytes;
+		c->bytes[1] = c->pre_bytes[1] + c->relay.dir[RELAY_BACKEND].bytes;
+	} else if (c->state == CONN_COPYING) {
+		c->bytes[0] = c->copy.dir[COPY_CLIENT].bytes_out;
+		c->bytes[1] = c->copy.dir[COPY_BACKEND].bytes_out;
 	}
 }
 
@@ -73,6 +88,8 @@ void conn_data_end(struct conn *c, const char *reason)
 	}
 	if (c->state == CONN_RELAYED)
 		relay_fini(&c->relay);
+	if (c->state == CONN_COPYING)
+		copy_relay_fini(&c->copy);
 }
 
 static void update_relay_watches(struct conn *c)
@@ -120,6 +137,11 @@ static void start_relay(struct conn *c)
 		conn_close(c, AGENT_CNT_ABORTED, "relay_failed", true);
 		return;
 	}
+	if (c->state == CONN_COPYING) {
+		copy_relay_fini(&c->copy);
+		conn_count(c, AGENT_CNT_PROMOTED);
+		c->promoted_ms = loop_now_ms();
+	}
 	c->state = CONN_RELAYED;
 	conn_count(c, AGENT_CNT_RELAYED);
 	step_relay(c);
@@ -143,11 +165,15 @@ static void flow_addr(const struct sockaddr_storage *ss, __u8 addr[16], __u16 *p
 	}
 }
 
-static void start_splice(struct conn *c)
+/* Splices c's legs; consumed: what the copy read from each (NULL: nothing).
+ * Returns 0 when spliced, 1 when the pair cannot be spliced now and goes on
+ * in user space (a leg is past ESTABLISHED, or the kick did not hand the
+ * client's queue over: nothing was forwarded either way), -1 when c was
+ * closed. */
+static int splice_pair(struct conn *c, const uint64_t consumed[SOCKPAIR_LEGS])
 {
 	struct agent *ag = c->ag;
 	struct sg_flow flow = {.route_id = (uint32_t)c->route};
-	struct timespec now;
 	int sndbuf = SPLICE_SNDBUF, err;
 
 	for (int leg = 0; leg < 2; leg++) {
@@ -161,37 +187,173 @@ static void start_splice(struct conn *c)
 	flow_addr(&c->backend_addr, flow.backend_addr, &flow.backend_port);
 	_Static_assert(sizeof(c->sni) <= sizeof(flow.sni), "every SNI fits the flow entry");
 	sockpair_flow_names(&flow, c->sni, c->rt->cfg->routes[c->route].name);
-	clock_gettime(CLOCK_MONOTONIC, &now); /* the clock of bpf_ktime_get_ns() */
-	flow.start_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	/* loop_now_ms() is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns(). */
+	flow.start_ns = c->start_ms * 1000000u;
 	err = sockpair_splice(&c->pair, &ag->dp, c->client_w.fd, c->backend_w.fd,
-			      ag->flow_id_base | (c->id & 0xffffffffu), &flow);
-	if (err == -EOPNOTSUPP) {
-		/* A leg is no longer ESTABLISHED (hello then FIN): relay the pair. */
-		start_relay(c);
-		return;
-	}
+			      ag->flow_id_base | (c->id & 0xffffffffu), &flow, consumed);
+	if (err == -EOPNOTSUPP)
+		return 1; /* a leg is no longer ESTABLISHED (hello then FIN) */
 	if (err) {
 		if (agent_log_allowed(ag))
 			log_warn("conn=%llu splice: %s", (unsigned long long)c->id, strerror(-err));
 		conn_close(c, AGENT_CNT_ABORTED, "splice_failed", true);
-		return;
+		return -1;
 	}
 	if (sockpair_is_stuck(&c->pair, &ag->dp)) {
 		sockpair_unsplice(&c->pair, &ag->dp);
 		sockpair_flow_discard(&c->pair, &ag->dp);
-		start_relay(c);
-		return;
+		return 1;
+	}
+	if (c->state == CONN_COPYING) {
+		copy_relay_fini(&c->copy);
+		conn_count(c, AGENT_CNT_PROMOTED);
+		c->promoted_ms = loop_now_ms();
 	}
 	c->state = CONN_SPLICED;
 	conn_count(c, AGENT_CNT_SPLICED);
 	conn_set_watch(c, 0, EPOLLRDHUP);
 	conn_set_watch(c, 1, EPOLLRDHUP);
 	conn_pace_start(c);
+	return 0;
+}
+
+static void start_splice(struct conn *c)
+{
+	if (splice_pair(c, NULL) == 1)
+		start_relay(c);
+}
+
+/* ---- the copy, and its promotion ---- */
+
+static void close_copy_failed(struct conn *c)
+{
+	bool reset = c->copy.err == -ECONNRESET || c->copy.err == -EPIPE;
+	bool client = c->copy.err_leg == COPY_CLIENT;
+
+	conn_close(c, AGENT_CNT_ABORTED,
+		   client ? (reset ? "client_reset" : "client_error")
+			  : (reset ? "backend_reset" : "backend_error"),
+		   true);
+}
+
+/* Ends c when status says its copy ended; true when it did. */
+static bool copy_ended(struct conn *c, enum copy_status status)
+{
+	if (status == COPY_DONE)
+		conn_close(c, AGENT_CNT_CLOSED, "eof", false);
+	else if (status == COPY_ERROR)
+		close_copy_failed(c);
+	return status != COPY_RUNNING;
+}
+
+/* Hands c to the kernel at a point where both receive queues were found
+ * empty (copy_relay_settle()): every byte read so far has been sent on, so
+ * the sockmap insert finds only whole skbs, and splice(2) starts at the
+ * stream's next byte. Otherwise c stays in the copy and the next step tries
+ * again. A leg whose stream ended is never promoted: the copy forwards its
+ * FIN. */
+static void promote(struct conn *c)
+{
+	enum copy_status status;
+	uint64_t consumed[SOCKPAIR_LEGS];
+
+	if (!copy_relay_settle(&c->copy, c->ag->copy_buf, AGENT_COPY_BUF, &status)) {
+		if (!copy_ended(c, status) &&
+		    (c->copy.dir[COPY_CLIENT].is_eof || c->copy.dir[COPY_BACKEND].is_eof))
+			c->is_promotable = false;
+		return;
+	}
+	for (int leg = 0; leg < SOCKPAIR_LEGS; leg++) {
+		consumed[leg] = c->copy.dir[leg].bytes_in;
+		c->pre_bytes[leg] = c->copy.dir[leg].bytes_out;
+	}
+	conn_lifetime_keepalive(c);
+	if (!c->ag->use_sockmap) {
+		start_relay(c);
+		return;
+	}
+	if (splice_pair(c, consumed) != 1)
+		return;
+	/* Not spliced and nothing forwarded: the copy goes on, for good, and
+	 * reads whatever queued meanwhile. */
+	c->is_promotable = false;
+	copy_relay_note(&c->copy, COPY_CLIENT, EPOLLIN);
+	copy_relay_note(&c->copy, COPY_BACKEND, EPOLLIN);
+}
+
+static bool past_promote_bytes(const struct conn *c)
+{
+	uint64_t mark = c->ag->args->promote_bytes;
+
+	return mark && (c->copy.dir[COPY_CLIENT].bytes_out >= mark ||
+			c->copy.dir[COPY_BACKEND].bytes_out >= mark);
+}
+
+/* Once a pair is due for promotion it no longer reads ahead: each step
+ * only works toward the settle point, and the senders wait on TCP's flow
+ * control meanwhile, so a fast flow is caught within a step or two. */
+static void step_copy(struct conn *c)
+{
+	if (!(c->is_promotable && c->wants_promotion)) {
+		if (copy_ended(c, copy_relay_step(&c->copy, c->ag->copy_buf, AGENT_COPY_BUF)))
+			return;
+		c->wants_promotion = c->is_promotable && past_promote_bytes(c);
+	}
+	if (c->is_promotable && c->wants_promotion) {
+		promote(c);
+		if (c->state != CONN_COPYING)
+			return;
+	}
+	if (copy_relay_has_more(&c->copy))
+		loop_defer(c->ag->loop, &c->again);
+}
+
+static void on_again(struct loop_deferred *d)
+{
+	struct conn *c = container_of(d, struct conn, again);
+
+	if (c->state == CONN_COPYING)
+		step_copy(c);
+}
+
+/* The copy's one timer: at --promote-after a pair is due for promotion, and
+ * its keepalive starts (a pair that ends sooner never needed it, and skips
+ * its setsockopt() calls). */
+static void copy_timer(struct conn *c)
+{
+	conn_lifetime_keepalive(c);
+	if (c->is_promotable && c->ag->args->promote_after_ms)
+		c->wants_promotion = true;
+	step_copy(c);
+}
+
+static void start_copy(struct conn *c)
+{
+	const struct args *a = c->ag->args;
+
+	copy_relay_init(&c->copy, c->client_w.fd, c->backend_w.fd);
+	/* The hello is queued on the client; edges already reported on either
+	 * leg are not reported again. */
+	copy_relay_note(&c->copy, COPY_CLIENT, c->seen[0] | EPOLLIN);
+	copy_relay_note(&c->copy, COPY_BACKEND, c->seen[1]);
+	c->again.run = on_again;
+	c->state = CONN_COPYING;
+	c->is_promotable = c->ag->promotes;
+	conn_count(c, AGENT_CNT_COPIED);
+	loop_timer_arm(c->ag->loop, &c->timer,
+		       c->is_promotable && a->promote_after_ms ? a->promote_after_ms
+							       : ARGS_DEFAULT_PROMOTE_MS);
+	step_copy(c);
 }
 
 void conn_start_data(struct conn *c)
 {
 	conn_lifetime_start(c);
+	if (c->ag->starts_in_copy) {
+		start_copy(c);
+		return;
+	}
+	conn_lifetime_keepalive(c);
 	if (c->ag->use_sockmap)
 		start_splice(c);
 	else
@@ -305,7 +467,10 @@ static void spliced_event(struct conn *c, int leg, uint32_t events)
 
 void conn_data_event(struct conn *c, int leg, uint32_t events)
 {
-	if (c->state == CONN_SPLICED)
+	if (c->state == CONN_COPYING) {
+		copy_relay_note(&c->copy, leg, events);
+		step_copy(c);
+	} else if (c->state == CONN_SPLICED)
 		spliced_event(c, leg, events);
 	else if (c->state == CONN_RELAYED)
 		step_relay(c);
@@ -315,4 +480,6 @@ void conn_data_timer(struct conn *c)
 {
 	if (c->state == CONN_SPLICED)
 		conn_schedule(c);
+	else if (c->state == CONN_COPYING)
+		copy_timer(c);
 }

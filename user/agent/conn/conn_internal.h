@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "agent_state.h"
+#include "copy_relay.h"
 #include "relay.h"
 #include "sockpair.h"
 
@@ -20,6 +21,7 @@
 enum conn_state {
 	CONN_HELLO = 0,
 	CONN_CONNECTING,
+	CONN_COPYING, /* user-space copy, until promoted (docs/ARCHITECTURE.md, section "Promotion") */
 	CONN_SPLICED, /* sockmap: the kernel moves the bytes */
 	CONN_RELAYED, /* splice(2) relay in user space */
 	CONN_CLOSED
@@ -36,6 +38,11 @@ struct conn {
 	bool is_watched[2];
 	struct loop_timer timer; /* hello, connect, drain poll: one at a time */
 	struct loop_deferred reaper;
+	struct loop_deferred again; /* COPYING: a step left bytes for later */
+	/* EPOLL* events seen on each leg before the dataplane started: sockets
+	 * are registered once, edge-triggered, so an edge is not reported twice. */
+	uint32_t seen[2];
+	bool is_rcvlowat_raised; /* the hello phase raised SO_RCVLOWAT above 1 */
 	size_t listener;
 	struct sockaddr_storage client_addr, local_addr;
 	uint64_t start_ms;
@@ -74,7 +81,13 @@ struct conn {
 	bool in_panic;		   /* its route was under min_health_percent when routed */
 	uint64_t connect_start_ns; /* CLOCK_MONOTONIC, of the attempt in flight */
 
-	/* SPLICED / RELAYED */
+	/* COPYING / SPLICED / RELAYED */
+	struct copy_relay copy;
+	bool wants_promotion;  /* past --promote-bytes or --promote-after */
+	bool is_promotable;    /* false once a promotion failed: stays copied */
+	bool has_keepalive;    /* conn_lifetime_keepalive() ran */
+	uint64_t pre_bytes[2]; /* moved by the copy before promotion, [0] up, [1] down */
+	uint64_t promoted_ms;  /* loop_now_ms() at promotion; 0: never */
 	struct sockpair pair;
 	struct relay relay;
 	bool eof[2];	   /* leg's peer ended its stream */
@@ -122,8 +135,8 @@ void conn_data_timer(struct conn *c);
 /* Stops c's dataplane (SPLICED or RELAYED) and collects its byte counts; the
  * flow entry is finalised with reason. For conn_close() only. */
 void conn_data_end(struct conn *c, const char *reason);
-/* Bytes of a sockmap flow that user space moved (pause tails and half-close
- * rests) rather than the verdict program; 0 unless SPLICED. */
+/* Bytes of c moved through the agent's own buffers (recv/send) rather than
+ * the verdict program or splice(2): the copy's, and a sockmap flow's tails. */
 uint64_t conn_copied_bytes(const struct conn *c);
 
 #endif

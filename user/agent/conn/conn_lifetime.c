@@ -33,7 +33,10 @@ static bool moved_bytes(struct conn *c, uint64_t *moved)
 			 c->pair.copied[SOCKPAIR_CLIENT] + c->pair.copied[SOCKPAIR_BACKEND];
 		return true;
 	}
-	*moved = c->relay.dir[RELAY_CLIENT].bytes + c->relay.dir[RELAY_BACKEND].bytes;
+	if (c->state == CONN_COPYING)
+		*moved = c->copy.dir[COPY_CLIENT].bytes_out + c->copy.dir[COPY_BACKEND].bytes_out;
+	else
+		*moved = c->relay.dir[RELAY_CLIENT].bytes + c->relay.dir[RELAY_BACKEND].bytes;
 	return true;
 }
 
@@ -97,7 +100,8 @@ static void on_sweep(struct loop_timer *t)
 
 	for (c = ag->conns; c; c = next) {
 		next = c->next; /* conn_close() unlinks c only */
-		if (c->state == CONN_SPLICED || c->state == CONN_RELAYED)
+		if (c->state == CONN_SPLICED || c->state == CONN_RELAYED ||
+		    c->state == CONN_COPYING)
 			judge(c, now);
 	}
 	loop_timer_arm(ag->loop, &ag->lifetime_timer, sweep_period(ag));
@@ -134,10 +138,17 @@ static void set_probes(int fd, const struct cfg_route *rt)
 
 void conn_lifetime_start(struct conn *c)
 {
-	const struct cfg_route *rt = &c->rt->cfg->routes[c->route];
-
-	set_probes(c->client_w.fd, rt);
-	set_probes(c->backend_w.fd, rt);
 	c->active_ms = c->idle_checked_ms = loop_now_ms();
 	c->idle_moved = 0;
+}
+
+void conn_lifetime_keepalive(struct conn *c)
+{
+	const struct cfg_route *rt = &c->rt->cfg->routes[c->route];
+
+	if (c->has_keepalive)
+		return;
+	c->has_keepalive = true;
+	set_probes(c->client_w.fd, rt);
+	set_probes(c->backend_w.fd, rt);
 }

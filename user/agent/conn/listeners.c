@@ -3,6 +3,7 @@
  * epoll registration of a kept listener survives a reload untouched. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -18,6 +19,7 @@
 
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH   64 /* accepts per wakeup: other listeners get their turn */
+#define DEFER_ACCEPT_S 1
 
 static void on_resume(struct loop_timer *t)
 {
@@ -57,7 +59,8 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 
 		if (fd >= 0) {
 			if (conn_admit(ls->ag, ls->index, fd, &peer))
-				conn_accept(ls->ag, ls->index, fd, &peer);
+				conn_accept(ls->ag, ls->index, fd, &peer,
+					    ls->is_wildcard ? NULL : &ls->addr);
 			continue;
 		}
 		switch (errno) {
@@ -82,12 +85,19 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 	}
 }
 
+static bool addr_is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 static struct listener_sock *open_one(struct agent *ag, size_t li,
 				      const struct sockaddr_storage *addr, socklen_t addr_len,
 				      int *err)
 {
 	struct listener_sock *ls = calloc(1, sizeof(*ls));
-	int one = 1, fd = -1;
+	int one = 1, defer_s = DEFER_ACCEPT_S, fd = -1;
 
 	if (!ls) {
 		*err = -ENOMEM;
@@ -99,6 +109,12 @@ static struct listener_sock *open_one(struct agent *ag, size_t li,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (addr->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* Accepted sockets inherit both: no per-connection call. Deferred
+	 * accept hands over a connection with its first segment (the hello,
+	 * mostly) already queued; one that sends nothing is accepted after
+	 * DEFER_ACCEPT_S anyway and meets hello_timeout as before. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
 	if (bind(fd, (const struct sockaddr *)addr, addr_len) == -1 ||
 	    listen(fd, LISTEN_BACKLOG) == -1)
 		goto err;
@@ -107,6 +123,7 @@ static struct listener_sock *open_one(struct agent *ag, size_t li,
 				     .index = li,
 				     .addr = *addr,
 				     .addr_len = addr_len,
+				     .is_wildcard = addr_is_wildcard(addr),
 				     .resume = {.on_expire = on_resume}};
 	*err = loop_add(ag->loop, &ls->w, EPOLLIN);
 	if (*err) {

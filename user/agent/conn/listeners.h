@@ -24,6 +24,7 @@ struct listener_sock {
 	size_t index; /* into the running config's listeners */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
+	bool is_wildcard; /* 0.0.0.0 or [::]: a connection's local address needs asking */
 	/* Out of the loop after accept() ran out of descriptors or memory, until
 	 * resume fires: a level-triggered listener would spin on the error. */
 	bool is_paused;

@@ -18,7 +18,8 @@ static const char *const agent_counter_names[AGENT_CNT_MAX] = {
 static bool is_stage(int cnt)
 {
 	return cnt == AGENT_CNT_HELLO_OK || cnt == AGENT_CNT_PROXY_HEADER_SENT ||
-	       cnt == AGENT_CNT_SPLICED || cnt == AGENT_CNT_RELAYED;
+	       cnt == AGENT_CNT_SPLICED || cnt == AGENT_CNT_RELAYED || cnt == AGENT_CNT_COPIED ||
+	       cnt == AGENT_CNT_PROMOTED;
 }
 
 static void write_connections(const struct agent *ag, FILE *f)

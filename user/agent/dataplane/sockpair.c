@@ -181,7 +181,8 @@ void sockpair_flow_names(struct sg_flow *f, const char *sni, const char *route)
 }
 
 int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int client_fd,
-		    int backend_fd, uint64_t flow_id, const struct sg_flow *flow)
+		    int backend_fd, uint64_t flow_id, const struct sg_flow *flow,
+		    const uint64_t consumed[SOCKPAIR_LEGS])
 {
 	struct sg_peer to_backend = {.flow_id = flow_id, .dir = SG_DIR_TO_BACKEND};
 	struct sg_peer to_client = {.flow_id = flow_id, .dir = SG_DIR_TO_CLIENT};
@@ -203,6 +204,11 @@ int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int clie
 	to_client.peer_cookie = p->cookie[SOCKPAIR_CLIENT];
 	p->peer[SOCKPAIR_CLIENT] = to_backend;
 	p->peer[SOCKPAIR_BACKEND] = to_client;
+	for (int leg = 0; consumed && leg < SOCKPAIR_LEGS; leg++) {
+		p->base_rx[leg] = consumed[leg];
+		p->base_redirected[leg] = consumed[leg];
+		entry.bytes[p->peer[leg].dir & 1] = consumed[leg];
+	}
 
 	/* Written whole here, before either socket is in sg_socks: no verdict
 	 * can be counting on it yet, so nothing is lost by replacing the value. */
@@ -219,10 +225,9 @@ int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int clie
 	}
 	/* Baselines before the insert: nothing can move until the client leg is
 	 * in the map and kicked, so no byte is counted on the wrong side. The
-	 * receive baseline is 0: the agent never consumes a byte, so every byte a
-	 * leg received, peeked ones included, is still to be forwarded. */
+	 * receive baseline is what user space consumed: every byte a leg
+	 * received beyond it, peeked ones included, is still to be forwarded. */
 	for (int leg = 0; leg < SOCKPAIR_LEGS; leg++) {
-		p->base_rx[leg] = 0;
 		err = tx_baseline(p->fd[leg], &p->base_tx[leg]);
 		if (err)
 			goto err_unsplice;
@@ -267,10 +272,12 @@ bool sockpair_is_stuck(const struct sockpair *p, const struct bpf_dataplane *dp)
 
 	if (is_established(p->fd[SOCKPAIR_CLIENT]))
 		return false;
-	if (sockpair_flow_bytes(p, dp, bytes) || bytes[SG_DIR_TO_BACKEND] != 0)
+	if (sockpair_flow_bytes(p, dp, bytes) ||
+	    bytes[SG_DIR_TO_BACKEND] != p->base_redirected[SOCKPAIR_CLIENT])
 		return false;
 	/* More than the FIN arrived and nothing moved: the kick did not run. */
-	return tcp_counters(p->fd[SOCKPAIR_CLIENT], &rx, &ignored) == 0 && rx > 1;
+	return tcp_counters(p->fd[SOCKPAIR_CLIENT], &rx, &ignored) == 0 &&
+	       rx - p->base_rx[SOCKPAIR_CLIENT] > 1;
 }
 
 void sockpair_unsplice(struct sockpair *p, const struct bpf_dataplane *dp)
@@ -304,7 +311,7 @@ int sockpair_backlog(const struct sockpair *p, const struct bpf_dataplane *dp,
 	if (err)
 		return err;
 	*redirected = bytes[p->peer[src].dir & 1];
-	written = tx - p->base_tx[other_leg(src)];
+	written = tx - p->base_tx[other_leg(src)] + p->base_redirected[src];
 	*backlog = *redirected > written ? *redirected - written : 0;
 	return 0;
 }
@@ -380,7 +387,9 @@ int sockpair_pending(const struct sockpair *p, const struct bpf_dataplane *dp,
 		err = tcp_counters(p->fd[src], &rx, &ignored);
 	if (err)
 		return err;
-	done = bytes[p->peer[src].dir & 1] + p->copied[src];
+	/* Both sides count from the splice's baselines. */
+	done = bytes[p->peer[src].dir & 1] - p->base_redirected[src] + p->copied[src];
+	rx -= p->base_rx[src];
 	*pending = rx > done ? rx - done : 0;
 	return 0;
 }

@@ -25,6 +25,9 @@ struct sockpair {
 	 * "Detecting that a direction has drained"). */
 	uint64_t base_rx[SOCKPAIR_LEGS];
 	uint64_t base_tx[SOCKPAIR_LEGS];
+	/* Bytes from each leg the copy moved before a promotion: the flow
+	 * entry's counters start there, so the CLI shows whole pairs. */
+	uint64_t base_redirected[SOCKPAIR_LEGS];
 	bool is_inserted[SOCKPAIR_LEGS];    /* in sg_targets */
 	bool is_forwarding[SOCKPAIR_LEGS];  /* in sg_socks: its input is redirected */
 	struct sg_peer peer[SOCKPAIR_LEGS]; /* what sg_peers was given at splice (notify_at: 0) */
@@ -36,22 +39,27 @@ struct sockpair {
  * their start and end around a "..." marker. sni may be NULL or "". */
 void sockpair_flow_names(struct sg_flow *f, const char *sni, const char *route);
 
-/* Splices client_fd and backend_fd (both ESTABLISHED, the ClientHello only
- * peeked): writes both sg_peers entries and the flow (flow's state and flags
- * are written as SG_FLOW_OPEN, none), inserts the backend then the client into
- * sg_socks, takes the drain baselines and kicks both sockets. Returns 0,
+/* Splices client_fd and backend_fd (both ESTABLISHED): writes both sg_peers
+ * entries and the flow (flow's state and flags are written as SG_FLOW_OPEN,
+ * none), inserts the backend then the client into sg_socks, takes the drain
+ * baselines and kicks both sockets. consumed[leg]: bytes user space already
+ * read from leg and sent on, each leg's receive queue then found empty (a
+ * promotion); NULL when nothing was read (the ClientHello only peeked). The
+ * flow's counters start at those. Returns 0,
  * -EOPNOTSUPP when a socket is no longer ESTABLISHED (the caller relays that
  * connection in user space), or another -errno; on error nothing stays in the
  * maps, the flow entry included. */
 int sockpair_splice(struct sockpair *p, const struct bpf_dataplane *dp, int client_fd,
-		    int backend_fd, uint64_t flow_id, const struct sg_flow *flow);
+		    int backend_fd, uint64_t flow_id, const struct sg_flow *flow,
+		    const uint64_t consumed[SOCKPAIR_LEGS]);
 
 /* After end of stream was seen on leg src: true once every byte src received
  * before its FIN has been sent and acknowledged out of the other leg. */
 bool sockpair_is_drained(const struct sockpair *p, enum sockpair_leg src);
 
 /* Right after sockpair_splice(): true when the client's FIN had already
- * arrived and none of its queued bytes reached the verdict. On this kernel the
+ * arrived and none of the bytes it queued since the splice's baseline reached
+ * the verdict. On this kernel the
  * insert of such a socket succeeds but the kick does not hand its queue over;
  * the caller unsplices and relays the pair instead (nothing was forwarded, so
  * nothing is lost or duplicated). */
