@@ -22,7 +22,7 @@ PKGS=(
 	libcriterion-dev libclang-rt-14-dev
 	libssl-dev
 	nginx-light curl openssl iproute2 ethtool procps psmisc python3
-	python3-yaml # tests/e2e/test_k8s_manifests.sh reads deploy/kubernetes/
+	python3-yaml libcap2-bin # test_k8s_*.sh: read deploy/kubernetes/, decode capabilities
 	tmux
 	nftables util-linux # make soak: packet loss in the test namespaces, taskset
 )
