@@ -31,7 +31,7 @@ caps=$(manifest caps "$DS" | sed 's/^/CAP_/' | sort | tr '\n' ' ')
 unit=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/systemd/sockgated.service.in" | tr ' ' '\n' |
 	sort | tr '\n' ' ')
 e2e_assert_eq "$unit" "$caps" "the DaemonSet adds the capabilities the systemd unit has"
-doc=$(grep '^The container adds exactly' "$ROOT/docs/KUBERNETES.md" | grep -o '`[A-Z_]*`' |
+doc=$(cd "$ROOT" && grep '^The container adds exactly' docs/KUBERNETES.md | grep -o '`[A-Z_]*`' |
 	tr -d '`' | sed 's/^/CAP_/' | sort | tr '\n' ' ')
 e2e_assert_eq "$caps" "$doc" "docs/KUBERNETES.md lists the same capabilities"
 
