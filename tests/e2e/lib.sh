@@ -233,13 +233,7 @@ e2e__stop_pids() {
 e2e_topology_up() {
 	local ns
 	for ns in "$SG_NS_CLI" "$SG_NS_GW" "$SG_NS_BE"; do
-		ip netns add "$ns" || e2e_fail "ip netns add $ns"
-		SG_E2E_NS_MADE+=("$ns")
-		ip -n "$ns" link set lo up
-		# Before the veths exist, so that their link-local addresses skip DAD too.
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 net.ipv4.ip_forward=0 \
-			net.ipv6.conf.all.forwarding=0 >/dev/null
+		e2e_netns_add "$ns"
 	done
 
 	ip -n "$SG_NS_CLI" link add "$CLI_IF" type veth peer name "$GW_IF_CLI" netns "$SG_NS_GW"
@@ -262,6 +256,18 @@ e2e_topology_up() {
 	done
 	e2e_log "topology up: $SG_NS_CLI ($CLI_IP, $CLI_IP6) - $SG_NS_GW" \
 		"($GW_IP_CLI, $GW_IP6_CLI | $GW_IP_BE, $GW_IP6_BE) - $SG_NS_BE ($BE_IP, $BE_IP6)"
+}
+
+# e2e_netns_add NS: one more namespace (name it sg$$-...), lo up, forwarding off, DAD off;
+# cleanup stops what runs in it and deletes it. Do not call in $(...).
+e2e_netns_add() {
+	ip netns add "$1" || e2e_fail "ip netns add $1"
+	SG_E2E_NS_MADE+=("$1")
+	ip -n "$1" link set lo up
+	# Before the veths exist, so that their link-local addresses skip DAD too.
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 net.ipv4.ip_forward=0 \
+		net.ipv6.conf.all.forwarding=0 >/dev/null
 }
 
 # e2e__addr NS IF V4/LEN V6/LEN: address the interface and bring it up.
@@ -402,6 +408,27 @@ e2e_nginx_backend() {
 	e2e_log "nginx backend in $ns on $ips port $port (pid $E2E_BG_PID, $dir)"
 }
 
+# ---- a ConfigMap volume -----------------------------------------------------------------
+
+# e2e_configmap_publish DIR TIMESTAMP PAYLOAD_DIR: lay out or update DIR as the kubelet's
+# AtomicWriter does a ConfigMap volume: the files of PAYLOAD_DIR (the ConfigMap's keys) go
+# into a new hidden directory DIR/..TIMESTAMP, a "..data_tmp" symlink to it is renamed
+# over "..data", each key is a visible symlink through "..data" (made once, never
+# changed), and the previous timestamped directory is removed.
+e2e_configmap_publish() {
+	local dir=$1 ts=..$2 src=$3 old='' f
+	[ -L "$dir/..data" ] && old=$(readlink "$dir/..data")
+	mkdir "$dir/$ts"
+	cp "$src"/* "$dir/$ts/"
+	ln -s "$ts" "$dir/..data_tmp"
+	mv -T "$dir/..data_tmp" "$dir/..data"
+	for f in "$dir/$ts"/*; do
+		f=${f##*/}
+		[ -L "$dir/$f" ] || ln -s "..data/$f" "$dir/$f"
+	done
+	if [ -n "$old" ]; then rm -rf "${dir:?}/$old"; fi
+}
+
 # ---- cleanup ----------------------------------------------------------------------------
 
 e2e__dump_logs() {
@@ -443,7 +470,7 @@ cleanup() {
 	e2e__stop_pids "${SG_E2E_PIDS[@]}"
 	SG_E2E_PIDS=()
 
-	for ns in "$SG_NS_CLI" "$SG_NS_GW" "$SG_NS_BE"; do
+	for ns in "$SG_NS_CLI" "$SG_NS_GW" "$SG_NS_BE" "${SG_E2E_NS_MADE[@]}"; do
 		if [ -e "/run/netns/$ns" ]; then
 			# Whatever is still inside (nginx workers, children) was started by us.
 			pids=$(ip netns pids "$ns" 2>/dev/null)

@@ -40,16 +40,12 @@ routes:
 YAML
 }
 
-# publish TIMESTAMP: what the kubelet's AtomicWriter does with the payload on stdin.
+# publish TIMESTAMP: the kubelet's update of the volume, with stdin as gateway.yaml.
 publish() {
-	local ts=..$1 old=
-	[ -L "$dir/..data" ] && old=$(readlink "$dir/..data")
-	mkdir "$dir/$ts"
-	cat >"$dir/$ts/gateway.yaml"
-	ln -s "$ts" "$dir/..data_tmp"
-	mv -T "$dir/..data_tmp" "$dir/..data"
-	[ -e "$dir/gateway.yaml" ] || ln -s ..data/gateway.yaml "$dir/gateway.yaml"
-	if [ -n "$old" ]; then rm -rf "${dir:?}/$old"; fi
+	local payload
+	payload=$(e2e_tmpdir "payload-$1")
+	cat >"$payload/gateway.yaml"
+	e2e_configmap_publish "$dir" "$1" "$payload"
 }
 
 config old sample.aliyun.com 9000 | publish 2026_12_07_18_00_00.123

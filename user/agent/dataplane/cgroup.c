@@ -70,12 +70,28 @@ static int own_path(char *path, size_t len)
 	return err;
 }
 
+/* Creates dir and moves the process into it. */
+static int join(const char *dir, char *procs, size_t len)
+{
+	FILE *f;
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return -errno;
+	snprintf(procs, len, "%s/cgroup.procs", dir);
+	f = fopen(procs, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", getpid());
+	if (fclose(f) == EOF)
+		return -errno;
+	return 0;
+}
+
 int cgroup_join_own(char *out, size_t out_len)
 {
 	char mnt[512], self[512], dir[1200], procs[1300];
 	const char *base;
 	int fd, err;
-	FILE *f;
 
 	find_cgroup2(mnt, sizeof(mnt));
 	if (!mnt[0] && (err = mount_own(mnt, sizeof(mnt))))
@@ -89,15 +105,17 @@ int cgroup_join_own(char *out, size_t out_len)
 		snprintf(dir, sizeof(dir), "%s%s", mnt, self);
 	else
 		snprintf(dir, sizeof(dir), "%s%s/%s", mnt, strcmp(self, "/") ? self : "", CHILD);
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		return -errno;
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	f = fopen(procs, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", getpid());
-	if (fclose(f) == EOF)
-		return -errno;
+	err = join(dir, procs, sizeof(procs));
+	/* A container's runtime mounts the container's own cgroup read-only (a
+	 * Kubernetes pod without privilege): no child can be made, but the
+	 * container's cgroup holds only its own processes, so the pause program
+	 * goes there. It acts only on sockets the agent asked to pause. */
+	if (err == -EROFS) {
+		snprintf(dir, sizeof(dir), "%s%s", mnt, strcmp(self, "/") ? self : "");
+		err = 0;
+	}
+	if (err)
+		return err;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return -errno;

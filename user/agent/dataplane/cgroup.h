@@ -9,7 +9,9 @@
 /* Finds the cgroup v2 hierarchy (mounting it under /run/sockgate when this
  * mount namespace shows none, as under `ip netns exec`), creates "sockgated"
  * below the agent's current cgroup, moves the process into it and returns an
- * open fd of it, or -errno. The path is written to path (may be NULL).
+ * open fd of it, or -errno. Where the hierarchy is mounted read-only (a
+ * container's own cgroup, as a Kubernetes runtime mounts it), returns the
+ * current cgroup instead. The path is written to path (may be NULL).
  * Sockets created afterwards, and those accepted on them, belong to it. */
 int cgroup_join_own(char *path, size_t path_len);
 
