@@ -22,6 +22,7 @@ PKGS=(
 	libcriterion-dev libclang-rt-14-dev
 	libssl-dev
 	nginx-light curl openssl iproute2 ethtool procps psmisc python3
+	strace # test_syscall_budget.sh
 	python3-yaml libcap2-bin # test_k8s_*.sh: read deploy/kubernetes/, decode capabilities
 	tmux
 	nftables util-linux # make soak: packet loss in the test namespaces, taskset

@@ -11,6 +11,10 @@
 # - --max-connections-per-source 8 resets the 9th and 10th connections of one client;
 #   max_pending_hellos 3 resets the 4th to 6th idle connections on that listener, and a
 #   legitimate client arriving a second later takes the oldest one's place.
+# These listeners turn deferred accept off (defer_accept: 0s), as the limits above are the
+# agent's own; with it on (the default), idle connections first wait in the kernel:
+# - defer_accept 3s: 5 connections that send nothing are not accepted for a second (the
+#   agent counts none), while a client with a hello is served at once.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -34,9 +38,14 @@ cat >"$cfg" <<YAML
 listeners:
   - name: tls
     address: "$GW_IP_CLI:443"
+    defer_accept: 0s
   - name: small
     address: "$GW_IP_CLI:8443"
     max_pending_hellos: 3
+    defer_accept: 0s
+  - name: deferred
+    address: "$GW_IP_CLI:9443"
+    defer_accept: 3s
 routes:
   - name: r
     sni: [sample.aliyun.com]
@@ -145,5 +154,18 @@ e2e_assert_contains "$(cat "$tmp/hold.out")" "reset=4" \
 	"pending hellos: 3 idle connections over the cap reset, 1 evicted for the client"
 m=$(scrape)
 e2e_assert_eq 4 "$(refused "$m" pending_hellos)" "pending hellos: 4 refusals counted"
+
+# 4. Deferred accept: silent connections stay in the kernel.
+accepted() { value "$(scrape)" sockgate_connections_accepted_total; }
+before=$(accepted)
+e2e_exec "$SG_NS_CLI" python3 "$TOOL" hold "$GW_IP_CLI" 9443 5 2 >"$tmp/deferred.out" 2>&1 &
+hold_pid=$!
+e2e_track_pid "$hold_pid"
+e2e_poll 10 grep -qs connected= "$tmp/deferred.out" || e2e_fail "deferred: not connected"
+served 9443 || e2e_fail "deferred: a client with a hello was not served"
+sleep 1
+e2e_assert_eq $((before + 1)) "$(accepted)" \
+	"deferred: only the client with a hello was accepted; 5 silent ones wait in the kernel"
+wait "$hold_pid" || true
 stop
 e2e_pass "admission control keeps the agent, its operator and legitimate clients served"

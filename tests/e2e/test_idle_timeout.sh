@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Every pair ends (issue #14, item 3). Clients that send a valid ClientHello and then
 # nothing, to a backend that waits for more, are closed at the route's idle_timeout with
-# end=idle_timeout, through sockmap and through the splice(2) relay, while a pair that
+# end=idle_timeout, through sockmap, the splice(2) relay and the user-space copy, while a pair that
 # moves one byte every 500 ms on the same route stays open. max_connection_duration ends
 # that busy pair with a reset and end=max_connection_duration. Keepalive is on both legs
 # of a pair (ss -tieo shows its timer), with the route's time, and a client that vanishes
@@ -119,7 +119,7 @@ idle_and_drip() {
 }
 
 log=$(e2e_tmpdir)/sockgated.log
-start_agent "$log" --bpffs "$BPFFS"
+start_agent "$log" --dataplane sockmap --bpffs "$BPFFS"
 grep -q 'dataplane: sockmap' "$log" || e2e_fail "sockmap dataplane expected: $(cat "$log")"
 idle_and_drip sockmap "$log"
 
@@ -154,6 +154,12 @@ e2e__stop_pids "$E2E_BG_PID"
 log=$(e2e_tmpdir)/sockgated-splice.log
 start_agent "$log" --dataplane splice --bpffs "$BPFFS"
 idle_and_drip splice "$log"
+e2e__stop_pids "$E2E_BG_PID"
 
-e2e_pass "idle pairs end at idle_timeout on both dataplanes, busy ones do not;" \
+# The user-space copy, never promoted: idleness is judged from its own counters.
+log=$(e2e_tmpdir)/sockgated-copy.log
+start_agent "$log" --dataplane copy --bpffs "$BPFFS"
+idle_and_drip copy "$log"
+
+e2e_pass "idle pairs end at idle_timeout on every dataplane, busy ones do not;" \
 	"max_connection_duration; keepalive on both legs"

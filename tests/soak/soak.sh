@@ -3,8 +3,9 @@
 # soak.sh: many checked streams through every dataplane of sockgated, under perturbations,
 # to find rare data corruption (issue #14). Every byte of every stream is checked at both
 # ends by build/test/sgflow; the closing line is
-#   soak: streams=N bytes_checked=B failures=F dataplanes=sockmap,splice seconds=S
-# and exit 0 means F=0 and at least 95% of the requested streams ran. tests/soak/README.md
+#   soak: streams=N bytes_checked=B failures=F dataplanes=auto,sockmap,splice promoted=P seconds=S
+# and exit 0 means F=0, at least 95% of the requested streams ran, and with auto at least
+# SOAK_MIN_PROMOTED pairs were promoted from the copy mid-stream. tests/soak/README.md
 # has the details.
 #
 #   bash tests/soak/soak.sh            SOAK_STREAMS (100000) streams, SOAK_SECONDS cap
@@ -43,7 +44,11 @@ else
 	: "${SOAK_STREAMS:=100000}" "${SOAK_SECONDS:=3300}" "${SOAK_CYCLES:=2}"
 	: "${SOAK_LONG_MIN_MB:=32}" "${SOAK_LONG_MAX_MB:=256}" "${SOAK_LONG_PER_ROUND:=2}"
 fi
-: "${SOAK_DATAPLANES:=sockmap splice}"
+: "${SOAK_DATAPLANES:=auto sockmap splice}"
+# auto: every pair starts in the user-space copy; these thresholds promote most medium
+# and every long stream mid-stream, while the short ones finish in the copy.
+: "${SOAK_PROMOTE_BYTES:=16K}" "${SOAK_PROMOTE_AFTER:=20ms}"
+: "${SOAK_MIN_PROMOTED:=$((quick ? 300 : 5000))}" # fewer promotions fail the run (auto only)
 : "${SOAK_PERTURBATIONS:=none loss cpu mem all}"
 : "${SOAK_PAR:=4}"             # short/medium client processes at a time
 : "${SOAK_LOSS_MAX:=3}"        # loss rounds drop 1..SOAK_LOSS_MAX % on every leg
@@ -67,7 +72,7 @@ export SG_E2E_CMD_TIMEOUT=60
 read -r -a DATAPLANES <<<"$SOAK_DATAPLANES"
 read -r -a PERTS <<<"$SOAK_PERTURBATIONS"
 for dp in "${DATAPLANES[@]}"; do
-	case $dp in sockmap | splice) ;; *) e2e_fail "SOAK_DATAPLANES: unknown dataplane $dp" ;; esac
+	case $dp in auto | sockmap | splice) ;; *) e2e_fail "SOAK_DATAPLANES: unknown dataplane $dp" ;; esac
 done
 for p in "${PERTS[@]}"; do
 	case $p in none | loss | mem | cpu | all) ;; *) e2e_fail "SOAK_PERTURBATIONS: unknown $p" ;; esac
@@ -169,7 +174,8 @@ agent_start() {
 	AGENT_N=$((AGENT_N + 1))
 	AGENT_LOG=$RUN/agent-$AGENT_N-$dp.log
 	e2e_bg "$SG_NS_GW" "$AGENT_LOG" "$SOCKGATED" --config "$cfg" --dataplane "$dp" \
-		--bpffs "$BPFFS" --metrics 127.0.0.1:9901
+		--bpffs "$BPFFS" --metrics 127.0.0.1:9901 \
+		--promote-bytes "$SOAK_PROMOTE_BYTES" --promote-after "$SOAK_PROMOTE_AFTER"
 	AGENT_PID=$E2E_BG_PID
 	e2e_poll 10 e2e__listens "$SG_NS_GW" "$AGENT_PID" "$GW_IP_CLI" 443 ||
 		e2e_fail "$dp: sockgated did not start: $(cat "$AGENT_LOG")"
@@ -477,12 +483,15 @@ for ((cycle = 1; cycle <= SOAK_CYCLES; cycle++)); do
 done
 pert_set none
 
+has_auto() { [[ " ${DATAPLANES[*]} " == *" auto "* ]]; }
+
 # The servers print a stream's line when it ends; give the last ones a moment.
 e2e_poll 30 python3 "$SOAK_DIR/soak_report.py" --check-complete "$RUN" || true
 report_rc=0
 python3 "$SOAK_DIR/soak_report.py" "$RUN" --requested "$SOAK_STREAMS" \
 	--dataplanes "$(IFS=,; echo "${DATAPLANES[*]}")" --seconds $((SECONDS - T0)) \
-	--seed "$SOAK_SEED" >"$RUN/report.txt" || report_rc=$?
+	--seed "$SOAK_SEED" --min-promoted "$(has_auto && echo "$SOAK_MIN_PROMOTED" || echo 0)" \
+	>"$RUN/report.txt" || report_rc=$?
 if [ -n "${SOAK_OUT:-}" ]; then
 	mkdir -p "$SOAK_OUT" && cp -a "$RUN/." "$SOAK_OUT/" && slog "run's files copied to $SOAK_OUT"
 fi

@@ -11,7 +11,7 @@ A stream passes only if both ends report result=ok. bytes_checked adds, per end,
 that end verified and reported ok (the client the reply: down=, the server the upload: up=).
 A client process that reported fewer streams than it was asked to run counts the missing
 ones as failures. The closing line is
-  soak: streams=N bytes_checked=B failures=F dataplanes=... seconds=S
+  soak: streams=N bytes_checked=B failures=F dataplanes=... promoted=P seconds=S
 Exit 0 only if F == 0 and N >= 95% of the requested streams.
 """
 import argparse
@@ -168,6 +168,7 @@ def main():
     ap.add_argument("--check-complete", action="store_true")
     ap.add_argument("--requested", type=int, default=0)
     ap.add_argument("--dataplanes", default="")
+    ap.add_argument("--min-promoted", type=int, default=0)
     ap.add_argument("--seconds", type=int, default=0)
     ap.add_argument("--seed", default="-")
     a = ap.parse_args()
@@ -239,7 +240,9 @@ def main():
         total_fail += 1
         failures.append((None, [line]))
 
-    # What the agents saw: how their connections ended, per dataplane.
+    # What the agents saw: how their connections ended, per dataplane; and how many
+    # pairs the copy promoted mid-stream (promoted_ms= in their access line).
+    total_promoted = 0
     for log in sorted(glob.glob(os.path.join(a.run, "agent-*.log")),
                       key=lambda p: int(re.search(r"agent-(\d+)", p).group(1))):
         ends = collections.Counter()
@@ -250,6 +253,8 @@ def main():
                 ends[m.group(1) if m else "?"] += 1
                 m = re.search(r" dataplane=(\S+)", l)
                 dps[m.group(1) if m else "?"] += 1
+                if " promoted_ms=" in l:
+                    total_promoted += 1
         delta = counter_delta(log)
         suspect = " ".join("%s=%d" % (k, v) for k, v in sorted(delta.items()) if v and SUSPECT.search(k))
         print("%s: access lines by end: %s; by dataplane: %s; bpf counters moved: %s" % (
@@ -285,10 +290,14 @@ def main():
     short = total_streams < a.requested * 0.95
     if short:
         print("soak: only %d of %d requested streams ran (at least 95%% must)" % (total_streams, a.requested))
+    few = total_promoted < a.min_promoted
+    if few:
+        print("soak: only %d pairs were promoted mid-stream (at least %d must)" %
+              (total_promoted, a.min_promoted))
     print("soak: SOAK_SEED=%s reproduces this mix of streams" % a.seed)
-    print("soak: streams=%d bytes_checked=%d failures=%d dataplanes=%s seconds=%d" %
-          (total_streams, total_bytes, total_fail, a.dataplanes, a.seconds))
-    return 0 if total_fail == 0 and not short else 1
+    print("soak: streams=%d bytes_checked=%d failures=%d dataplanes=%s promoted=%d seconds=%d" %
+          (total_streams, total_bytes, total_fail, a.dataplanes, total_promoted, a.seconds))
+    return 0 if total_fail == 0 and not short and not few else 1
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@
 
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH   64 /* accepts per wakeup: other listeners get their turn */
-#define DEFER_ACCEPT_S 1
 
 static void on_resume(struct loop_timer *t)
 {
@@ -97,7 +96,7 @@ static struct listener_sock *open_one(struct agent *ag, size_t li,
 				      int *err)
 {
 	struct listener_sock *ls = calloc(1, sizeof(*ls));
-	int one = 1, defer_s = DEFER_ACCEPT_S, fd = -1;
+	int one = 1, fd = -1;
 
 	if (!ls) {
 		*err = -ENOMEM;
@@ -109,12 +108,8 @@ static struct listener_sock *open_one(struct agent *ag, size_t li,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (addr->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	/* Accepted sockets inherit both: no per-connection call. Deferred
-	 * accept hands over a connection with its first segment (the hello,
-	 * mostly) already queued; one that sends nothing is accepted after
-	 * DEFER_ACCEPT_S anyway and meets hello_timeout as before. */
+	/* Accepted sockets inherit it: no per-connection call. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
 	if (bind(fd, (const struct sockaddr *)addr, addr_len) == -1 ||
 	    listen(fd, LISTEN_BACKLOG) == -1)
 		goto err;
@@ -149,6 +144,18 @@ static void close_one(struct agent *ag, struct listener_sock *ls)
 	free(ls);
 }
 
+/* Deferred accept hands a connection over with its first segment (the
+ * hello, mostly) already queued, so the agent peeks it at once; one that
+ * sends nothing is accepted once the time is up (the kernel rounds it to its
+ * SYN-ACK retransmissions) and meets hello_timeout then. Set on every apply,
+ * so a reload changes it on a listener it keeps. */
+static void set_defer_accept(struct listener_sock *ls, const struct cfg_listener *l)
+{
+	int secs = (int)((l->defer_accept_ms + 999) / 1000);
+
+	setsockopt(ls->w.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+}
+
 static struct listener_sock *find(struct agent *ag, const struct sockaddr_storage *addr,
 				  socklen_t len)
 {
@@ -163,8 +170,10 @@ static struct listener_sock *find(struct agent *ag, const struct sockaddr_storag
 
 /* Adds the socket for addr to next[], reusing an open one. */
 static int want(struct agent *ag, size_t li, const struct sockaddr_storage *addr, socklen_t len,
-		const char *name, bool is_optional, struct listener_sock **next, size_t *n_next)
+		const struct cfg_listener *l, bool is_optional, struct listener_sock **next,
+		size_t *n_next)
 {
+	const char *name = l->name;
 	struct listener_sock *ls = find(ag, addr, len);
 	char text[ADDR_STR_MAX];
 	int err = 0;
@@ -187,6 +196,7 @@ static int want(struct agent *ag, size_t li, const struct sockaddr_storage *addr
 		log_info("listening on %s (%s)", text, name);
 		ls->next_index = li;
 	}
+	set_defer_accept(ls, l);
 	next[(*n_next)++] = ls;
 	return 0;
 }
@@ -204,9 +214,9 @@ int listeners_apply(struct agent *ag, const struct config *cfg)
 		struct sockaddr_storage twin;
 		socklen_t twin_len;
 
-		err = want(ag, li, &l->addr, l->addr_len, l->name, false, next, &n_next);
+		err = want(ag, li, &l->addr, l->addr_len, l, false, next, &n_next);
 		if (!err && cfg_listener_v6_twin(l, &twin, &twin_len))
-			err = want(ag, li, &twin, twin_len, l->name, true, next, &n_next);
+			err = want(ag, li, &twin, twin_len, l, true, next, &n_next);
 	}
 	if (err) {
 		/* Undo: close only what this call opened. */

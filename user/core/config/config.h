@@ -47,6 +47,7 @@
 /* Connections of one listener still waiting for their ClientHello: the bound
  * on what idle or slow clients can hold of the agent there. */
 #define CFG_DEFAULT_MAX_PENDING_HELLOS 1024u
+#define CFG_DEFAULT_DEFER_ACCEPT_MS    1000u
 
 enum cfg_balance {
 	CFG_BALANCE_ROUND_ROBIN = 0, /* smooth weighted round robin */
@@ -87,6 +88,7 @@ struct cfg_listener {
 	uint32_t hello_timeout_ms;
 	uint32_t max_hello_bytes;
 	uint32_t max_pending_hellos;	   /* connections in the hello phase at once */
+	uint32_t defer_accept_ms;	   /* TCP_DEFER_ACCEPT, whole seconds; 0: off */
 	struct cfg_sni_policy no_sni;	   /* ClientHello without server_name */
 	struct cfg_sni_policy unknown_sni; /* server_name that no route matches */
 	bool is_istio;			   /* made from a Gateway server */

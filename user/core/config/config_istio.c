@@ -277,6 +277,7 @@ size_t cfg_istio_listener(struct cfg_loader *l, uint16_t port, const char *gw_na
 	ls->hello_timeout_ms = CFG_DEFAULT_HELLO_TIMEOUT_MS;
 	ls->max_hello_bytes = CFG_DEFAULT_MAX_HELLO_BYTES;
 	ls->max_pending_hellos = CFG_DEFAULT_MAX_PENDING_HELLOS;
+	ls->defer_accept_ms = CFG_DEFAULT_DEFER_ACCEPT_MS;
 	ls->is_istio = true;
 	cfg_src_set(l, &ls->src, node);
 	return c->n_listeners - 1;

@@ -57,6 +57,7 @@ enum {
 	LS_HELLO_TIMEOUT,
 	LS_MAX_HELLO,
 	LS_MAX_PENDING,
+	LS_DEFER_ACCEPT,
 	LS_MAX
 };
 static const struct cfg_field listener_fields[LS_MAX] = {
@@ -73,6 +74,7 @@ static const struct cfg_field listener_fields[LS_MAX] = {
 			    .kind = CFG_K_INT,
 			    .min = 1,
 			    .max = INT32_MAX_VALUE},
+	[LS_DEFER_ACCEPT] = {.key = "defer_accept", .kind = CFG_K_DURATION, .min = 0, .max = 60000},
 };
 
 enum {
@@ -201,6 +203,8 @@ static void native_listener(struct cfg_loader *l, yaml_node_t *node)
 		v[LS_MAX_HELLO].node ? (uint32_t)v[LS_MAX_HELLO].num : CFG_DEFAULT_MAX_HELLO_BYTES;
 	ls->max_pending_hellos = v[LS_MAX_PENDING].node ? (uint32_t)v[LS_MAX_PENDING].num
 							: CFG_DEFAULT_MAX_PENDING_HELLOS;
+	ls->defer_accept_ms = v[LS_DEFER_ACCEPT].node ? (uint32_t)v[LS_DEFER_ACCEPT].num
+						      : CFG_DEFAULT_DEFER_ACCEPT_MS;
 	take_policy(l, &v[LS_NO_SNI], "no_sni", &ls->no_sni);
 	take_policy(l, &v[LS_UNKNOWN_SNI], "unknown_sni", &ls->unknown_sni);
 
