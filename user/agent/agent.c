@@ -329,7 +329,7 @@ static int agent_start(struct agent *ag)
 		return -ENOMEM;
 	/* First, so a bad path fails before anything is attached. */
 	if (ag->args->access_log_path) {
-		err = access_log_open(&ag->access_log, ag->args->access_log_path,
+		err = access_log_open(&ag->access_log, ag->loop, ag->args->access_log_path,
 				      ag->args->access_log_fmt, ACCESS_LOG_QUEUE_BYTES);
 		if (err)
 			return err;

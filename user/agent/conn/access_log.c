@@ -16,12 +16,18 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "container_of.h"
 #include "line_ring.h"
 #include "log.h"
 #include "write_all.h"
 
 #define LINE_STACK_BYTES   2048
 #define CLOSE_WAIT_SECONDS 5
+/* The writer is woken at most this often, or when this much is queued: a
+ * wakeup per line would cost the loop a futex call per connection, and the
+ * writer a write() per line. */
+#define FLUSH_MS    10
+#define FLUSH_BYTES (64u << 10)
 
 struct access_log {
 	pthread_mutex_t lock;
@@ -33,7 +39,9 @@ struct access_log {
 	int fd;
 	pthread_t writer;
 	/* loop thread only */
-	char *path; /* NULL for stdout */
+	struct loop *loop;
+	struct loop_timer flush; /* armed while lines wait for the writer */
+	char *path;		 /* NULL for stdout */
 	enum access_fmt fmt;
 	uint64_t n_dropped;
 	atomic_uint_fast64_t n_write_errors;
@@ -102,8 +110,17 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int access_log_open(struct access_log **out, const char *path, enum access_fmt fmt,
-		    size_t queue_bytes)
+static void on_flush(struct loop_timer *t)
+{
+	struct access_log *l = container_of(t, struct access_log, flush);
+
+	pthread_mutex_lock(&l->lock);
+	pthread_cond_signal(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+}
+
+int access_log_open(struct access_log **out, struct loop *loop, const char *path,
+		    enum access_fmt fmt, size_t queue_bytes)
 {
 	struct access_log *l = calloc(1, sizeof(*l));
 	sigset_t all, saved;
@@ -113,6 +130,8 @@ int access_log_open(struct access_log **out, const char *path, enum access_fmt f
 	if (!l)
 		return -ENOMEM;
 	l->fmt = fmt;
+	l->loop = loop;
+	l->flush.on_expire = on_flush;
 	l->pending_fd = -1;
 	l->fd = STDOUT_FILENO;
 	if (strcmp(path, "-") != 0) {
@@ -172,9 +191,11 @@ void access_log_write(struct access_log *l, const struct access_record *r)
 	}
 	pthread_mutex_lock(&l->lock);
 	is_queued = line_ring_push(&l->ring, line, n);
-	if (is_queued)
+	if (is_queued && l->ring.len >= FLUSH_BYTES)
 		pthread_cond_signal(&l->wake);
 	pthread_mutex_unlock(&l->lock);
+	if (is_queued && !loop_timer_is_armed(&l->flush))
+		loop_timer_arm(l->loop, &l->flush, FLUSH_MS);
 	if (!is_queued)
 		l->n_dropped++;
 	if (line != stack)
@@ -220,6 +241,7 @@ void access_log_close(struct access_log *l)
 
 	if (!l)
 		return;
+	loop_timer_cancel(l->loop, &l->flush);
 	pthread_mutex_lock(&l->lock);
 	l->is_stopping = true;
 	pthread_cond_signal(&l->wake);
