@@ -16,8 +16,9 @@ usage: scripts/bench.sh [--quick] [options]
   --reps N             repeats of every run (default 3)
   --duration S         seconds per load run (default 8)
   --idle-conns N       connections held by the idle run (default 3000)
-  --contenders LIST    comma-separated subset of:
-                       direct,sockgate-sockmap,sockgate-splice,haproxy,nginx,sniproxy
+  --contenders LIST    comma-separated subset of: direct,sockgate (the default
+                       dataplane: copy, promoted), sockgate-sockmap,sockgate-splice,
+                       haproxy,nginx,sniproxy
   --workloads LIST     comma-separated subset of: bulk-1,bulk-16,rr,crr,tls,idle
   --topology T         veth (default: client, gateway and backend namespaces) or loopback
   --out DIR            where results go (default build/bench/<topology>-<date>)
@@ -30,7 +31,7 @@ IDLE_CONNS=3000
 IDLE_HOLD=3
 TOPOLOGY=veth
 OUT=
-CONTENDERS=direct,sockgate-sockmap,sockgate-splice,haproxy,nginx,sniproxy
+CONTENDERS=direct,sockgate,sockgate-sockmap,sockgate-splice,haproxy,nginx,sniproxy
 WORKLOADS=bulk-1,bulk-16,rr,crr,tls,idle
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -195,8 +196,31 @@ run_load() {
 		notes+=("\"gateway_log\":\"$(bench_gateway_log)\"")
 		printf '\n!!! %s %s rep %s FAILED: %s %s\n' "$c" "$w" "$r" "$(grep -h FAIL "$err" | head -n 2)" "$why" >&2
 	fi
+	local sc=()
+	[ "$w" = crr ] && [ "$rc" -eq 0 ] && sc=($(count_syscalls "$d/$c-$w-$r"))
 	record "$c" "$w" "$r" "\"cpu\":{$(bench_cpu_delta "$before" "$after")}" "${mem[@]}" "${notes[@]}" \
-		"\"result\":$js"
+		"${sc[@]}" "\"result\":$js"
+}
+
+# count_syscalls PREFIX: after a crr run, a separate 2 s crr run with the gateway's
+# syscalls counted (perf stat on raw_syscalls:sys_enter, every process and thread of the
+# contender); prints one JSON member, or nothing for the direct path or without perf.
+# Separate because counting costs each syscall a little, which must not touch the rates.
+count_syscalls() {
+	local pfx=$1 pids out calls conns ppid
+	pids=$(bench_contender_pids | xargs | tr ' ' ',')
+	[ -n "$pids" ] && command -v perf >/dev/null 2>&1 || return 0
+	perf stat -x, -e raw_syscalls:sys_enter -p "$pids" -o "$pfx.perf" 2>/dev/null &
+	ppid=$!
+	sleep 0.3
+	out=$(e2e_exec "$NS_CLIENT" "$BENCH_BIN" client --connect "$TARGET_ADDR:$TARGET_BENCH_PORT" \
+		--sni bench.sockgate.test --mode crr --conns 32 --size 64 --duration 2s | tail -n 1) || true
+	kill -INT "$ppid" 2>/dev/null
+	wait "$ppid" 2>/dev/null || true
+	calls=$(awk -F, '/raw_syscalls:sys_enter/ {print $1}' "$pfx.perf" 2>/dev/null)
+	conns=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["conns_completed"])' "$out" 2>/dev/null) || return 0
+	[[ $calls =~ ^[0-9]+$ ]] && [ "$conns" -gt 0 ] || return 0
+	printf '"syscalls":{"calls":%s,"conns":%s}\n' "$calls" "$conns"
 }
 
 # probes CONTENDER: curl through the contender to NGINX, and the load generator's own
@@ -237,7 +261,7 @@ for ((r = 1; r <= REPS; r++)); do
 	for ((k = 0; k < n; k++)); do
 		c=${contenders[$(((k + r - 1) % n))]}
 		CONTENDER_WHY=""
-		if ! command -v "${c%%-*}" >/dev/null 2>&1 && [[ $c != direct && $c != sockgate-* ]]; then
+		if ! command -v "${c%%-*}" >/dev/null 2>&1 && [[ $c != direct && $c != sockgate* ]]; then
 			CONTENDER_WHY="$c is not installed (scripts/install-deps.sh --bench installs it)"
 		elif ! bench_contender_start "$c"; then
 			:

@@ -72,10 +72,12 @@ bench_contender_start() {
 		[ "$TOPOLOGY" = veth ] && e2e_gw_forwarding on 2>/dev/null
 		return 0
 		;;
-	sockgate-sockmap | sockgate-splice)
+	sockgate | sockgate-sockmap | sockgate-splice)
+		local dp=auto
+		[ "$name" = sockgate ] || dp=${name#sockgate-}
 		bench_render "$BENCH_DIR/sockgate.yaml.in" "$dir/sockgate.yaml" "${subst[@]}"
 		e2e_bg "$NS_GW" "$dir/sockgated.log" env SOCKGATE_CONTROL="$dir/control.sock" \
-			"$SOCKGATED" --config "$dir/sockgate.yaml" --dataplane "${name#sockgate-}" \
+			"$SOCKGATED" --config "$dir/sockgate.yaml" --dataplane "$dp" \
 			--bpffs "$BPFFS" --access-log off --log-level warn
 		CONTENDER_ROOT_PIDS+=("$E2E_BG_PID")
 		;;

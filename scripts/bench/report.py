@@ -14,7 +14,8 @@ import statistics
 import subprocess
 import sys
 
-CONTENDER_ORDER = ["direct", "sockgate-sockmap", "sockgate-splice", "haproxy", "nginx", "sniproxy"]
+CONTENDER_ORDER = ["direct", "sockgate", "sockgate-sockmap", "sockgate-splice", "haproxy", "nginx",
+                   "sniproxy"]
 GIB = float(1 << 30)
 
 
@@ -68,6 +69,9 @@ def metrics(rec):
         for q in qs:
             m["lat_" + q + "_us"] = res["latency_us"][q]
         cpu_figures(m, rec, res[count] / 1000, "1k_" + unit)
+        sc = rec.get("syscalls")
+        if w == "crr" and sc and sc.get("conns"):
+            m["syscalls_per_conn"] = sc["calls"] / sc["conns"]
     elif w == "idle":
         mem = rec.get("mem", {})
         m["setup_s"] = res["setup_s"]
@@ -112,6 +116,8 @@ SUMMARY = [
     ("crr conn/s", "crr", "conn_per_s", 1, 0, True),
     ("crr p99 ms", "crr", "lat_p99_us", 1e-3, 2, False),
     ("CPU-s/1k conns (crr)", "crr", "cpu_s_per_1k_conns", 1, 3, False),
+    ("gateway CPU-s/1k conns", "crr", "proxy_cpu_s_per_1k_conns", 1, 3, False),
+    ("gateway syscalls/conn", "crr", "syscalls_per_conn", 1, 1, False),
     ("TLS handshakes/s", "tls", "hs_per_s", 1, 0, True),
     ("TLS p99 ms", "tls", "lat_p99_us", 1e-3, 1, False),
     ("idle: gateway KiB/conn", "idle", "proxy_kib_per_conn", 1, 1, False),
@@ -121,7 +127,7 @@ SUMMARY = [
 DETAIL_NAMES = {
     "gbit_s": "Gbit/s", "trans_per_s": "transactions/s", "conn_per_s": "connections/s",
     "hs_per_s": "handshakes/s", "lat_p50_us": "p50 µs", "lat_p99_us": "p99 µs",
-    "lat_p999_us": "p99.9 µs", "lat_max_us": "max µs",
+    "lat_p999_us": "p99.9 µs", "lat_max_us": "max µs", "syscalls_per_conn": "gateway syscalls/conn",
     "setup_s": "seconds to open and check all", "proxy_kib_per_conn": "gateway PSS KiB/conn",
     "slab_kib_per_conn": "kernel slab KiB/conn", "tcp_mem_kib_per_conn": "TCP memory KiB/conn",
     "mem_available_drop_kib_per_conn": "MemAvailable drop KiB/conn",
