@@ -281,8 +281,15 @@ def gnuplot(out_dir, name, script, data):
             "set output '%s'\nset style fill solid 0.8 border -1\nset grid ytics\n"
             "set key top right\nset xtics rotate by -20\n" % os.path.join(out_dir, name + ".png"))
     full += script.replace("DATA", "'%s'" % dat)
-    subprocess.run(["gnuplot"], input=full.encode(), check=True)
+    r = subprocess.run(["gnuplot"], input=full.encode(), capture_output=True)
     os.unlink(dat)
+    if r.returncode != 0:
+        # A chart is an extra: a subset of workloads can leave gnuplot nothing to draw
+        # (a log scale with every value undefined); the tables still stand.
+        print("report: no %s chart: %s" % (name, r.stderr.decode(errors="replace").strip()[-200:]),
+              file=sys.stderr)
+        return False
+    return True
 
 
 def stat_cols(agg, c, w, m, scale=1.0):
@@ -309,9 +316,9 @@ def charts(agg, contenders, out_dir):
         plot = ", ".join("DATA using %d:%d:%d%s title '%s'" % (2 + 3 * i, 3 + 3 * i, 4 + 3 * i,
                                                                ":xtic(1)" if i == 0 else "", t)
                          for i, (t, *_) in enumerate(series))
-        gnuplot(out_dir, name, "set title '%s'\nset ylabel '%s'\n%s%splot %s\n" % (
-            title, ylabel, bars, "set logscale y\n" if log else "set yrange [0:*]\n", plot), data)
-        made.append(name + ".png")
+        if gnuplot(out_dir, name, "set title '%s'\nset ylabel '%s'\n%s%splot %s\n" % (
+                title, ylabel, bars, "set logscale y\n" if log else "set yrange [0:*]\n", plot), data):
+            made.append(name + ".png")
 
     clustered("throughput", "Bulk throughput (median, bars: min-max)", "Gbit/s",
               [("1 connection, down", "bulk-1", "gbit_s", 1), ("16 connections, both ways", "bulk-16", "gbit_s", 1)])
