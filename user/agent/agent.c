@@ -323,6 +323,8 @@ static int agent_start(struct agent *ag)
 	if (ag->args->access_log_path) {
 		err = access_log_open(&ag->access_log, ag->args->access_log_path,
 				      ag->args->access_log_fmt, ACCESS_LOG_QUEUE_BYTES);
+		if (!err)
+			err = access_log_start(ag->access_log);
 		if (err)
 			return err;
 	}

@@ -32,6 +32,7 @@ struct access_log {
 	/* writer thread only */
 	int fd;
 	pthread_t writer;
+	bool has_writer; /* access_log_start() ran */
 	/* loop thread only */
 	char *path; /* NULL for stdout */
 	enum access_fmt fmt;
@@ -106,7 +107,6 @@ int access_log_open(struct access_log **out, const char *path, enum access_fmt f
 		    size_t queue_bytes)
 {
 	struct access_log *l = calloc(1, sizeof(*l));
-	sigset_t all, saved;
 	int err;
 
 	*out = NULL;
@@ -129,6 +129,34 @@ int access_log_open(struct access_log **out, const char *path, enum access_fmt f
 		goto err_close;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->wake, NULL);
+	*out = l;
+	return 0;
+err_close:
+	if (l->path)
+		close(l->fd);
+err_free:
+	free(l->path);
+	free(l);
+	return err;
+}
+
+int access_log_give(struct access_log *l, uid_t uid, gid_t gid)
+{
+	int err;
+
+	if (!l->path || fchown(l->fd, uid, gid) == 0)
+		return 0;
+	err = -errno;
+	log_err("access log %s: give it to uid %u gid %u: %s", l->path, (unsigned)uid,
+		(unsigned)gid, strerror(-err));
+	return err;
+}
+
+int access_log_start(struct access_log *l)
+{
+	sigset_t all, saved;
+	int err;
+
 	/* The writer must never take a signal: SIGHUP and SIGTERM are read from
 	 * the loop's signalfd, and a thread with them unblocked would get their
 	 * default action (exit). It inherits this mask at creation. */
@@ -138,21 +166,10 @@ int access_log_open(struct access_log **out, const char *path, enum access_fmt f
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (err) {
 		log_err("access log: writer thread: %s", strerror(-err));
-		goto err_destroy;
+		return err;
 	}
-	*out = l;
+	l->has_writer = true;
 	return 0;
-err_destroy:
-	pthread_cond_destroy(&l->wake);
-	pthread_mutex_destroy(&l->lock);
-	line_ring_fini(&l->ring);
-err_close:
-	if (l->path)
-		close(l->fd);
-err_free:
-	free(l->path);
-	free(l);
-	return err;
 }
 
 void access_log_write(struct access_log *l, const struct access_record *r)
@@ -226,7 +243,7 @@ void access_log_close(struct access_log *l)
 	pthread_mutex_unlock(&l->lock);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += CLOSE_WAIT_SECONDS;
-	err = pthread_timedjoin_np(l->writer, NULL, &deadline);
+	err = l->has_writer ? pthread_timedjoin_np(l->writer, NULL, &deadline) : 0;
 	if (err) {
 		/* A reader that never reads (stdout to a stuck pipe) must not hold
 		 * up the exit: the writer and its queue are left to the exit. */

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "access_fmt.h"
 
@@ -16,10 +17,21 @@
 struct access_log;
 
 /* Opens path ("-" for stdout; a file is created 0640 if missing and appended
- * to) and starts the writer with a queue of queue_bytes. Returns 0, or a
- * negative errno after logging one line naming path. */
+ * to) with a queue of queue_bytes; lines wait in the queue until
+ * access_log_start(). Returns 0, or a negative errno after logging one line
+ * naming path. */
 int access_log_open(struct access_log **out, const char *path, enum access_fmt fmt,
 		    size_t queue_bytes);
+
+/* Makes the open file uid's and gid's, so that the agent can still reopen it
+ * (access_log_reopen()) after changing to that user. A no-op for stdout.
+ * 0, or -errno after logging. */
+int access_log_give(struct access_log *l, uid_t uid, gid_t gid);
+
+/* Starts the writer thread. Apart from open, because the agent drops its
+ * privileges while it has only one thread: capabilities are per thread.
+ * 0, or -errno after logging. */
+int access_log_start(struct access_log *l);
 
 /* Formats r and queues the line, or drops and counts it when the queue is
  * full. Event-loop thread only. */
