@@ -189,11 +189,15 @@ int privileges_drop(const struct priv_user *u)
 	uint64_t keep = privileges_keep_mask(), held = 0;
 	int n = count_threads(), err;
 
+	if (n < 0) {
+		log_err("privileges: count threads in /proc/self/task: %s", strerror(-n));
+		return n;
+	}
 	if (n != 1) {
 		log_err("privileges: %d threads run; capabilities are per thread, so they must be "
 			"dropped before the first thread starts",
 			n);
-		return n < 0 ? n : -EBUSY;
+		return -EBUSY;
 	}
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
 	 * goes next. */
