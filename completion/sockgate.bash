@@ -86,6 +86,11 @@ _sockgated()
 		return 0
 		;;
 	--dataplane) _sockgate_words "$cur" "sockmap splice"; return 0 ;;
+	--user)
+		# shellcheck disable=SC2207
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return 0
+		;;
 	--access-log-format) _sockgate_words "$cur" "kv json"; return 0 ;;
 	--log-level) _sockgate_words "$cur" "err warn info debug"; return 0 ;;
 	--metrics | --pair-budget | --label) return 0 ;;

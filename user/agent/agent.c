@@ -37,6 +37,7 @@
 #include "listeners.h"
 #include "metrics.h"
 #include "log.h"
+#include "privileges.h"
 #include "resolver.h"
 #include "sd_notify.h"
 
@@ -304,10 +305,51 @@ static void on_install(void *ctx, struct runtime *rt)
 	agent_install(ctx, rt);
 }
 
-static int agent_start(struct agent *ag)
+/* What the agent made as root and still writes after changing to u: the
+ * access log (reopened after logrotate) and the control socket (removed at
+ * stop). Pinned maps are used through their fds only. */
+static int give_files(struct agent *ag, const struct priv_user *u)
+{
+	int err = ag->access_log ? access_log_give(ag->access_log, u->uid, u->gid) : 0;
+
+	return err ? err : control_give(ag->control, u->uid, u->gid);
+}
+
+/* After the mounts, the BPF load and the cgroup attach; before the first
+ * thread (the access log's writer, the resolver), as capabilities are per
+ * thread. The rest of startup and every reload run with what is kept. */
+static int drop_privileges(struct agent *ag, const struct priv_user *u)
 {
 	int err;
 
+	if (ag->args->keep_privileges) {
+		log_warn("privileges: --keep-privileges: every capability the agent started with "
+			 "is kept");
+		return 0;
+	}
+	err = u ? give_files(ag, u) : 0;
+	if (!err)
+		err = privileges_drop(u);
+	for (size_t i = 0; !err && u && i < ag->args->n_configs; i++) {
+		if (access(ag->args->configs[i], R_OK) == -1)
+			log_warn("privileges: %s: %s for user %s: reloads will fail",
+				 ag->args->configs[i], strerror(errno), u->name);
+	}
+	return err;
+}
+
+static int agent_start(struct agent *ag)
+{
+	struct priv_user user, *u = NULL;
+	int err;
+
+	/* Before anything is attached: a wrong name must change nothing. */
+	if (ag->args->user) {
+		err = privileges_find_user(ag->args->user, &user);
+		if (err)
+			return err;
+		u = &user;
+	}
 	ag->fd_limit = (uint64_t)raise_fd_limit();
 	ag->loop = loop_new();
 	if (!ag->loop)
@@ -329,7 +371,7 @@ static int agent_start(struct agent *ag)
 		return -ENOMEM;
 	/* First, so a bad path fails before anything is attached. */
 	if (ag->args->access_log_path) {
-		err = access_log_open(&ag->access_log, ag->loop, ag->args->access_log_path,
+		err = access_log_open(&ag->access_log, ag->args->access_log_path,
 				      ag->args->access_log_fmt, ACCESS_LOG_QUEUE_BYTES);
 		if (err)
 			return err;
@@ -340,6 +382,15 @@ static int agent_start(struct agent *ag)
 		return err;
 	}
 	err = open_dataplane(ag);
+	if (err)
+		return err;
+	/* Before the drop: its directory may need root to create. */
+	ag->control = control_open(ag, ag->args->control_path, on_rebuild, ag);
+	if (!ag->control)
+		return -EINVAL;
+	err = drop_privileges(ag, u);
+	if (!err && ag->access_log)
+		err = access_log_start(ag->access_log);
 	if (err)
 		return err;
 	/* After the dataplane: a relayed connection holds more descriptors. */
@@ -364,9 +415,6 @@ static int agent_start(struct agent *ag)
 	if (!ag->resolver)
 		return -ENOMEM;
 	ag->config_watch = config_watch_open(ag, on_reload, ag);
-	ag->control = control_open(ag, ag->args->control_path, on_rebuild, ag);
-	if (!ag->control)
-		return -EINVAL;
 	if (ag->args->metrics_addr) {
 		ag->metrics = metrics_open(ag, ag->args->metrics_addr);
 		if (!ag->metrics)

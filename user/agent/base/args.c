@@ -33,6 +33,8 @@ enum opt_id {
 	OPT_ACCESS_LOG_FORMAT,
 	OPT_MAX_CONNECTIONS,
 	OPT_MAX_PER_SOURCE,
+	OPT_USER,
+	OPT_KEEP_PRIVILEGES,
 };
 
 static const struct opt_doc opt_docs[] = {
@@ -74,6 +76,12 @@ static const struct opt_doc opt_docs[] = {
 	{{"max-connections-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE},
 	 "N",
 	 "client connections open at once from one IP address (default 0: no limit)"},
+	{{"user", required_argument, NULL, OPT_USER},
+	 "NAME",
+	 "after startup, run as user NAME (and its groups) with the capabilities it keeps"},
+	{{"keep-privileges", no_argument, NULL, OPT_KEEP_PRIVILEGES},
+	 NULL,
+	 "opt out: keep every capability the agent was started with (not recommended)"},
 	{{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	 "LEVEL",
 	 "err, warn, info (default) or debug"},
@@ -215,6 +223,16 @@ static int parse_one(struct args *a, int id, const char *v)
 			return -EINVAL;
 		}
 		return 0;
+	case OPT_USER:
+		if (!v[0]) {
+			fprintf(stderr, "sockgated: --user: expected a user name\n");
+			return -EINVAL;
+		}
+		a->user = v;
+		return 0;
+	case OPT_KEEP_PRIVILEGES:
+		a->keep_privileges = true;
+		return 0;
 	case OPT_CHECK:
 		a->check_only = true;
 		return 0;
@@ -269,6 +287,11 @@ int args_parse(struct args *a, int argc, char **argv)
 	}
 	if (a->strict && !a->check_only) {
 		fprintf(stderr, "sockgated: --strict is a --check option\n");
+		return -EINVAL;
+	}
+	if (a->user && a->keep_privileges) {
+		fprintf(stderr, "sockgated: --user drops privileges, --keep-privileges keeps them: "
+				"choose one\n");
 		return -EINVAL;
 	}
 	if (a->n_configs == 0 && !a->show_help && !a->show_version) {

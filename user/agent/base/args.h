@@ -54,6 +54,10 @@ struct args {
 	 * (admission_default_max()). */
 	uint32_t max_connections;
 	uint32_t max_connections_per_source; /* per client IP; 0: no limit */
+	const char *user; /* --user: run as this user after startup; NULL: stay */
+	/* --keep-privileges: skip the drop to the capabilities the agent uses
+	 * (privileges.h); an opt-out, off by default. */
+	bool keep_privileges;
 	enum log_level log_level;
 	bool check_only; /* --check: validate, print the route tables, exit */
 	bool strict;	 /* --strict (with --check): a warning fails the check */

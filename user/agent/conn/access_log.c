@@ -16,18 +16,17 @@
 #include <unistd.h>
 
 #include "access_log.h"
-#include "container_of.h"
 #include "line_ring.h"
 #include "log.h"
 #include "write_all.h"
 
 #define LINE_STACK_BYTES   2048
 #define CLOSE_WAIT_SECONDS 5
-/* The writer is woken at most this often, or when this much is queued: a
- * wakeup per line would cost the loop a futex call per connection, and the
- * writer a write() per line. */
-#define FLUSH_MS    10
-#define FLUSH_BYTES (64u << 10)
+/* Once woken, the writer gathers lines this long, or until this much is
+ * queued, before it writes: a wakeup per line would cost the loops a futex
+ * call per connection, and the writer a write() per line. */
+#define GATHER_MS    10
+#define GATHER_BYTES (64u << 10)
 
 struct access_log {
 	pthread_mutex_t lock;
@@ -38,12 +37,12 @@ struct access_log {
 	/* writer thread only */
 	int fd;
 	pthread_t writer;
-	/* loop thread only */
-	struct loop *loop;
-	struct loop_timer flush; /* armed while lines wait for the writer */
-	char *path;		 /* NULL for stdout */
+	bool has_writer; /* access_log_start() ran */
+	bool is_idle;	 /* the writer waits for a first line (under lock) */
+	/* loop threads only */
+	char *path; /* NULL for stdout */
 	enum access_fmt fmt;
-	uint64_t n_dropped;
+	atomic_uint_fast64_t n_dropped;
 	atomic_uint_fast64_t n_write_errors;
 };
 
@@ -62,6 +61,23 @@ static const char *open_error(int err)
 {
 	return err == -ELOOP ? "is a symbolic link: not followed (give the file's own path)"
 			     : strerror(-err);
+}
+
+/* Waits up to GATHER_MS for more lines (lock held), cut short by a full
+ * batch, a stop or a reopen. */
+static void gather(struct access_log *l)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += GATHER_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!l->is_stopping && l->pending_fd < 0 && l->ring.len < GATHER_BYTES &&
+	       pthread_cond_timedwait(&l->wake, &l->lock, &until) == 0)
+		;
 }
 
 static void *writer_main(void *arg)
@@ -90,7 +106,11 @@ static void *writer_main(void *arg)
 		if (n == 0) {
 			if (l->is_stopping)
 				break;
+			l->is_idle = true;
 			pthread_cond_wait(&l->wake, &l->lock);
+			l->is_idle = false;
+			if (!l->is_stopping && l->ring.len < GATHER_BYTES)
+				gather(l);
 			continue;
 		}
 		pthread_mutex_unlock(&l->lock);
@@ -110,28 +130,16 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static void on_flush(struct loop_timer *t)
-{
-	struct access_log *l = container_of(t, struct access_log, flush);
-
-	pthread_mutex_lock(&l->lock);
-	pthread_cond_signal(&l->wake);
-	pthread_mutex_unlock(&l->lock);
-}
-
-int access_log_open(struct access_log **out, struct loop *loop, const char *path,
-		    enum access_fmt fmt, size_t queue_bytes)
+int access_log_open(struct access_log **out, const char *path, enum access_fmt fmt,
+		    size_t queue_bytes)
 {
 	struct access_log *l = calloc(1, sizeof(*l));
-	sigset_t all, saved;
 	int err;
 
 	*out = NULL;
 	if (!l)
 		return -ENOMEM;
 	l->fmt = fmt;
-	l->loop = loop;
-	l->flush.on_expire = on_flush;
 	l->pending_fd = -1;
 	l->fd = STDOUT_FILENO;
 	if (strcmp(path, "-") != 0) {
@@ -148,6 +156,34 @@ int access_log_open(struct access_log **out, struct loop *loop, const char *path
 		goto err_close;
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->wake, NULL);
+	*out = l;
+	return 0;
+err_close:
+	if (l->path)
+		close(l->fd);
+err_free:
+	free(l->path);
+	free(l);
+	return err;
+}
+
+int access_log_give(struct access_log *l, uid_t uid, gid_t gid)
+{
+	int err;
+
+	if (!l->path || fchown(l->fd, uid, gid) == 0)
+		return 0;
+	err = -errno;
+	log_err("access log %s: give it to uid %u gid %u: %s", l->path, (unsigned)uid,
+		(unsigned)gid, strerror(-err));
+	return err;
+}
+
+int access_log_start(struct access_log *l)
+{
+	sigset_t all, saved;
+	int err;
+
 	/* The writer must never take a signal: SIGHUP and SIGTERM are read from
 	 * the loop's signalfd, and a thread with them unblocked would get their
 	 * default action (exit). It inherits this mask at creation. */
@@ -157,21 +193,10 @@ int access_log_open(struct access_log **out, struct loop *loop, const char *path
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (err) {
 		log_err("access log: writer thread: %s", strerror(-err));
-		goto err_destroy;
+		return err;
 	}
-	*out = l;
+	l->has_writer = true;
 	return 0;
-err_destroy:
-	pthread_cond_destroy(&l->wake);
-	pthread_mutex_destroy(&l->lock);
-	line_ring_fini(&l->ring);
-err_close:
-	if (l->path)
-		close(l->fd);
-err_free:
-	free(l->path);
-	free(l);
-	return err;
 }
 
 void access_log_write(struct access_log *l, const struct access_record *r)
@@ -184,20 +209,20 @@ void access_log_write(struct access_log *l, const struct access_record *r)
 		/* Long ALPN lists or names: rare, so only they pay for malloc. */
 		line = malloc(n + 1);
 		if (!line) {
-			l->n_dropped++;
+			atomic_fetch_add(&l->n_dropped, 1);
 			return;
 		}
 		access_fmt_line(r, l->fmt, line, n + 1);
 	}
 	pthread_mutex_lock(&l->lock);
 	is_queued = line_ring_push(&l->ring, line, n);
-	if (is_queued && l->ring.len >= FLUSH_BYTES)
+	/* No waiter, no syscall: the writer is only signalled when it waits
+	 * for a first line, or gathers and a batch is full. */
+	if (is_queued && (l->is_idle || l->ring.len >= GATHER_BYTES))
 		pthread_cond_signal(&l->wake);
 	pthread_mutex_unlock(&l->lock);
-	if (is_queued && !loop_timer_is_armed(&l->flush))
-		loop_timer_arm(l->loop, &l->flush, FLUSH_MS);
 	if (!is_queued)
-		l->n_dropped++;
+		atomic_fetch_add(&l->n_dropped, 1);
 	if (line != stack)
 		free(line);
 }
@@ -226,7 +251,7 @@ int access_log_reopen(struct access_log *l)
 
 uint64_t access_log_dropped(const struct access_log *l)
 {
-	return l->n_dropped;
+	return atomic_load(&((struct access_log *)l)->n_dropped);
 }
 
 uint64_t access_log_write_errors(const struct access_log *l)
@@ -241,14 +266,13 @@ void access_log_close(struct access_log *l)
 
 	if (!l)
 		return;
-	loop_timer_cancel(l->loop, &l->flush);
 	pthread_mutex_lock(&l->lock);
 	l->is_stopping = true;
 	pthread_cond_signal(&l->wake);
 	pthread_mutex_unlock(&l->lock);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += CLOSE_WAIT_SECONDS;
-	err = pthread_timedjoin_np(l->writer, NULL, &deadline);
+	err = l->has_writer ? pthread_timedjoin_np(l->writer, NULL, &deadline) : 0;
 	if (err) {
 		/* A reader that never reads (stdout to a stuck pipe) must not hold
 		 * up the exit: the writer and its queue are left to the exit. */

@@ -14,6 +14,7 @@
 #include "control_cmds.h"
 #include "exchange.h"
 #include "log.h"
+#include "sg_defaults.h"
 
 #define REQUEST_MAX	   ((16u << 20) + 65536u) /* a 16 MiB file plus its header line */
 #define REQUEST_TIMEOUT_MS 10000
@@ -24,6 +25,7 @@ struct control {
 	struct control_agent agent; /* the exchange's ctx */
 	struct exchange_server *srv;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool is_own_dir; /* the agent made the socket's directory, or it is the default one */
 };
 
 /* Splits the header line into words at tabs, in place. */
@@ -153,19 +155,30 @@ static int claim_path(const struct sockaddr_un *sa)
 	return err;
 }
 
+/* Writes path's directory to dir ("" for none or "/"). */
+static void parent_of(const char *path, char *dir, size_t len)
+{
+	char *slash;
+
+	snprintf(dir, len, "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		dir[0] = '\0';
+	else
+		*slash = '\0';
+}
+
+/* 1 when it made the directory, 0 when there was one, or -errno. */
 static int make_parent(const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
+	parent_of(path, dir, sizeof(dir));
+	if (!dir[0])
 		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		return -errno;
-	return 0;
+	if (mkdir(dir, 0755) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -errno;
 }
 
 static int listen_at(const struct sockaddr_un *sa)
@@ -195,6 +208,7 @@ struct control *control_open(struct agent *ag, const char *path, control_rebuild
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *c;
+	bool is_own_dir;
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -204,7 +218,8 @@ struct control *control_open(struct agent *ag, const char *path, control_rebuild
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	err = make_parent(path);
-	if (!err)
+	is_own_dir = err == 1 || !strcmp(path, SG_DEFAULT_CONTROL);
+	if (err >= 0)
 		err = claim_path(&sa);
 	if (err == -EADDRINUSE) {
 		log_err("control socket %s: another sockgated is running there (use --control "
@@ -231,8 +246,28 @@ struct control *control_open(struct agent *ag, const char *path, control_rebuild
 		return NULL;
 	}
 	memcpy(c->path, sa.sun_path, sizeof(c->path));
+	c->is_own_dir = is_own_dir;
 	log_info("control socket %s", path);
 	return c;
+}
+
+int control_give(const struct control *c, uid_t uid, gid_t gid)
+{
+	char dir[sizeof(c->path)];
+	int err = 0;
+
+	parent_of(c->path, dir, sizeof(dir));
+	if (chown(c->path, uid, gid) == -1 ||
+	    (c->is_own_dir && dir[0] && chown(dir, uid, gid) == -1))
+		err = -errno;
+	if (err)
+		log_err("control socket %s: give it to uid %u gid %u: %s", c->path, (unsigned)uid,
+			(unsigned)gid, strerror(-err));
+	else if (!c->is_own_dir)
+		log_info("control socket %s: its directory is not the agent's; the socket is "
+			 "removed at stop only if uid %u may write there",
+			 c->path, (unsigned)uid);
+	return err;
 }
 
 void control_close(struct control *c)

@@ -12,6 +12,8 @@
 #ifndef SG_CONTROL_H
 #define SG_CONTROL_H
 
+#include <sys/types.h>
+
 #include "control_cmds.h"
 
 struct agent;
@@ -23,6 +25,12 @@ struct control;
  * not a socket, too long, or a system error. */
 struct control *control_open(struct agent *ag, const char *path, control_rebuild_fn *rebuild,
 			     void *ctx);
+
+/* Makes the socket uid's and gid's, and its directory too when the agent
+ * made it or it is the default one (SG_DEFAULT_CONTROL's), so that the agent
+ * can remove the socket at stop after changing to that user. 0, or -errno
+ * after logging. */
+int control_give(const struct control *c, uid_t uid, gid_t gid);
 
 /* Stops listening, ends open requests and removes the socket. NULL-tolerant. */
 void control_close(struct control *c);
