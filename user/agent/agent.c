@@ -40,6 +40,7 @@
 #include "privileges.h"
 #include "resolver.h"
 #include "sd_notify.h"
+#include "workers.h"
 
 #define SHUTDOWN_DRAIN_MS 10000
 
@@ -57,6 +58,23 @@ static void on_stop_deadline(struct loop_timer *t)
 
 static void begin_stop(struct agent *ag, int signo)
 {
+	if (ag->has_workers) {
+		/* Each worker drains its own connections; the loop ends when
+		 * the last worker has (workers.c). */
+		if (!ag->is_stopping) {
+			ag->is_stopping = true;
+			sd_notify_stopping();
+			log_info("%s: no longer accepting; %llu connections draining",
+				 strsignal(signo), (unsigned long long)agent_conns(ag));
+			listeners_close(ag);
+			workers_stop(ag, false);
+		} else {
+			log_warn("second signal: resetting %llu connections now",
+				 (unsigned long long)agent_conns(ag));
+			workers_stop(ag, true);
+		}
+		return;
+	}
 	if (ag->is_stopping) {
 		log_warn("second signal: resetting %zu connections now", ag->n_conns);
 		conn_abort_all(ag);
@@ -152,8 +170,14 @@ static int open_signals(struct agent *ag)
 
 static int on_bpf_event(void *ctx, void *data, size_t len)
 {
-	if (len >= sizeof(struct sg_event))
-		conn_on_bpf_event(ctx, data);
+	struct agent *ag = ctx;
+
+	if (len < sizeof(struct sg_event))
+		return 0;
+	if (ag->has_workers)
+		workers_post_event(ag, data);
+	else
+		conn_on_bpf_event(ag, data);
 	return 0;
 }
 
@@ -240,6 +264,7 @@ static void agent_install(struct agent *ag, struct runtime *rt)
 	ag->health = health_checker_new(ag->loop, ag->backend_health, rt);
 	runtime_put(old);
 	resolver_follow(ag->resolver, rt->cfg);
+	workers_apply(ag); /* and the listeners listeners_apply() just made */
 }
 
 /* Re-reads --config with ag->changes as they are now; on success new
@@ -354,6 +379,9 @@ static int agent_start(struct agent *ag)
 	ag->loop = loop_new();
 	if (!ag->loop)
 		return -errno;
+	/* The root's handlers run holding shared_lock, taken in agent_main(). */
+	loop_set_lock(ag->loop, ag->shared_lock);
+	ag->has_workers = (ag->args->workers ? ag->args->workers : workers_default()) > 1;
 	ag->flow_id_base = (uint64_t)time(NULL) << 32;
 	ag->start_ms = loop_now_ms();
 	/* main() loaded the configuration just before. */
@@ -420,11 +448,23 @@ static int agent_start(struct agent *ag)
 		if (!ag->metrics)
 			return -EINVAL;
 	}
+	/* Last, with privileges dropped: threads keep the capabilities of the
+	 * one that creates them. */
+	if (ag->has_workers)
+		return workers_start(ag);
 	return 0;
 }
 
 static void agent_stop(struct agent *ag)
 {
+	if (ag->has_workers) {
+		/* A worker still running (an error stopped the root) ends now. */
+		if (!ag->is_stopping)
+			workers_stop(ag, true);
+		pthread_mutex_unlock(ag->shared_lock);
+		workers_join(ag);
+		pthread_mutex_lock(ag->shared_lock);
+	}
 	conn_lifetime_close(ag);
 	conn_abort_all(ag);
 	conn_admit_close(ag);
@@ -469,9 +509,22 @@ int agent_main(const struct args *a, struct runtime *rt)
 	struct agent ag = {.args = a,
 			   .rt = rt,
 			   .cgroup_fd = -1,
+			   .conn_id_step = 1,
+			   .workers_done_w = {.fd = -1},
 			   .log_limit = LOG_LIMIT_INIT(AGENT_LOG_PER_SECOND)};
+	pthread_mutexattr_t attr;
+	pthread_mutex_t shared;
 	int err;
 
+	/* Recursive: conn/ code takes it around what workers share, and with
+	 * --workers 1 the root's loop already holds it. */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&shared, &attr);
+	pthread_mutexattr_destroy(&attr);
+	ag.root = &ag;
+	ag.shared_lock = &shared;
+	pthread_mutex_lock(&shared);
 	err = agent_start(&ag);
 	if (!err) {
 		sd_notify_ready("serving"); /* listeners, BPF and guard are up */
@@ -480,11 +533,16 @@ int agent_main(const struct args *a, struct runtime *rt)
 			log_err("event loop: %s", strerror(-err));
 	}
 	agent_stop(&ag);
-	log_info("stopped: %llu accepted, %llu spliced, %llu relayed, %llu closed, %llu aborted",
+	log_info("stopped: %llu accepted, %llu copied, %llu promoted, %llu spliced, %llu relayed, "
+		 "%llu closed, %llu aborted",
 		 (unsigned long long)ag.counters[AGENT_CNT_ACCEPTED],
+		 (unsigned long long)ag.counters[AGENT_CNT_COPIED],
+		 (unsigned long long)ag.counters[AGENT_CNT_PROMOTED],
 		 (unsigned long long)ag.counters[AGENT_CNT_SPLICED],
 		 (unsigned long long)ag.counters[AGENT_CNT_RELAYED],
 		 (unsigned long long)ag.counters[AGENT_CNT_CLOSED],
 		 (unsigned long long)ag.counters[AGENT_CNT_ABORTED]);
+	pthread_mutex_unlock(&shared);
+	pthread_mutex_destroy(&shared);
 	return err ? 1 : 0;
 }

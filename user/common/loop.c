@@ -3,6 +3,7 @@
  * embedded timers and keeps each timer's heap_idx current, so cancel is
  * O(log n) with no search. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -19,6 +20,7 @@ struct loop {
 	struct loop_timer **heap; /* heap[0] unused: 1-based for simple parent math */
 	size_t n_timers, cap_timers;
 	struct loop_deferred *deferred;
+	pthread_mutex_t *lock; /* held while handlers run; NULL: none */
 };
 
 uint64_t loop_now_ms(void)
@@ -209,10 +211,21 @@ static int next_wait_ms(const struct loop *l, int max_wait_ms)
 	return max_wait_ms >= 0 && max_wait_ms < wait ? max_wait_ms : wait;
 }
 
+void loop_set_lock(struct loop *l, pthread_mutex_t *lock)
+{
+	l->lock = lock;
+}
+
 int loop_run_once(struct loop *l, int max_wait_ms)
 {
 	struct epoll_event evs[MAX_EVENTS];
-	int n = epoll_wait(l->epfd, evs, MAX_EVENTS, next_wait_ms(l, max_wait_ms));
+	int wait = next_wait_ms(l, max_wait_ms), n;
+
+	if (l->lock)
+		pthread_mutex_unlock(l->lock);
+	n = epoll_wait(l->epfd, evs, MAX_EVENTS, wait);
+	if (l->lock)
+		pthread_mutex_lock(l->lock);
 
 	if (n == -1)
 		return errno == EINTR ? 0 : -errno;

@@ -6,6 +6,7 @@
 #ifndef SG_LOOP_H
 #define SG_LOOP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,11 @@ void loop_defer_cancel(struct loop *l, struct loop_deferred *d);
 
 /* CLOCK_MONOTONIC in milliseconds, as the timers see it. */
 uint64_t loop_now_ms(void);
+
+/* From now on the caller holds lock whenever it runs the loop, and
+ * loop_run_once() releases it only while it waits for events: another
+ * thread that takes lock knows no handler of this loop runs meanwhile. */
+void loop_set_lock(struct loop *l, pthread_mutex_t *lock);
 
 /* Waits up to max_wait_ms (-1: until the next timer) for events, dispatches
  * them, fires due timers, then runs deferred work. 0 or -errno (not EINTR). */

@@ -7,6 +7,7 @@
 #ifndef SG_AGENT_STATE_H
 #define SG_AGENT_STATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,9 +89,40 @@ struct resolver;
 #define AGENT_INDEX_SIZE 65536 /* power of two */
 #define AGENT_COPY_BUF	 (64 * 1024)
 
+struct listener_watch;
+struct worker_inbox;
+
 struct agent {
 	struct loop *loop;
 	const struct args *args;
+	/* Workers (docs/ARCHITECTURE.md, section "Workers"). With --workers 1
+	 * the one agent does everything and root is itself. Otherwise root is
+	 * the control thread's agent (control socket, metrics, signals, health,
+	 * reloads, the verdict's events), which carries no connection, and each
+	 * worker is a copy of it with its own loop, thread, listener watches,
+	 * connections, timers and buffers; the pointers to what they share stay
+	 * the root's. Counters are the root's, added to atomically. */
+	struct agent *root;
+	struct agent **workers; /* root: n_workers of them; NULL with --workers 1 */
+	size_t n_workers;
+	size_t worker_index;
+	bool has_workers; /* root: connections are the workers' (decided before the listeners open) */
+	pthread_t thread;
+	/* Held by a loop while it runs handlers, released while it waits: the
+	 * root's loop holds shared_lock, a worker's its own own_lock. Workers
+	 * take shared_lock around what they share (pools, endpoint and route
+	 * counts, health, admission tables, labelled stats, the listener list);
+	 * lock order: a worker's own_lock, then shared_lock, never the reverse. */
+	pthread_mutex_t *shared_lock;
+	pthread_mutex_t own_lock;
+	struct worker_inbox *inbox;	 /* worker: messages from the root */
+	struct loop_watch inbox_w;	 /* worker: the inbox's eventfd */
+	uint64_t conn_id_step;		 /* ids: next_conn_id += step (workers: n, from index) */
+	struct listener_watch **watches; /* worker: one per root listener socket */
+	size_t n_watches;
+	uint64_t conns_total;		  /* root: open connections of every worker (atomic) */
+	struct loop_watch workers_done_w; /* root: an eventfd each worker writes as it ends */
+	size_t n_workers_done;
 	struct runtime *rt; /* the running configuration; connections hold their own */
 	struct bpf_dataplane dp;
 	bool use_sockmap;
@@ -164,6 +196,34 @@ struct agent {
 static inline bool agent_log_allowed(struct agent *ag)
 {
 	return log_limit_allow(&ag->log_limit, loop_now_ms());
+}
+
+/* Counters the root keeps for every worker: added to by any thread, read by
+ * the root's (metrics, status). */
+static inline void agent_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t agent_read(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+/* Open connections, all workers together. */
+static inline uint64_t agent_conns(const struct agent *ag)
+{
+	return agent_read(&ag->root->conns_total);
+}
+
+static inline void agent_shared_lock(struct agent *ag)
+{
+	pthread_mutex_lock(ag->shared_lock);
+}
+
+static inline void agent_shared_unlock(struct agent *ag)
+{
+	pthread_mutex_unlock(ag->shared_lock);
 }
 
 #endif

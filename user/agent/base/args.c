@@ -28,6 +28,7 @@ enum opt_id {
 	OPT_GATEWAY_CLASS,
 	OPT_PAIR_BUDGET,
 	OPT_PROMOTE_BYTES,
+	OPT_WORKERS,
 	OPT_PROMOTE_AFTER,
 	OPT_ACCESS_LOG,
 	OPT_ACCESS_LOG_FORMAT,
@@ -50,6 +51,10 @@ static const struct opt_doc opt_docs[] = {
 	{{"dataplane", required_argument, NULL, OPT_DATAPLANE},
 	 "auto|sockmap|splice|copy",
 	 "auto (default): copy, then promote to sockmap, else splice; or force one"},
+	{{"workers", required_argument, NULL, OPT_WORKERS},
+	 "N",
+	 "event loops carrying connections, one thread each (default: one per CPU the agent may "
+	 "use; 1: a single loop)"},
 	{{"promote-bytes", required_argument, NULL, OPT_PROMOTE_BYTES},
 	 "SIZE",
 	 "auto: promote a pair once one direction moved SIZE bytes (default 256K; 0: never by "
@@ -152,6 +157,14 @@ static int parse_one(struct args *a, int id, const char *v)
 		    a->pair_budget_bytes > ARGS_MAX_PAIR_BUDGET) {
 			fprintf(stderr,
 				"sockgated: --pair-budget %s: expected a size from 64K to 1G\n", v);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_WORKERS:
+		if (parse_count("--workers", v, &a->workers) < 0 || a->workers < 1 ||
+		    a->workers > ARGS_MAX_WORKERS) {
+			fprintf(stderr, "sockgated: --workers %s: expected 1..%d\n", v,
+				ARGS_MAX_WORKERS);
 			return -EINVAL;
 		}
 		return 0;

@@ -20,6 +20,7 @@
 
 #define ARGS_DEFAULT_PROMOTE_BYTES (256u << 10)
 #define ARGS_DEFAULT_PROMOTE_MS	   1000u
+#define ARGS_MAX_WORKERS	   64
 
 enum args_dataplane {
 	/* Every pair starts in the user-space copy and is promoted to sockmap
@@ -50,6 +51,10 @@ struct args {
 	 * or once it is this old (docs/ARCHITECTURE.md, section "Promotion"). */
 	uint64_t promote_bytes;
 	uint64_t promote_after_ms;
+	/* Event loops that carry connections (docs/ARCHITECTURE.md, section
+	 * "Workers"); 0: one per CPU the agent may run on. 1: the one loop
+	 * does everything, as before there were workers. */
+	uint32_t workers;
 	/* Client connections open at once; 0: derived from the fd limit
 	 * (admission_default_max()). */
 	uint32_t max_connections;

@@ -117,15 +117,16 @@ struct runtime *runtime_load(const struct args *a, const struct live_changes *lc
 	return runtime_from_config(cfg, out);
 }
 
+/* Workers take and drop references from their own threads. */
 struct runtime *runtime_get(struct runtime *rt)
 {
-	rt->refs++;
+	__atomic_fetch_add(&rt->refs, 1, __ATOMIC_RELAXED);
 	return rt;
 }
 
 void runtime_put(struct runtime *rt)
 {
-	if (!rt || --rt->refs > 0)
+	if (!rt || __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (size_t i = 0; rt->pools && i < rt->cfg->n_routes; i++)
 		pool_free(rt->pools[i]);

@@ -65,6 +65,7 @@ static void unlink_conn(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	ag->n_conns--;
+	__atomic_fetch_sub(&ag->root->conns_total, 1, __ATOMIC_RELAXED);
 	if (ag->is_stopping && ag->n_conns == 0)
 		loop_stop(ag->loop); /* shutdown waited only for this one */
 }
@@ -77,7 +78,15 @@ static void release(struct conn *c)
 
 	loop_timer_cancel(ag->loop, &c->timer);
 	loop_defer_cancel(ag->loop, &c->again);
+	agent_shared_lock(ag);
 	conn_admit_leave(c);
+	if (c->endpoint_active)
+		(*c->endpoint_active)--;
+	c->endpoint_active = NULL;
+	if (c->route_active)
+		(*c->route_active)--;
+	c->route_active = NULL;
+	agent_shared_unlock(ag);
 	for (int leg = 0; leg < 2; leg++) {
 		struct loop_watch *w = leg ? &c->backend_w : &c->client_w;
 
@@ -89,12 +98,6 @@ static void release(struct conn *c)
 		w->fd = -1;
 		c->is_watched[leg] = false;
 	}
-	if (c->endpoint_active)
-		(*c->endpoint_active)--;
-	c->endpoint_active = NULL;
-	if (c->route_active)
-		(*c->route_active)--;
-	c->route_active = NULL;
 	free(c->parser);
 	c->parser = NULL;
 	c->state = CONN_CLOSED;
@@ -118,9 +121,9 @@ void conn_set_watch(struct conn *c, int leg, uint32_t events)
 
 void conn_count(struct conn *c, enum agent_counter cnt)
 {
-	c->ag->counters[cnt]++;
+	agent_add(&c->ag->root->counters[cnt], 1);
 	if (c->stats)
-		c->stats[cnt]++;
+		agent_add(&c->stats[cnt], 1);
 }
 
 /* The counters of c's listener and, once chosen, its route, by name: the
@@ -202,8 +205,8 @@ void conn_close(struct conn *c, enum agent_counter cnt, const char *reason, bool
 	conn_count(c, cnt);
 	/* Zero unless the pair reached the dataplane. */
 	c->ag->bytes_total[0] += c->bytes[0];
-	c->ag->bytes_total[1] += c->bytes[1];
-	c->ag->copied_total += conn_copied_bytes(c);
+	agent_add(&c->ag->root->bytes_total[1], c->bytes[1]);
+	agent_add(&c->ag->root->copied_total, conn_copied_bytes(c));
 	c->end_reason = reason;
 	log_access(c);
 	release(c);
@@ -225,7 +228,9 @@ void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_stor
 	c->client_addr = *peer;
 	c->ag = ag;
 	c->rt = runtime_get(ag->rt);
-	c->id = ++ag->next_conn_id;
+	/* Unique over the workers: each counts from its index in steps of their number. */
+	ag->next_conn_id += ag->conn_id_step;
+	c->id = ag->next_conn_id;
 	c->listener = li;
 	c->start_ms = loop_now_ms();
 	c->client_w = (struct loop_watch){.fd = fd, .on_event = on_client};
@@ -246,11 +251,13 @@ void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_stor
 	c->index_next = *index_slot(ag, c->id);
 	*index_slot(ag, c->id) = c;
 	ag->n_conns++;
+	agent_add(&ag->root->conns_total, 1);
+	c->state = CONN_HELLO;
+	agent_shared_lock(ag);
 	attach_stats(c);
 	conn_count(c, AGENT_CNT_ACCEPTED);
-
-	c->state = CONN_HELLO;
 	conn_admit_enter(c);
+	agent_shared_unlock(ag);
 	c->parser = malloc(sizeof(*c->parser));
 	if (!c->parser) {
 		conn_close(c, AGENT_CNT_ABORTED, "out_of_memory", false);
@@ -280,7 +287,7 @@ static void hello_failed(struct conn *c)
 	struct agent *ag = c->ag;
 	enum chello_reason r = c->parser->reason;
 
-	ag->hello_errors[r < CHELLO_REASON_MAX ? r : 0]++;
+	agent_add(&ag->root->hello_errors[r < CHELLO_REASON_MAX ? r : 0], 1);
 	if (agent_log_allowed(ag))
 		log_warn("conn=%llu malformed ClientHello: %s", (unsigned long long)c->id,
 			 chello_reason_str(r));
@@ -295,9 +302,11 @@ static void route_hello(struct conn *c)
 	enum route_match m;
 	size_t route;
 
+	agent_shared_lock(ag);
 	conn_count(c, AGENT_CNT_HELLO_OK);
 	if (ag->stats)
 		conn_stats_hello(ag->stats, info->hello_end);
+	agent_shared_unlock(ag);
 	if (info->has_sni)
 		memcpy(c->sni, info->sni, info->sni_len + 1);
 	c->alpn_len = info->alpn_len;
@@ -319,6 +328,7 @@ static void route_hello(struct conn *c)
 	}
 	c->route = route;
 	c->has_route = true;
+	agent_shared_lock(ag);
 	attach_stats(c);
 	/* The parser's 10 KiB are not needed past this point, and the dataplanes
 	 * want every byte reported again (peek_hello() raised the mark). */
@@ -328,9 +338,11 @@ static void route_hello(struct conn *c)
 		set_rcvlowat(c, 1);
 	conn_admit_hello_done(c);
 	if (!conn_admit_to_route(c)) {
+		agent_shared_unlock(ag);
 		conn_close(c, AGENT_CNT_REJECT_MAX_CONNECTIONS, "max_connections", false);
 		return;
 	}
+	agent_shared_unlock(ag);
 	start_connect(c);
 }
 
@@ -399,8 +411,8 @@ static void peek_hello(struct conn *c, uint32_t events)
 		return;
 	}
 	if (n > 0) {
-		ag->hello_peeks++;
-		ag->hello_peek_bytes += (uint64_t)n;
+		agent_add(&ag->root->hello_peeks, 1);
+		agent_add(&ag->root->hello_peek_bytes, (uint64_t)n);
 	}
 	/* Only the first max bytes may complete a hello. */
 	fed_to = n > 0 ? ((size_t)n < max ? (size_t)n : max) : 0;
@@ -456,10 +468,12 @@ static void on_client(struct loop_watch *w, uint32_t events)
  * (connect_failed once every attempt failed) is counted when it closes. */
 static void count_connect_failure(struct conn *c)
 {
+	agent_shared_lock(c->ag);
 	conn_health_connect_result(c, false);
 	if (c->ag->stats)
 		conn_stats_connect_failed(c->ag->stats, c->rt->cfg->routes[c->route].name,
 					  c->backend_str);
+	agent_shared_unlock(c->ag);
 }
 
 static void connect_failed(struct conn *c, int err)
@@ -519,10 +533,12 @@ static int send_proxy_header(struct conn *c)
 
 static void connected(struct conn *c)
 {
+	agent_shared_lock(c->ag);
 	conn_health_connect_result(c, true);
 	if (c->ag->stats)
 		conn_stats_connected(c->ag->stats, c->rt->cfg->routes[c->route].name,
 				     now_ns() - c->connect_start_ns);
+	agent_shared_unlock(c->ag);
 	loop_timer_cancel(c->ag->loop, &c->timer);
 	if (send_proxy_header(c) != 0) {
 		conn_close(c, AGENT_CNT_PROXY_HEADER_FAILED, "proxy_header_failed", false);
@@ -628,12 +644,29 @@ static void start_connect(struct conn *c)
 				 .arg = c};
 	int one = 1, fd;
 
+	bool is_picked;
+
 	c->state = CONN_CONNECTING;
+	agent_shared_lock(ag);
 	c->in_panic = conn_route_in_panic(c);
+	agent_shared_unlock(ag);
 	for (;;) {
 		c->n_full_skips = 0;
-		if (c->n_tried > rt->connect_retries ||
-		    !pool_pick(c->rt->pools[c->route], &hint, c->tried, c->n_tried, &choice)) {
+		/* The pool's state, the endpoints' health and counts are shared
+		 * by the workers. */
+		agent_shared_lock(ag);
+		is_picked = c->n_tried <= rt->connect_retries &&
+			    pool_pick(c->rt->pools[c->route], &hint, c->tried, c->n_tried, &choice);
+		if (is_picked) {
+			c->tried[c->n_tried++] = choice;
+			ep = &rt->backends[choice.backend].endpoints[choice.endpoint];
+			memcpy(&c->backend_addr, &ep->addr, ep->addr_len);
+			c->backend_addr_len = ep->addr_len;
+			addr_format(&c->backend_addr, c->backend_str, sizeof(c->backend_str));
+			count_on_endpoint(c);
+		}
+		agent_shared_unlock(ag);
+		if (!is_picked) {
 			if (c->n_tried)
 				conn_close(c, AGENT_CNT_CONNECT_FAILED, "connect_failed", false);
 			else if (c->n_full_skips)
@@ -643,12 +676,6 @@ static void start_connect(struct conn *c)
 				conn_close(c, AGENT_CNT_NO_BACKEND, "no_backend", false);
 			return;
 		}
-		c->tried[c->n_tried++] = choice;
-		ep = &rt->backends[choice.backend].endpoints[choice.endpoint];
-		memcpy(&c->backend_addr, &ep->addr, ep->addr_len);
-		c->backend_addr_len = ep->addr_len;
-		addr_format(&c->backend_addr, c->backend_str, sizeof(c->backend_str));
-		count_on_endpoint(c);
 		fd = socket(ep->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd == -1) {
 			conn_close(c, AGENT_CNT_ABORTED, "socket_failed", false);

@@ -71,7 +71,7 @@ static void refuse(struct agent *ag, int fd, enum agent_refuse why, const char *
 
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
-	ag->refused[why]++;
+	agent_add(&ag->root->refused[why], 1);
 	log_refusal(ag, why, listener, peer, "refused");
 }
 
@@ -89,7 +89,7 @@ static bool evict(struct agent *ag, const uint64_t *pending, enum agent_refuse w
 		c = c->hello_next;
 	if (!c || loop_now_ms() - c->start_ms < CONN_EVICT_MIN_MS)
 		return false;
-	ag->refused[why]++;
+	agent_add(&ag->root->refused[why], 1);
 	listener = c->rt->cfg->listeners[c->listener].name;
 	log_refusal(ag, why, listener, &c->client_addr, "evicted the oldest pending hello, from");
 	conn_close(c, AGENT_CNT_HELLO_EVICTED, "hello_evicted", true);
@@ -106,7 +106,7 @@ bool conn_admit(struct agent *ag, size_t li, int fd, const struct sockaddr_stora
 		refuse(ag, fd, AGENT_REFUSE_PER_SOURCE, l->name, peer);
 		return false;
 	}
-	if (ag->n_conns >= ag->max_conns && !evict(ag, NULL, AGENT_REFUSE_MAX_CONNECTIONS)) {
+	if (agent_conns(ag) >= ag->max_conns && !evict(ag, NULL, AGENT_REFUSE_MAX_CONNECTIONS)) {
 		refuse(ag, fd, AGENT_REFUSE_MAX_CONNECTIONS, l->name, peer);
 		return false;
 	}

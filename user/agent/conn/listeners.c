@@ -2,6 +2,7 @@
 /* listeners.c: see listeners.h. Sockets are allocated one by one, so the
  * epoll registration of a kept listener survives a reload untouched. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -20,46 +21,53 @@
 #define LISTEN_BACKLOG 4096
 #define ACCEPT_BATCH   64 /* accepts per wakeup: other listeners get their turn */
 
+static bool addr_is_wildcard(const struct sockaddr_storage *ss);
+
 static void on_resume(struct loop_timer *t)
 {
-	struct listener_sock *ls = container_of(t, struct listener_sock, resume);
+	struct acceptor *acc = container_of(t, struct acceptor, resume);
 
-	if (loop_add(ls->ag->loop, &ls->w, EPOLLIN) == 0)
-		ls->is_paused = false;
+	if (loop_add(acc->ag->loop, &acc->w, acc->events) == 0)
+		acc->is_paused = false;
 	else
-		loop_timer_arm(ls->ag->loop, &ls->resume, LISTENER_PAUSE_MS);
+		loop_timer_arm(acc->ag->loop, &acc->resume, LISTENER_PAUSE_MS);
 }
 
 /* The connection stays in the kernel's accept queue; retrying at once would
  * fail the same way as fast as the loop turns (HAProxy and NGINX pause too). */
-static void pause_accepting(struct listener_sock *ls, int err)
+static void pause_accepting(struct acceptor *acc, int err)
 {
-	struct agent *ag = ls->ag;
+	struct agent *ag = acc->ag;
 
-	ag->refused[AGENT_REFUSE_ACCEPT_ERROR]++;
+	agent_add(&ag->root->refused[AGENT_REFUSE_ACCEPT_ERROR], 1);
 	if (agent_log_allowed(ag))
 		log_warn("accept on %s: %s; pausing the listener %d ms",
-			 ag->rt->cfg->listeners[ls->index].name, strerror(err), LISTENER_PAUSE_MS);
-	loop_del(ag->loop, &ls->w);
-	ls->is_paused = true;
-	loop_timer_arm(ag->loop, &ls->resume, LISTENER_PAUSE_MS);
+			 ag->rt->cfg->listeners[acc->index].name, strerror(err), LISTENER_PAUSE_MS);
+	loop_del(ag->loop, &acc->w);
+	acc->is_paused = true;
+	loop_timer_arm(ag->loop, &acc->resume, LISTENER_PAUSE_MS);
 }
 
 static void on_accept(struct loop_watch *w, uint32_t events)
 {
-	struct listener_sock *ls = (struct listener_sock *)w;
+	struct acceptor *acc = container_of(w, struct acceptor, w);
+	struct agent *ag = acc->ag;
 	(void)events;
 
-	for (int i = 0; i < ACCEPT_BATCH && !ls->is_paused; i++) {
+	for (int i = 0; i < ACCEPT_BATCH && !acc->is_paused && !acc->is_gone; i++) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
 		int fd = accept4(w->fd, (struct sockaddr *)&peer, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		bool is_admitted;
 
 		if (fd >= 0) {
-			if (conn_admit(ls->ag, ls->index, fd, &peer))
-				conn_accept(ls->ag, ls->index, fd, &peer,
-					    ls->is_wildcard ? NULL : &ls->addr);
+			agent_shared_lock(ag);
+			is_admitted = conn_admit(ag, acc->index, fd, &peer);
+			agent_shared_unlock(ag);
+			if (is_admitted)
+				conn_accept(ag, acc->index, fd, &peer,
+					    acc->is_wildcard ? NULL : &acc->addr);
 			continue;
 		}
 		switch (errno) {
@@ -70,18 +78,30 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 		case ENFILE:
 		case ENOBUFS:
 		case ENOMEM:
-			pause_accepting(ls, errno);
+			pause_accepting(acc, errno);
 			return;
 		case ECONNABORTED: /* that client gave up: the next may be there */
 			continue;
 		default:
-			if (agent_log_allowed(ls->ag))
+			if (agent_log_allowed(ag))
 				log_warn("accept on %s: %s",
-					 ls->ag->rt->cfg->listeners[ls->index].name,
-					 strerror(errno));
+					 ag->rt->cfg->listeners[acc->index].name, strerror(errno));
 			return;
 		}
 	}
+}
+
+static void acceptor_init(struct acceptor *acc, struct agent *ag, int fd, size_t index,
+			  const struct sockaddr_storage *addr, socklen_t addr_len, uint32_t events)
+{
+	*acc = (struct acceptor){.w = {.fd = fd, .on_event = on_accept},
+				 .ag = ag,
+				 .index = index,
+				 .addr = *addr,
+				 .addr_len = addr_len,
+				 .is_wildcard = addr_is_wildcard(addr),
+				 .events = events,
+				 .resume = {.on_expire = on_resume}};
 }
 
 static bool addr_is_wildcard(const struct sockaddr_storage *ss)
@@ -113,14 +133,9 @@ static struct listener_sock *open_one(struct agent *ag, size_t li,
 	if (bind(fd, (const struct sockaddr *)addr, addr_len) == -1 ||
 	    listen(fd, LISTEN_BACKLOG) == -1)
 		goto err;
-	*ls = (struct listener_sock){.w = {.fd = fd, .on_event = on_accept},
-				     .ag = ag,
-				     .index = li,
-				     .addr = *addr,
-				     .addr_len = addr_len,
-				     .is_wildcard = addr_is_wildcard(addr),
-				     .resume = {.on_expire = on_resume}};
-	*err = loop_add(ag->loop, &ls->w, EPOLLIN);
+	acceptor_init(&ls->acc, ag, fd, li, addr, addr_len, EPOLLIN);
+	/* With workers, the root only holds the socket: they accept. */
+	*err = ag->has_workers ? 0 : loop_add(ag->loop, &ls->acc.w, EPOLLIN);
 	if (*err) {
 		close(fd);
 		free(ls);
@@ -137,10 +152,10 @@ err:
 
 static void close_one(struct agent *ag, struct listener_sock *ls)
 {
-	loop_timer_cancel(ag->loop, &ls->resume);
-	if (!ls->is_paused)
-		loop_del(ag->loop, &ls->w);
-	close(ls->w.fd);
+	loop_timer_cancel(ag->loop, &ls->acc.resume);
+	if (!ls->acc.is_paused && !ag->has_workers)
+		loop_del(ag->loop, &ls->acc.w);
+	close(ls->acc.w.fd);
 	free(ls);
 }
 
@@ -153,7 +168,7 @@ static void set_defer_accept(struct listener_sock *ls, const struct cfg_listener
 {
 	int secs = (int)((l->defer_accept_ms + 999) / 1000);
 
-	setsockopt(ls->w.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+	setsockopt(ls->acc.w.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
 }
 
 static struct listener_sock *find(struct agent *ag, const struct sockaddr_storage *addr,
@@ -162,7 +177,7 @@ static struct listener_sock *find(struct agent *ag, const struct sockaddr_storag
 	for (size_t i = 0; i < ag->n_listeners; i++) {
 		struct listener_sock *ls = ag->listeners[i];
 
-		if (ls->addr_len == len && memcmp(&ls->addr, addr, len) == 0)
+		if (ls->acc.addr_len == len && memcmp(&ls->acc.addr, addr, len) == 0)
 			return ls;
 	}
 	return NULL;
@@ -229,13 +244,13 @@ int listeners_apply(struct agent *ag, const struct config *cfg)
 	}
 	/* Commit: kept sockets take their new index, dropped ones close. */
 	for (size_t i = 0; i < n_next; i++)
-		next[i]->index = next[i]->next_index;
+		next[i]->acc.index = next[i]->next_index;
 	for (size_t i = 0; i < ag->n_listeners; i++) {
 		if (!ag->listeners[i]->is_wanted) {
 			char text[ADDR_STR_MAX];
 
 			log_info("no longer listening on %s",
-				 addr_format(&ag->listeners[i]->addr, text, sizeof(text)));
+				 addr_format(&ag->listeners[i]->acc.addr, text, sizeof(text)));
 			close_one(ag, ag->listeners[i]);
 		}
 	}
@@ -252,4 +267,96 @@ void listeners_close(struct agent *ag)
 	free(ag->listeners);
 	ag->listeners = NULL;
 	ag->n_listeners = 0;
+}
+
+/* ---- a worker's watches on the root's sockets ---- */
+
+static void reap_watch(struct loop_deferred *d)
+{
+	struct listener_watch *lw = container_of(d, struct listener_watch, reap);
+
+	close(lw->acc.w.fd);
+	free(lw);
+}
+
+/* Events of this batch may still name lw: it goes after the batch. */
+static void drop_watch(struct agent *w, struct listener_watch *lw)
+{
+	lw->acc.is_gone = true;
+	loop_timer_cancel(w->loop, &lw->acc.resume);
+	if (!lw->acc.is_paused)
+		loop_del(w->loop, &lw->acc.w);
+	lw->reap.run = reap_watch;
+	loop_defer(w->loop, &lw->reap);
+}
+
+static struct listener_watch *new_watch(struct agent *w, const struct listener_sock *ls)
+{
+	struct listener_watch *lw = calloc(1, sizeof(*lw));
+	int fd = lw ? fcntl(ls->acc.w.fd, F_DUPFD_CLOEXEC, 0) : -1;
+
+	if (fd < 0) {
+		log_err("worker %zu: listener: %s", w->worker_index, strerror(lw ? errno : ENOMEM));
+		free(lw);
+		return NULL;
+	}
+	lw->ls = ls;
+	acceptor_init(&lw->acc, w, fd, ls->acc.index, &ls->acc.addr, ls->acc.addr_len,
+		      EPOLLIN | EPOLLEXCLUSIVE);
+	if (loop_add(w->loop, &lw->acc.w, lw->acc.events) != 0) {
+		log_err("worker %zu: listener: %s", w->worker_index, strerror(errno));
+		close(fd);
+		free(lw);
+		return NULL;
+	}
+	return lw;
+}
+
+int listeners_sync(struct agent *w)
+{
+	struct agent *root = w->root;
+	struct listener_watch **next;
+	size_t n = 0;
+
+	agent_shared_lock(w);
+	next = calloc(root->n_listeners + 1, sizeof(*next));
+	if (!next) {
+		agent_shared_unlock(w);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < root->n_listeners; i++) {
+		const struct listener_sock *ls = root->listeners[i];
+		struct listener_watch *lw = NULL;
+
+		for (size_t j = 0; j < w->n_watches && !lw; j++) {
+			if (w->watches[j] && w->watches[j]->ls == ls) {
+				lw = w->watches[j];
+				w->watches[j] = NULL; /* kept */
+			}
+		}
+		if (!lw)
+			lw = new_watch(w, ls);
+		if (!lw)
+			continue;
+		lw->acc.index = ls->acc.index;
+		next[n++] = lw;
+	}
+	agent_shared_unlock(w);
+	for (size_t j = 0; j < w->n_watches; j++) {
+		if (w->watches[j])
+			drop_watch(w, w->watches[j]);
+	}
+	free(w->watches);
+	w->watches = next;
+	w->n_watches = n;
+	return 0;
+}
+
+void listeners_unwatch(struct agent *w)
+{
+	for (size_t j = 0; j < w->n_watches; j++)
+		drop_watch(w, w->watches[j]);
+	free(w->watches);
+	w->watches = NULL;
+	w->n_watches = 0;
 }

@@ -18,19 +18,34 @@
 struct agent;
 struct config;
 
-struct listener_sock {
+/* What accepts on one listening socket in one loop: the root's own with
+ * --workers 1, else each worker's, on its own duplicate of the socket. */
+struct acceptor {
 	struct loop_watch w;
-	struct agent *ag;
-	size_t index; /* into the running config's listeners */
+	struct agent *ag; /* the loop's agent */
+	size_t index;	  /* into that agent's running config's listeners */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	bool is_wildcard; /* 0.0.0.0 or [::]: a connection's local address needs asking */
+	uint32_t events;  /* EPOLLIN, with EPOLLEXCLUSIVE in a worker */
 	/* Out of the loop after accept() ran out of descriptors or memory, until
 	 * resume fires: a level-triggered listener would spin on the error. */
 	bool is_paused;
+	bool is_gone; /* dropped by a reload: events still queued for it are ignored */
 	struct loop_timer resume;
-	bool is_wanted;	   /* scratch for listeners_apply() */
-	size_t next_index; /* scratch for listeners_apply() */
+};
+
+struct listener_sock {
+	struct acceptor acc; /* acc.w.fd is the socket; watched only with --workers 1 */
+	bool is_wanted;	     /* scratch for listeners_apply() */
+	size_t next_index;   /* scratch for listeners_apply() */
+};
+
+/* A worker's acceptor for one of the root's listener sockets. */
+struct listener_watch {
+	struct acceptor acc;
+	const struct listener_sock *ls; /* identity only: the root's, read under shared_lock */
+	struct loop_deferred reap;
 };
 
 /* Makes the open listeners those of cfg (each listener, plus [::] for an Istio
@@ -39,5 +54,15 @@ int listeners_apply(struct agent *ag, const struct config *cfg);
 
 /* Closes every listener (shutdown: no new connections). */
 void listeners_close(struct agent *ag);
+
+/* In worker w's thread: makes its watches those of the root's listener
+ * sockets now (a duplicate descriptor each, watched with EPOLLEXCLUSIVE so
+ * one worker wakes per connection), with the root's indices. Takes
+ * shared_lock. 0 or -errno (a watch that could not be made is logged and
+ * left out: the other workers still accept there). */
+int listeners_sync(struct agent *w);
+
+/* In worker w's thread: drops every watch (shutdown). */
+void listeners_unwatch(struct agent *w);
 
 #endif

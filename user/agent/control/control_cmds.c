@@ -289,7 +289,7 @@ static int cmd_status(struct agent *ag, size_t argc, char **argv, FILE *out)
 			"sockgated %s pid %d up %llus\n%zu listeners, %zu routes, %zu "
 			"connections, %zu live changes (sockgate load)\n",
 			SG_VERSION, (int)getpid(), uptime_s, c->n_listeners, c->n_routes,
-			ag->n_conns, live_changes_n_loads(&ag->changes));
+			(size_t)agent_conns(ag), live_changes_n_loads(&ag->changes));
 		return CONTROL_EXIT_OK;
 	}
 	fputc('{', out);
@@ -298,7 +298,7 @@ static int cmd_status(struct agent *ag, size_t argc, char **argv, FILE *out)
 	fprintf(out,
 		",\"pid\":%d,\"uptime_s\":%llu,\"listeners\":%zu,\"routes\":%zu,"
 		"\"connections\":%zu,\"loaded_files\":%zu,\"dataplane\":\"%s\"}\n",
-		(int)getpid(), uptime_s, c->n_listeners, c->n_routes, ag->n_conns,
+		(int)getpid(), uptime_s, c->n_listeners, c->n_routes, (size_t)agent_conns(ag),
 		live_changes_n_loads(&ag->changes), ag->use_sockmap ? "sockmap" : "splice");
 	return CONTROL_EXIT_OK;
 }

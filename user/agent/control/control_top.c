@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "agent_state.h"
 #include "conn_internal.h"
+#include "conn_walk.h"
 #include "control_exit.h"
 #include "control_top.h"
 #include "sg_abi.h"
@@ -90,26 +91,39 @@ static long route_now(const struct agent *ag, const struct conn *c)
 	return -1;
 }
 
-static void rows_count(const struct agent *ag, struct top_rows *t)
-{
-	for (const struct conn *c = ag->conns; c; c = c->next) {
-		long r;
+struct count_ctx {
+	const struct agent *ag;
+	struct top_rows *t;
+};
 
-		if (!c->has_route || c->state == CONN_CLOSED)
-			continue;
-		r = route_now(ag, c);
-		if (r < 0)
-			continue;
-		t->route_conns[r]++;
-		if (!c->backend_addr_len)
-			continue;
-		for (size_t e = t->first_ep[r]; e < t->first_ep[r + 1]; e++) {
-			if (!strcmp(t->eps[e].addr, c->backend_str)) {
-				t->eps[e].conns++;
-				break;
-			}
+/* conn_walk()'s: c counted in its route's and its endpoint's row. */
+static void count_one(const struct conn *c, void *arg)
+{
+	struct count_ctx *x = arg;
+	struct top_rows *t = x->t;
+	long r;
+
+	if (!c->has_route || c->state == CONN_CLOSED)
+		return;
+	r = route_now(x->ag, c);
+	if (r < 0)
+		return;
+	t->route_conns[r]++;
+	if (!c->backend_addr_len)
+		return;
+	for (size_t e = t->first_ep[r]; e < t->first_ep[r + 1]; e++) {
+		if (!strcmp(t->eps[e].addr, c->backend_str)) {
+			t->eps[e].conns++;
+			break;
 		}
 	}
+}
+
+static void rows_count(const struct agent *ag, struct top_rows *t)
+{
+	struct count_ctx x = {.ag = ag, .t = t};
+
+	conn_walk((struct agent *)ag, count_one, &x);
 }
 
 static void rows_free(struct top_rows *t)
@@ -157,7 +171,7 @@ int control_top(const struct agent *ag, size_t argc, FILE *out)
 	fprintf(out, "%s\nstatus\t%s\t%d\t%llu\t%zu\t%zu\t%zu\t%s\n", CONTROL_TOP_FORMAT,
 		SG_VERSION, (int)getpid(),
 		(unsigned long long)((loop_now_ms() - ag->start_ms) / 1000), c->n_listeners,
-		c->n_routes, ag->n_conns, ag->use_sockmap ? "sockmap" : "splice");
+		c->n_routes, (size_t)agent_conns(ag), ag->use_sockmap ? "sockmap" : "splice");
 	for (size_t i = 0; i < c->n_routes; i++)
 		print_route(&c->routes[i], t.route_conns[i], out);
 	for (size_t e = 0; e < t.n_eps; e++)

@@ -62,7 +62,7 @@ static void write_admission(const struct agent *ag, FILE *f)
 		   "# TYPE sockgate_connections_refused_total counter\n");
 	for (int i = 0; i < AGENT_REFUSE_MAX; i++)
 		fprintf(f, "sockgate_connections_refused_total{reason=\"%s\"} %llu\n",
-			refuse_names[i], (unsigned long long)ag->refused[i]);
+			refuse_names[i], (unsigned long long)agent_read(&ag->refused[i]));
 	fprintf(f,
 		"# HELP sockgate_connections_max Client connections the agent admits at once "
 		"(--max-connections, or derived from the fd limit).\n"
@@ -186,13 +186,13 @@ void metrics_write(const struct agent *ag, FILE *f)
 		"# HELP sockgate_connections_active Client connections open now.\n"
 		"# TYPE sockgate_connections_active gauge\n"
 		"sockgate_connections_active %zu\n",
-		ag->n_conns);
+		(size_t)agent_conns(ag));
 	fprintf(f, "# HELP sockgate_hello_errors_total Malformed ClientHellos by reason.\n"
 		   "# TYPE sockgate_hello_errors_total counter\n");
 	for (int r = 1; r < CHELLO_REASON_MAX; r++)
 		fprintf(f, "sockgate_hello_errors_total{reason=\"%s\"} %llu\n",
 			chello_reason_str((enum chello_reason)r),
-			(unsigned long long)ag->hello_errors[r]);
+			(unsigned long long)agent_read(&ag->hello_errors[r]));
 	fprintf(f,
 		"# HELP sockgate_hello_peeks_total ClientHello peeks (recv with MSG_PEEK) that "
 		"returned bytes.\n"
@@ -203,7 +203,8 @@ void metrics_write(const struct agent *ag, FILE *f)
 		"hello bytes received however they are segmented.\n"
 		"# TYPE sockgate_hello_peek_bytes_total counter\n"
 		"sockgate_hello_peek_bytes_total %llu\n",
-		(unsigned long long)ag->hello_peeks, (unsigned long long)ag->hello_peek_bytes);
+		(unsigned long long)agent_read(&ag->hello_peeks),
+		(unsigned long long)agent_read(&ag->hello_peek_bytes));
 	fprintf(f,
 		"# HELP sockgate_bytes_total Bytes moved by finished connections (open ones: "
 		"sockgate_route_open_bytes).\n"
@@ -219,9 +220,10 @@ void metrics_write(const struct agent *ag, FILE *f)
 		"# TYPE sockgate_reloads_total counter\n"
 		"sockgate_reloads_total{result=\"ok\"} %llu\n"
 		"sockgate_reloads_total{result=\"rejected\"} %llu\n",
-		(unsigned long long)ag->bytes_total[0], (unsigned long long)ag->bytes_total[1],
-		(unsigned long long)ag->copied_total, (unsigned long long)ag->n_reloads,
-		(unsigned long long)ag->n_reloads_rejected);
+		(unsigned long long)agent_read(&ag->bytes_total[0]),
+		(unsigned long long)agent_read(&ag->bytes_total[1]),
+		(unsigned long long)agent_read(&ag->copied_total),
+		(unsigned long long)ag->n_reloads, (unsigned long long)ag->n_reloads_rejected);
 	write_admission(ag, f);
 	if (ag->stats)
 		conn_stats_write(ag->stats, f);

@@ -30,7 +30,7 @@ static void write_connections(const struct agent *ag, FILE *f)
 		   "# TYPE sockgate_connections_total counter\n");
 	for (int i = 0; i < AGENT_CNT_MAX; i++)
 		fprintf(f, "sockgate_connections_total{result=\"%s\"} %llu\n",
-			agent_counter_names[i], (unsigned long long)ag->counters[i]);
+			agent_counter_names[i], (unsigned long long)agent_read(&ag->counters[i]));
 	fprintf(f,
 		"# HELP sockgate_connections_accepted_total Client connections accepted.\n"
 		"# TYPE sockgate_connections_accepted_total counter\n"
@@ -38,11 +38,12 @@ static void write_connections(const struct agent *ag, FILE *f)
 		"# HELP sockgate_connections_stage_total Client connections that reached a "
 		"stage.\n"
 		"# TYPE sockgate_connections_stage_total counter\n",
-		(unsigned long long)ag->counters[AGENT_CNT_ACCEPTED]);
+		(unsigned long long)agent_read(&ag->counters[AGENT_CNT_ACCEPTED]));
 	for (int i = 0; i < AGENT_CNT_MAX; i++) {
 		if (is_stage(i))
 			fprintf(f, "sockgate_connections_stage_total{stage=\"%s\"} %llu\n",
-				agent_counter_names[i], (unsigned long long)ag->counters[i]);
+				agent_counter_names[i],
+				(unsigned long long)agent_read(&ag->counters[i]));
 	}
 	fprintf(f, "# HELP sockgate_connections_closed_total Client connections ended, by how "
 		   "(one end each).\n"
@@ -50,7 +51,8 @@ static void write_connections(const struct agent *ag, FILE *f)
 	for (int i = 0; i < AGENT_CNT_MAX; i++) {
 		if (i != AGENT_CNT_ACCEPTED && !is_stage(i))
 			fprintf(f, "sockgate_connections_closed_total{end=\"%s\"} %llu\n",
-				agent_counter_names[i], (unsigned long long)ag->counters[i]);
+				agent_counter_names[i],
+				(unsigned long long)agent_read(&ag->counters[i]));
 	}
 }
 

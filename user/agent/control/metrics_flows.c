@@ -8,6 +8,7 @@
 
 #include "agent_state.h"
 #include "conn_internal.h"
+#include "conn_walk.h"
 #include "metrics_flows.h"
 #include "prom.h"
 
@@ -60,6 +61,23 @@ static bool live_bytes(const struct conn *c, uint64_t b[2])
 	return false;
 }
 
+/* conn_walk()'s: adds c's bytes to its route's; on ENOMEM the sums
+ * stay as they are. */
+static void add_conn(const struct conn *c, void *arg)
+{
+	struct route_sums *s = arg;
+	struct route_bytes *r;
+	uint64_t b[2];
+
+	if (!c->has_route || !live_bytes(c, b))
+		return;
+	r = find_or_add(s, c->rt->cfg->routes[c->route].name);
+	if (!r)
+		return;
+	r->bytes[0] += b[0];
+	r->bytes[1] += b[1];
+}
+
 void metrics_flows_write(const struct agent *ag, FILE *f)
 {
 	static const char *const names[] = {"route", "direction"};
@@ -71,18 +89,7 @@ void metrics_flows_write(const struct agent *ag, FILE *f)
 		if (!find_or_add(&s, cfg->routes[i].name))
 			goto out;
 	}
-	for (const struct conn *c = ag->conns; c; c = c->next) {
-		struct route_bytes *r;
-		uint64_t b[2];
-
-		if (!c->has_route || !live_bytes(c, b))
-			continue;
-		r = find_or_add(&s, c->rt->cfg->routes[c->route].name);
-		if (!r)
-			goto out;
-		r->bytes[0] += b[0];
-		r->bytes[1] += b[1];
-	}
+	conn_walk((struct agent *)ag, add_conn, &s);
 out:
 	fprintf(f,
 		"# HELP sockgate_route_open_bytes Bytes moved so far by the connections open "

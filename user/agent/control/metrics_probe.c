@@ -12,7 +12,7 @@ bool metrics_ready(const struct agent *ag, char *why, size_t size)
 	/* Draining after SIGTERM: the listeners are closed, so a load balancer
 	 * in front must stop sending here before the process goes. */
 	if (ag->is_stopping) {
-		snprintf(why, size, "stopping: draining %zu connections", ag->n_conns);
+		snprintf(why, size, "stopping: draining %zu connections", (size_t)agent_conns(ag));
 		return false;
 	}
 	if (!cfg) {

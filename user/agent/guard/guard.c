@@ -378,7 +378,7 @@ static void sync_listeners(struct guard *g, const struct config *cfg)
 		return;
 	}
 	for (size_t i = 0; want && i < ag->n_listeners; i++)
-		want[k++] = ag->listeners[i]->addr;
+		want[k++] = ag->listeners[i]->acc.addr;
 	for (size_t i = 0; want && i < n_cfg; i++) {
 		want[k++] = cfg->listeners[i].addr;
 		if (cfg_listener_v6_twin(&cfg->listeners[i], &want[k], NULL))
