@@ -85,7 +85,7 @@ _sockgated()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	--dataplane) _sockgate_words "$cur" "sockmap splice"; return 0 ;;
+	--dataplane) _sockgate_words "$cur" "auto sockmap splice copy"; return 0 ;;
 	--user)
 		# shellcheck disable=SC2207
 		COMPREPLY=($(compgen -u -- "$cur"))
@@ -93,7 +93,7 @@ _sockgated()
 		;;
 	--access-log-format) _sockgate_words "$cur" "kv json"; return 0 ;;
 	--log-level) _sockgate_words "$cur" "err warn info debug"; return 0 ;;
-	--metrics | --pair-budget | --label) return 0 ;;
+	--metrics | --pair-budget | --label | --workers | --promote-bytes | --promote-after) return 0 ;;
 	esac
 	opts=$("${COMP_WORDS[0]}" --help 2>/dev/null | _sockgate_opts)
 	_sockgate_words "$cur" "$opts"

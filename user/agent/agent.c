@@ -509,7 +509,6 @@ int agent_main(const struct args *a, struct runtime *rt)
 	struct agent ag = {.args = a,
 			   .rt = rt,
 			   .cgroup_fd = -1,
-			   .conn_id_step = 1,
 			   .workers_done_w = {.fd = -1},
 			   .log_limit = LOG_LIMIT_INIT(AGENT_LOG_PER_SECOND)};
 	pthread_mutexattr_t attr;

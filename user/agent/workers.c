@@ -171,7 +171,7 @@ static void free_worker(struct agent *w)
 }
 
 /* A copy of root that shares its tables and owns the rest. */
-static struct agent *new_worker(struct agent *root, size_t i, size_t n)
+static struct agent *new_worker(struct agent *root, size_t i)
 {
 	struct agent *w = malloc(sizeof(*w));
 
@@ -189,8 +189,6 @@ static struct agent *new_worker(struct agent *root, size_t i, size_t n)
 	w->n_watches = 0;
 	w->conns = NULL;
 	w->n_conns = 0;
-	w->next_conn_id = i;
-	w->conn_id_step = n;
 	w->hello_oldest = w->hello_newest = NULL;
 	w->peek_buf = NULL;
 	w->peek_buf_cap = 0;
@@ -261,7 +259,7 @@ int workers_start(struct agent *root)
 	if (!root->workers)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		root->workers[i] = new_worker(root, i, n);
+		root->workers[i] = new_worker(root, i);
 		if (!root->workers[i])
 			return -ENOMEM;
 		root->n_workers++;

@@ -115,9 +115,9 @@ struct agent {
 	 * lock order: a worker's own_lock, then shared_lock, never the reverse. */
 	pthread_mutex_t *shared_lock;
 	pthread_mutex_t own_lock;
-	struct worker_inbox *inbox;	 /* worker: messages from the root */
-	struct loop_watch inbox_w;	 /* worker: the inbox's eventfd */
-	uint64_t conn_id_step;		 /* ids: next_conn_id += step (workers: n, from index) */
+	struct worker_inbox *inbox; /* worker: messages from the root */
+	struct loop_watch inbox_w;  /* worker: the inbox's eventfd */
+	uint64_t accepted_here; /* worker: connections it accepted (atomic: the root reads it) */
 	struct listener_watch **watches; /* worker: one per root listener socket */
 	size_t n_watches;
 	uint64_t conns_total;		  /* root: open connections of every worker (atomic) */

@@ -200,11 +200,11 @@ void conn_close(struct conn *c, enum agent_counter cnt, const char *reason, bool
 		setsockopt(c->client_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	if (reset && c->backend_w.fd >= 0)
 		setsockopt(c->backend_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	if (c->state == CONN_SPLICED || c->state == CONN_RELAYED)
+	if (c->state == CONN_COPYING || c->state == CONN_SPLICED || c->state == CONN_RELAYED)
 		conn_data_end(c, reason);
 	conn_count(c, cnt);
 	/* Zero unless the pair reached the dataplane. */
-	c->ag->bytes_total[0] += c->bytes[0];
+	agent_add(&c->ag->root->bytes_total[0], c->bytes[0]);
 	agent_add(&c->ag->root->bytes_total[1], c->bytes[1]);
 	agent_add(&c->ag->root->copied_total, conn_copied_bytes(c));
 	c->end_reason = reason;
@@ -228,9 +228,8 @@ void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_stor
 	c->client_addr = *peer;
 	c->ag = ag;
 	c->rt = runtime_get(ag->rt);
-	/* Unique over the workers: each counts from its index in steps of their number. */
-	ag->next_conn_id += ag->conn_id_step;
-	c->id = ag->next_conn_id;
+	/* One sequence for every worker: ids stay dense and unique. */
+	c->id = __atomic_add_fetch(&ag->root->next_conn_id, 1, __ATOMIC_RELAXED);
 	c->listener = li;
 	c->start_ms = loop_now_ms();
 	c->client_w = (struct loop_watch){.fd = fd, .on_event = on_client};
@@ -252,6 +251,7 @@ void conn_accept(struct agent *ag, size_t li, int fd, const struct sockaddr_stor
 	*index_slot(ag, c->id) = c;
 	ag->n_conns++;
 	agent_add(&ag->root->conns_total, 1);
+	agent_add(&ag->accepted_here, 1);
 	c->state = CONN_HELLO;
 	agent_shared_lock(ag);
 	attach_stats(c);

@@ -179,9 +179,23 @@ static void write_access_log(const struct agent *ag, FILE *f)
 		(unsigned long long)(ag->access_log ? access_log_write_errors(ag->access_log) : 0));
 }
 
+/* How the kernel spread connections over the workers (none with --workers 1). */
+static void write_workers(const struct agent *ag, FILE *f)
+{
+	if (!ag->n_workers)
+		return;
+	fprintf(f, "# HELP sockgate_worker_accepted_total Client connections each worker "
+		   "accepted.\n"
+		   "# TYPE sockgate_worker_accepted_total counter\n");
+	for (size_t i = 0; i < ag->n_workers; i++)
+		fprintf(f, "sockgate_worker_accepted_total{worker=\"%zu\"} %llu\n", i,
+			(unsigned long long)agent_read(&ag->workers[i]->accepted_here));
+}
+
 void metrics_write(const struct agent *ag, FILE *f)
 {
 	metrics_agent_write(ag, f);
+	write_workers(ag, f);
 	fprintf(f,
 		"# HELP sockgate_connections_active Client connections open now.\n"
 		"# TYPE sockgate_connections_active gauge\n"
