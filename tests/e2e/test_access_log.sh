@@ -152,7 +152,7 @@ log3=$tmp/sockgated-off.log
 start_agent "$log3" --access-log off
 e2e_assert_contains "$(flows 1)" "1 ok, 0 failed" "off: a checked flow"
 stop_agent
-e2e_assert_contains "$(cat "$log3")" "stopped: 1 accepted, 1 spliced" "off: the flow went through"
+e2e_assert_contains "$(cat "$log3")" "stopped: 1 accepted, 0 copied, 0 promoted, 1 spliced" "off: the flow went through"
 e2e_assert_not_contains "$(cat "$log3")" "access ts=" "off: no access line"
 e2e_assert_not_contains "$(cat "$log3")" '{"ts":' "off: no JSON line"
 

@@ -128,7 +128,7 @@ eff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$pid/status")
 got=$(capsh --decode="$eff" | sed 's/^[^=]*=//' | tr ',' '\n' | sort | tr '\n' ' ')
 want=$(printf 'cap_%s\n' "${caps[@],,}" | sort | tr '\n' ' ')
 e2e_assert_eq "$want" "$got" "the agent's effective capabilities are the manifest's ($eff)"
-e2e_assert_contains "$(cat "$log")" "dataplane: sockmap (maps pinned under /sys/fs/bpf/sockgate)" \
+e2e_assert_contains "$(cat "$log")" "promoted to sockmap (maps pinned under /sys/fs/bpf/sockgate)" \
 	"sockmap, maps pinned in the host's bpffs"
 [ -e "$BPFFS/sg_flows" ] || e2e_fail "no sg_flows pinned in the host's bpffs"
 e2e_assert_contains "$(cat "$log")" "(cgroup /sys/fs/cgroup)" \

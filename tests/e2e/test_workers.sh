@@ -6,7 +6,8 @@
 # - counters stay exact over the workers: 300 short checked connections (they stay in the
 #   copy) and 100 of 1 MiB each way (promoted mid-stream) give accepted, copied, promoted,
 #   closed and bytes totals equal to what the clients did, byte for byte;
-# - reloads while both workers carry 60 rate-limited checked streams: five `sockgate
+# - reloads while both workers carry 60 checked streams (whose clients read nothing for 4 s,
+#   so all are in flight): five `sockgate
 #   reload`s that add and remove a listener and move a route; every stream stays intact, a
 #   connection to the added listener is served and one to the removed listener is refused.
 set -euo pipefail
@@ -73,7 +74,10 @@ e2e_assert_eq 0 "$(value "$m" sockgate_connections_active)" "active: 0"
 promoted=$(value "$m" 'sockgate_connections_stage_total{stage="promoted"}')
 e2e_assert_eq "$promoted" "$(grep -c '^access .* promoted_ms=' "$log")" \
 	"promoted counter equals the promoted access lines"
-[ "$promoted" -ge 90 ] || e2e_fail "only $promoted of the 1 MiB connections were promoted"
+# Each 1 MiB pair passes --promote-bytes (256 KiB); one whose settle point does not come
+# before its stream ends finishes in the copy, which is correct, only slower.
+[ "$promoted" -ge 50 ] || e2e_fail "only $promoted of the 1 MiB connections were promoted"
+printf 'ok - %s of the 100 connections of 1 MiB were promoted mid-stream\n' "$promoted"
 up=$((300 * (HELLO_LEN + 24 + 1024) + 100 * (HELLO_LEN + 24 + 1048576)))
 down=$((300 * 2048 + 100 * 1048576))
 e2e_assert_eq "$up" "$(value "$m" 'sockgate_bytes_total{direction="up"}')" "bytes up, exact"
@@ -87,12 +91,12 @@ printf 'ok - both workers accepted (%s and %s)\n' "$w0" "$w1"
 # ---- reloads while both workers carry traffic ------------------------------------------
 streams=$tmp/streams.out
 ip netns exec "$SG_NS_CLI" "$SGFLOW" client "$GW_IP_CLI" 443 --hello "$HELLO" --conns 60 \
-	--up 3M --down 3M --up-rate 1000000 --seed 5000 --fin-after-eof --timeout 60 \
+	--up 8M --down 8M --pause-read 4000 --seed 5000 --fin-after-eof --timeout 60 \
 	>"$streams" 2>&1 &
 client=$!
 e2e_track_pid "$client"
-e2e_poll 20 bash -c "[ \$(ip netns exec $SG_NS_GW ss -Htn state established '( sport = :443 )' \
-	| wc -l) -ge 60 ]" || e2e_fail "the 60 streams did not start"
+active_at_least() { [ "$(value "$(scrape)" sockgate_connections_active)" -ge "$1" ]; }
+e2e_poll 20 active_at_least 60 || e2e_fail "the 60 streams did not start: $(tail -3 "$streams")"
 for i in 1 2 3 4 5; do
 	if [ $((i % 2)) -eq 1 ]; then write_config yes 9001; else write_config no 9000; fi
 	timeout 10 "$SOCKGATE" reload >/dev/null || e2e_fail "reload $i failed: $(tail -3 "$log")"

@@ -380,7 +380,7 @@ static int agent_start(struct agent *ag)
 	if (!ag->loop)
 		return -errno;
 	/* The root's handlers run holding shared_lock, taken in agent_main(). */
-	loop_set_lock(ag->loop, ag->shared_lock);
+	loop_set_lock(ag->loop, ag->shared_lock, NULL);
 	ag->has_workers = (ag->args->workers ? ag->args->workers : workers_default()) > 1;
 	ag->flow_id_base = (uint64_t)time(NULL) << 32;
 	ag->start_ms = loop_now_ms();

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -21,10 +22,21 @@
 
 #define WORKER_DRAIN_MS 10000 /* as the root's shutdown: docs/OPERATING.md */
 
+/* How the root learns that every worker took a reload: a reload is in force
+ * for new connections when `sockgate reload` answers, whichever worker
+ * accepts them. */
+struct worker_sync {
+	pthread_mutex_t lock;
+	pthread_cond_t applied;
+};
+
+#define APPLY_WAIT_MS 2000
+
 struct worker_inbox {
 	pthread_mutex_t lock; /* a leaf: taken with or without the others */
 	struct loop_watch w;  /* the eventfd, in the worker's loop */
 	bool apply, stop, stop_now;
+	uint64_t apply_gen;
 	struct sg_event *events;
 	size_t n_events, cap_events;
 };
@@ -85,7 +97,7 @@ static void begin_stop(struct agent *w, bool now)
 
 /* The root's configuration and listeners as they are now. A connection
  * keeps the configuration it was accepted under (conn.rt). */
-static void apply(struct agent *w)
+static void apply(struct agent *w, uint64_t gen)
 {
 	struct runtime *old = w->rt;
 
@@ -95,6 +107,10 @@ static void apply(struct agent *w)
 	runtime_put(old);
 	if (!w->is_stopping)
 		listeners_sync(w);
+	pthread_mutex_lock(&w->sync->lock);
+	w->applied_gen = gen;
+	pthread_cond_broadcast(&w->sync->applied);
+	pthread_mutex_unlock(&w->sync->lock);
 }
 
 static void on_inbox(struct loop_watch *lw, uint32_t events)
@@ -104,13 +120,14 @@ static void on_inbox(struct loop_watch *lw, uint32_t events)
 	struct sg_event *evs;
 	size_t n;
 	bool do_apply, do_stop, do_stop_now;
-	uint64_t count;
+	uint64_t count, gen;
 	(void)events;
 
 	if (read(lw->fd, &count, sizeof(count)) == -1 && errno != EAGAIN)
 		log_warn("worker %zu: inbox: %s", w->worker_index, strerror(errno));
 	pthread_mutex_lock(&in->lock);
 	do_apply = in->apply;
+	gen = in->apply_gen;
 	do_stop = in->stop;
 	do_stop_now = in->stop_now;
 	in->apply = in->stop = in->stop_now = false;
@@ -121,7 +138,7 @@ static void on_inbox(struct loop_watch *lw, uint32_t events)
 	pthread_mutex_unlock(&in->lock);
 
 	if (do_apply)
-		apply(w);
+		apply(w, gen);
 	for (size_t i = 0; i < n; i++)
 		conn_on_bpf_event(w, &evs[i]);
 	free(evs);
@@ -187,6 +204,8 @@ static struct agent *new_worker(struct agent *root, size_t i)
 	w->n_listeners = 0;
 	w->watches = NULL;
 	w->n_watches = 0;
+	w->resting = w->next_resting = NULL;
+	w->n_resting = w->n_next_resting = 0;
 	w->conns = NULL;
 	w->n_conns = 0;
 	w->hello_oldest = w->hello_newest = NULL;
@@ -224,7 +243,7 @@ static struct agent *new_worker(struct agent *root, size_t i)
 		free_worker(w);
 		return NULL;
 	}
-	loop_set_lock(w->loop, &w->own_lock);
+	loop_set_lock(w->loop, &w->own_lock, &w->own_lock_wanted);
 	return w;
 }
 
@@ -256,8 +275,11 @@ int workers_start(struct agent *root)
 		return err;
 
 	root->workers = calloc(n, sizeof(*root->workers));
-	if (!root->workers)
+	root->sync = calloc(1, sizeof(*root->sync));
+	if (!root->workers || !root->sync)
 		return -ENOMEM;
+	pthread_mutex_init(&root->sync->lock, NULL);
+	pthread_cond_init(&root->sync->applied, NULL);
 	for (size_t i = 0; i < n; i++) {
 		root->workers[i] = new_worker(root, i);
 		if (!root->workers[i])
@@ -282,16 +304,48 @@ int workers_start(struct agent *root)
 	return err;
 }
 
+static bool all_applied(const struct agent *root, uint64_t gen)
+{
+	for (size_t i = 0; i < root->n_workers; i++) {
+		if (root->workers[i]->applied_gen < gen)
+			return false;
+	}
+	return true;
+}
+
 void workers_apply(struct agent *root)
 {
+	uint64_t gen = ++root->apply_gen;
+	struct timespec until;
+
+	if (!root->n_workers)
+		return;
 	for (size_t i = 0; i < root->n_workers; i++) {
 		struct worker_inbox *in = root->workers[i]->inbox;
 
 		pthread_mutex_lock(&in->lock);
 		in->apply = true;
+		in->apply_gen = gen;
 		pthread_mutex_unlock(&in->lock);
 		wake(in);
 	}
+	if (root->is_stopping)
+		return;
+	/* Workers take shared_lock to apply: let go of it meanwhile. */
+	pthread_mutex_unlock(root->shared_lock);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += APPLY_WAIT_MS / 1000;
+	pthread_mutex_lock(&root->sync->lock);
+	while (!all_applied(root, gen)) {
+		if (pthread_cond_timedwait(&root->sync->applied, &root->sync->lock, &until) ==
+		    ETIMEDOUT) {
+			log_warn("workers: a worker took over %d ms to take the reload",
+				 APPLY_WAIT_MS);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&root->sync->lock);
+	pthread_mutex_lock(root->shared_lock);
 }
 
 void workers_post_event(struct agent *root, const struct sg_event *e)
@@ -345,4 +399,10 @@ void workers_join(struct agent *root)
 	if (root->workers_done_w.fd > 0)
 		close(root->workers_done_w.fd);
 	root->workers_done_w.fd = -1;
+	if (root->sync) {
+		pthread_cond_destroy(&root->sync->applied);
+		pthread_mutex_destroy(&root->sync->lock);
+		free(root->sync);
+		root->sync = NULL;
+	}
 }

@@ -4,6 +4,7 @@
  * O(log n) with no search. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -21,6 +22,7 @@ struct loop {
 	size_t n_timers, cap_timers;
 	struct loop_deferred *deferred;
 	pthread_mutex_t *lock; /* held while handlers run; NULL: none */
+	int *is_wanted;	       /* set by another thread waiting for lock */
 };
 
 uint64_t loop_now_ms(void)
@@ -211,9 +213,19 @@ static int next_wait_ms(const struct loop *l, int max_wait_ms)
 	return max_wait_ms >= 0 && max_wait_ms < wait ? max_wait_ms : wait;
 }
 
-void loop_set_lock(struct loop *l, pthread_mutex_t *lock)
+void loop_set_lock(struct loop *l, pthread_mutex_t *lock, int *is_wanted)
 {
 	l->lock = lock;
+	l->is_wanted = is_wanted;
+}
+
+/* A busy loop's epoll_wait() returns at once, and a mutex is not fair: the
+ * loop would take it back before a waiting thread runs. Let that one in. */
+static void let_in(struct loop *l)
+{
+	for (int i = 0; l->is_wanted && i < 1000 && __atomic_load_n(l->is_wanted, __ATOMIC_ACQUIRE);
+	     i++)
+		sched_yield();
 }
 
 int loop_run_once(struct loop *l, int max_wait_ms)
@@ -221,8 +233,10 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 	struct epoll_event evs[MAX_EVENTS];
 	int wait = next_wait_ms(l, max_wait_ms), n;
 
-	if (l->lock)
+	if (l->lock) {
 		pthread_mutex_unlock(l->lock);
+		let_in(l);
+	}
 	n = epoll_wait(l->epfd, evs, MAX_EVENTS, wait);
 	if (l->lock)
 		pthread_mutex_lock(l->lock);

@@ -62,8 +62,10 @@ uint64_t loop_now_ms(void);
 
 /* From now on the caller holds lock whenever it runs the loop, and
  * loop_run_once() releases it only while it waits for events: another
- * thread that takes lock knows no handler of this loop runs meanwhile. */
-void loop_set_lock(struct loop *l, pthread_mutex_t *lock);
+ * thread that takes lock knows no handler of this loop runs meanwhile. Such
+ * a thread sets *is_wanted (may be NULL) while it waits, and the loop lets
+ * it in before it takes the lock back. */
+void loop_set_lock(struct loop *l, pthread_mutex_t *lock, int *is_wanted);
 
 /* Waits up to max_wait_ms (-1: until the next timer) for events, dispatches
  * them, fires due timers, then runs deferred work. 0 or -errno (not EINTR). */

@@ -115,13 +115,22 @@ struct agent {
 	 * lock order: a worker's own_lock, then shared_lock, never the reverse. */
 	pthread_mutex_t *shared_lock;
 	pthread_mutex_t own_lock;
+	int own_lock_wanted;	    /* worker: the root waits for own_lock (loop_set_lock()) */
 	struct worker_inbox *inbox; /* worker: messages from the root */
 	struct loop_watch inbox_w;  /* worker: the inbox's eventfd */
 	uint64_t accepted_here; /* worker: connections it accepted (atomic: the root reads it) */
+	struct listener_sock **resting; /* root, with workers: dropped by the last reload */
+	size_t n_resting;
+	struct listener_sock **next_resting; /* scratch for listeners_apply() */
+	size_t n_next_resting;
+	uint64_t listener_serial;	 /* root: the last listener_sock's serial */
 	struct listener_watch **watches; /* worker: one per root listener socket */
 	size_t n_watches;
 	uint64_t conns_total;		  /* root: open connections of every worker (atomic) */
 	struct loop_watch workers_done_w; /* root: an eventfd each worker writes as it ends */
+	struct worker_sync *sync;	  /* root and workers: "applied" hand-shake */
+	uint64_t apply_gen;		  /* root: reloads handed to the workers */
+	uint64_t applied_gen;		  /* worker: the last of them it took (under sync) */
 	size_t n_workers_done;
 	struct runtime *rt; /* the running configuration; connections hold their own */
 	struct bpf_dataplane dp;

@@ -82,6 +82,15 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 			return;
 		case ECONNABORTED: /* that client gave up: the next may be there */
 			continue;
+		case EINVAL:
+			/* The root stopped this socket (a reload dropped it); this
+			 * worker drops its watch when it takes that reload. */
+			if (ag->root != ag) {
+				loop_del(ag->loop, &acc->w);
+				acc->is_paused = true;
+				return;
+			}
+			/* fall through */
 		default:
 			if (agent_log_allowed(ag))
 				log_warn("accept on %s: %s",
@@ -134,6 +143,7 @@ static struct listener_sock *open_one(struct agent *ag, size_t li,
 	    listen(fd, LISTEN_BACKLOG) == -1)
 		goto err;
 	acceptor_init(&ls->acc, ag, fd, li, addr, addr_len, EPOLLIN);
+	ls->serial = ++ag->listener_serial;
 	/* With workers, the root only holds the socket: they accept. */
 	*err = ag->has_workers ? 0 : loop_add(ag->loop, &ls->acc.w, EPOLLIN);
 	if (*err) {
@@ -171,14 +181,32 @@ static void set_defer_accept(struct listener_sock *ls, const struct cfg_listener
 	setsockopt(ls->acc.w.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
 }
 
+static bool same_addr(const struct listener_sock *ls, const struct sockaddr_storage *addr,
+		      socklen_t len)
+{
+	return ls->acc.addr_len == len && memcmp(&ls->acc.addr, addr, len) == 0;
+}
+
+/* The open socket for addr: a live one (is_wanted set), or a resting one
+ * taken back (is_revived set). */
 static struct listener_sock *find(struct agent *ag, const struct sockaddr_storage *addr,
 				  socklen_t len)
 {
 	for (size_t i = 0; i < ag->n_listeners; i++) {
-		struct listener_sock *ls = ag->listeners[i];
+		if (same_addr(ag->listeners[i], addr, len)) {
+			ag->listeners[i]->is_wanted = true;
+			return ag->listeners[i];
+		}
+	}
+	for (size_t i = 0; i < ag->n_resting; i++) {
+		struct listener_sock *ls = ag->resting[i];
 
-		if (ls->acc.addr_len == len && memcmp(&ls->acc.addr, addr, len) == 0)
+		/* Listening again; a new serial, so every worker watches it anew. */
+		if (same_addr(ls, addr, len) && listen(ls->acc.w.fd, LISTEN_BACKLOG) == 0) {
+			ls->is_revived = true;
+			ls->serial = ++ag->listener_serial;
 			return ls;
+		}
 	}
 	return NULL;
 }
@@ -195,7 +223,6 @@ static int want(struct agent *ag, size_t li, const struct sockaddr_storage *addr
 
 	addr_format(addr, text, sizeof(text));
 	if (ls) {
-		ls->is_wanted = true;
 		ls->next_index = li;
 	} else {
 		ls = open_one(ag, li, addr, len, &err);
@@ -216,6 +243,14 @@ static int want(struct agent *ag, size_t li, const struct sockaddr_storage *addr
 	return 0;
 }
 
+/* Room for the sockets this apply may put to rest. -ENOMEM or 0. */
+static int rest(struct agent *ag)
+{
+	ag->next_resting = calloc(ag->n_listeners + 1, sizeof(*ag->next_resting));
+	ag->n_next_resting = 0;
+	return ag->next_resting ? 0 : -ENOMEM;
+}
+
 int listeners_apply(struct agent *ag, const struct config *cfg)
 {
 	struct listener_sock **next = calloc(cfg->n_listeners * 2 + 1, sizeof(*next));
@@ -224,6 +259,8 @@ int listeners_apply(struct agent *ag, const struct config *cfg)
 
 	for (size_t i = 0; i < ag->n_listeners; i++)
 		ag->listeners[i]->is_wanted = false;
+	for (size_t i = 0; i < ag->n_resting; i++)
+		ag->resting[i]->is_revived = false;
 	for (li = 0; !err && li < cfg->n_listeners; li++) {
 		const struct cfg_listener *l = &cfg->listeners[li];
 		struct sockaddr_storage twin;
@@ -236,7 +273,16 @@ int listeners_apply(struct agent *ag, const struct config *cfg)
 	if (err) {
 		/* Undo: close only what this call opened. */
 		for (size_t i = 0; next && i < n_next; i++) {
-			if (!next[i]->is_wanted)
+			if (!next[i]->is_wanted && !next[i]->is_revived)
+				close_one(ag, next[i]);
+		}
+		free(next);
+		return err;
+	}
+	err = rest(ag);
+	if (err) {
+		for (size_t i = 0; i < n_next; i++) {
+			if (!next[i]->is_wanted && !next[i]->is_revived)
 				close_one(ag, next[i]);
 		}
 		free(next);
@@ -251,9 +297,25 @@ int listeners_apply(struct agent *ag, const struct config *cfg)
 
 			log_info("no longer listening on %s",
 				 addr_format(&ag->listeners[i]->acc.addr, text, sizeof(text)));
-			close_one(ag, ag->listeners[i]);
+			/* Resting: no longer listening (queued connections are
+			 * reset, as a close would), but still bound. */
+			if (ag->has_workers) {
+				shutdown(ag->listeners[i]->acc.w.fd, SHUT_RD);
+				ag->next_resting[ag->n_next_resting++] = ag->listeners[i];
+			} else
+				close_one(ag, ag->listeners[i]);
 		}
 	}
+	/* What rested through one reload and was not taken back closes now. */
+	for (size_t i = 0; i < ag->n_resting; i++) {
+		if (!ag->resting[i]->is_revived)
+			close_one(ag, ag->resting[i]);
+	}
+	free(ag->resting);
+	ag->resting = ag->next_resting;
+	ag->n_resting = ag->n_next_resting;
+	ag->next_resting = NULL;
+	ag->n_next_resting = 0;
 	free(ag->listeners);
 	ag->listeners = next;
 	ag->n_listeners = n_next;
@@ -262,6 +324,11 @@ int listeners_apply(struct agent *ag, const struct config *cfg)
 
 void listeners_close(struct agent *ag)
 {
+	for (size_t i = 0; i < ag->n_resting; i++)
+		close_one(ag, ag->resting[i]);
+	free(ag->resting);
+	ag->resting = NULL;
+	ag->n_resting = 0;
 	for (size_t i = 0; i < ag->n_listeners; i++)
 		close_one(ag, ag->listeners[i]);
 	free(ag->listeners);
@@ -300,7 +367,7 @@ static struct listener_watch *new_watch(struct agent *w, const struct listener_s
 		free(lw);
 		return NULL;
 	}
-	lw->ls = ls;
+	lw->serial = ls->serial;
 	acceptor_init(&lw->acc, w, fd, ls->acc.index, &ls->acc.addr, ls->acc.addr_len,
 		      EPOLLIN | EPOLLEXCLUSIVE);
 	if (loop_add(w->loop, &lw->acc.w, lw->acc.events) != 0) {
@@ -329,7 +396,7 @@ int listeners_sync(struct agent *w)
 		struct listener_watch *lw = NULL;
 
 		for (size_t j = 0; j < w->n_watches && !lw; j++) {
-			if (w->watches[j] && w->watches[j]->ls == ls) {
+			if (w->watches[j] && w->watches[j]->serial == ls->serial) {
 				lw = w->watches[j];
 				w->watches[j] = NULL; /* kept */
 			}

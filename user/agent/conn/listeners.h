@@ -37,18 +37,25 @@ struct acceptor {
 
 struct listener_sock {
 	struct acceptor acc; /* acc.w.fd is the socket; watched only with --workers 1 */
+	uint64_t serial;     /* unique per socket: what a worker's watch names */
 	bool is_wanted;	     /* scratch for listeners_apply() */
+	bool is_revived;     /* scratch for listeners_apply(): taken back from resting */
 	size_t next_index;   /* scratch for listeners_apply() */
 };
 
 /* A worker's acceptor for one of the root's listener sockets. */
 struct listener_watch {
 	struct acceptor acc;
-	const struct listener_sock *ls; /* identity only: the root's, read under shared_lock */
+	uint64_t serial; /* of the root's listener_sock it duplicates */
 	struct loop_deferred reap;
 };
 
-/* Makes the open listeners those of cfg (each listener, plus [::] for an Istio
+/* With workers, a socket a reload drops rests one more reload before it is
+ * closed, as each worker closes its own duplicate only when it takes the new
+ * configuration: a later reload that wants the address back takes the
+ * resting socket again rather than failing to bind while a duplicate lives.
+ *
+ * Makes the open listeners those of cfg (each listener, plus [::] for an Istio
  * one on 0.0.0.0). On failure (logged) nothing changed and -errno is returned. */
 int listeners_apply(struct agent *ag, const struct config *cfg);
 

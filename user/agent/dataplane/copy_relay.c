@@ -54,7 +54,9 @@ bool copy_relay_has_more(const struct copy_relay *r)
 	for (int i = 0; i < COPY_LEGS; i++) {
 		const struct copy_dir *d = &r->dir[i];
 
-		if (d->may_read && !d->held && !d->is_eof)
+		/* A settle leaves a source at a boundary unread on purpose:
+		 * that is no work left over. */
+		if (d->may_read && !d->held && !d->is_eof && !(r->is_settling && d->at_boundary))
 			return true;
 	}
 	return false;
@@ -208,11 +210,13 @@ static enum copy_status step(struct copy_relay *r, uint8_t *scratch, size_t cap,
 
 enum copy_status copy_relay_step(struct copy_relay *r, uint8_t *scratch, size_t cap)
 {
+	r->is_settling = false;
 	return step(r, scratch, cap, false);
 }
 
 bool copy_relay_settle(struct copy_relay *r, uint8_t *scratch, size_t cap, enum copy_status *status)
 {
+	r->is_settling = true;
 	*status = step(r, scratch, cap, true);
 	if (*status != COPY_RUNNING)
 		return false;

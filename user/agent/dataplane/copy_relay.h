@@ -45,6 +45,7 @@ struct copy_relay {
 	int err;			/* -errno, with COPY_ERROR */
 	int err_leg;			/* ...of this leg's socket */
 	uint64_t syscalls;		/* recv, send and shutdown calls made */
+	bool is_settling;		/* the last call was a settle: it reads no further */
 };
 
 void copy_relay_init(struct copy_relay *r, int client_fd, int backend_fd);
