@@ -96,12 +96,14 @@ static void write_conns(const struct conn_stats *s, FILE *f)
 
 		for (int r = 0; r < AGENT_CNT_MAX; r++) {
 			const char *values[] = {key[0], key[1], result_names[r]};
+			/* Workers add to these atomically (conn_count()). */
+			uint64_t n = __atomic_load_n(&counts[r], __ATOMIC_RELAXED);
 
-			if (!counts[r])
+			if (!n)
 				continue;
 			fputs("sockgate_route_connections_total{", f);
 			prom_write_labels(f, names, values, 3);
-			fprintf(f, "} %llu\n", (unsigned long long)counts[r]);
+			fprintf(f, "} %llu\n", (unsigned long long)n);
 		}
 	}
 }
