@@ -178,7 +178,9 @@ static int pump(struct copy_relay *r, int i, uint8_t *scratch, size_t cap, int r
 	return d->may_read ? PUMP_MORE : PUMP_EMPTY;
 }
 
-/* Forwards each ended direction's FIN once nothing of it is held. */
+/* Forwards each ended direction's FIN once nothing of it is held. The last
+ * one is left to the caller's close(): both streams ended, so both receive
+ * queues are empty and the close sends a FIN, not a reset, one call fewer. */
 static enum copy_status finish(struct copy_relay *r)
 {
 	bool done = true;
@@ -186,7 +188,9 @@ static enum copy_status finish(struct copy_relay *r)
 	for (int i = 0; i < COPY_LEGS; i++) {
 		struct copy_dir *d = &r->dir[i];
 
-		if (d->is_eof && !d->held && !d->is_shut) {
+		if (d->is_eof && !d->held && !d->is_shut && r->dir[1 - i].is_shut) {
+			d->is_shut = true;
+		} else if (d->is_eof && !d->held && !d->is_shut) {
 			r->syscalls++;
 			if (shutdown(r->fd[1 - i], SHUT_WR) == -1 && errno != ENOTCONN) {
 				leg_failed(r, 1 - i, -errno);

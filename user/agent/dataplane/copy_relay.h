@@ -35,7 +35,8 @@ struct copy_dir {
 
 enum copy_status {
 	COPY_RUNNING = 0,
-	COPY_DONE, /* both directions ended cleanly */
+	COPY_DONE, /* both directions ended cleanly: the caller closes both sockets,
+		    * which sends the last FIN */
 	COPY_ERROR /* a socket failed; err says how */
 };
 
