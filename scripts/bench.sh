@@ -16,6 +16,8 @@ usage: scripts/bench.sh [--quick] [options]
   --reps N             repeats of every run (default 3)
   --duration S         seconds per load run (default 8)
   --idle-conns N       connections held by the idle run (default 3000)
+  --crr-conns N        concurrent connect-request-response-close loops (default 32)
+  --crr-size BYTES     crr request and response size (default 64)
   --contenders LIST    comma-separated subset of: direct,sockgate (the default
                        dataplane: copy, promoted), sockgate-sockmap,sockgate-splice,
                        haproxy,nginx,sniproxy
@@ -28,6 +30,8 @@ EOF
 REPS=3
 DURATION=8
 IDLE_CONNS=3000
+CRR_CONNS=32
+CRR_SIZE=64
 IDLE_HOLD=3
 TOPOLOGY=veth
 OUT=
@@ -39,6 +43,8 @@ while [ $# -gt 0 ]; do
 	--reps) REPS=$2; shift ;;
 	--duration) DURATION=$2; shift ;;
 	--idle-conns) IDLE_CONNS=$2; shift ;;
+	--crr-conns) CRR_CONNS=$2; shift ;;
+	--crr-size) CRR_SIZE=$2; shift ;;
 	--contenders) CONTENDERS=$2; shift ;;
 	--workloads) WORKLOADS=$2; shift ;;
 	--topology) TOPOLOGY=$2; shift ;;
@@ -48,7 +54,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-for v in REPS DURATION IDLE_CONNS; do
+for v in REPS DURATION IDLE_CONNS CRR_CONNS CRR_SIZE; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: ${v,,} must be a positive integer" >&2; exit 2; }
 done
 [ "$TOPOLOGY" = veth ] || [ "$TOPOLOGY" = loopback ] ||
@@ -150,7 +156,7 @@ client_args() {
 	bulk-1) echo "client ${base[*]} --mode bulk --dir down --conns 1" ;;
 	bulk-16) echo "client ${base[*]} --mode bulk --dir both --conns 16" ;;
 	rr) echo "client ${base[*]} --mode rr --conns 16 --size 64" ;;
-	crr) echo "client ${base[*]} --mode crr --conns 32 --size 64" ;;
+	crr) echo "client ${base[*]} --mode crr --conns $CRR_CONNS --size $CRR_SIZE" ;;
 	idle) echo "client ${base[*]} --mode idle --conns $IDLE_CONNS --size 64 --hold ${IDLE_HOLD}s" ;;
 	tls) echo "tls --connect $TARGET_ADDR:$TARGET_WEB_PORT --sni sample.aliyun.com --cafile $SG_CA" \
 		"--expect Welcome --conns 16 --duration ${DURATION}s --label tls" ;;

@@ -352,6 +352,15 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     with open(a.raw) as f:
         records = [json.loads(line) for line in f if line.strip()]
+    # crr's shape is a command-line choice (--crr-conns, --crr-size): title it as run.
+    for r in records:
+        res = r.get("result") or {}
+        if r.get("workload") == "crr" and res.get("connections"):
+            WORKLOAD_TITLES["crr"] = ("crr, %d concurrent connect-request-response-close loops, "
+                                      "%d-byte request, %d-byte response" %
+                                      (res["connections"], res.get("req_bytes", 0),
+                                       res.get("resp_bytes", 0)))
+            break
     agg = aggregate(records)
     contenders = contenders_in(records)
     skipped = skip_reasons(records)
