@@ -373,6 +373,12 @@ int config_resolve_with(struct config *c, const struct cfg_lookup *lk, struct cf
  * dns_lookup.h). Names under ".invalid" (RFC 6761) fail at once. */
 int config_resolve(struct config *c, struct cfg_diags *diags);
 
+/* Warns (into diags) about every endpoint name under a Kubernetes Service
+ * (".svc", ".svc.cluster.local") that resolved to exactly one address: most
+ * likely a ClusterIP Service, which hides its pods behind one address
+ * (config_services.c). Call on a resolved model; returns how many warnings. */
+size_t config_services_warn(const struct config *c, struct cfg_diags *diags);
+
 /* The distinct endpoint host names of c, in strcmp() order: *names is
  * malloc()ed (free() it) and points into c. 0 or -ENOMEM. */
 int config_hostnames(const struct config *c, const char ***names, size_t *n);
