@@ -284,8 +284,8 @@ static void ask(struct worker *w, struct name_state *s)
 }
 
 /* Brings the thread's names in line with the owner's, with mu held: kept names
- * keep their schedule (a new interval counts from now); new ones are due one
- * interval away unless urgent. A dropped name still being asked is forgotten:
+ * keep their schedule (within a shorter interval); new ones are due in
+ * RESOLVE_MIN_TTL_MS, urgent ones now. A dropped name still being asked is forgotten:
  * its answer is posted all the same, and the owner drops it. */
 static void sync_names(struct worker *w)
 {
@@ -304,9 +304,11 @@ static void sync_names(struct worker *w)
 			v[k].name = strdup(t->names[i]);
 			if (!v[k].name)
 				continue;
-			v[k].due_ms = old && t->interval_ms == w->interval_ms
-					      ? old->due_ms
-					      : now + t->interval_ms;
+			/* A name new to the thread was looked up without its TTL
+			 * (at start, by the owner): asked soon, to learn it. */
+			v[k].due_ms = old ? old->due_ms : now + RESOLVE_MIN_TTL_MS;
+			if (v[k].due_ms > now + t->interval_ms)
+				v[k].due_ms = now + t->interval_ms;
 			v[k].is_asking = old && old->is_asking;
 			k++;
 		}

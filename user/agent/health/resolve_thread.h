@@ -35,7 +35,8 @@ struct resolve_thread *resolve_thread_start(uint64_t interval_ms);
 int resolve_thread_fd(const struct resolve_thread *t);
 
 /* Replaces the names followed with names[0..n) (copied) and the interval (a
- * new interval counts from now; new names are due one interval away);
+ * shorter interval counts from now; new names are asked within a second, to
+ * learn their TTL);
  * urgent[0..n_urgent), among names, are looked up at once. 0 or -ENOMEM (nothing changed). */
 int resolve_thread_set(struct resolve_thread *t, const char *const *names, size_t n,
 		       const char *const *urgent, size_t n_urgent, uint64_t interval_ms);
