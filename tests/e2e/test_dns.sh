@@ -7,7 +7,8 @@
 # removed one are followed within the TTL and a margin, while a second name, which dnsmasq
 # forwards to a server that never answers, is still pending: one slow name delays no
 # other. Last, `sockgated --check` warns about a Service name with a single address
-# (a ClusterIP) and fails with --strict.
+# (a ClusterIP) and fails with --strict; with kubernetes.service_cidr, only about one
+# inside that range.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -127,6 +128,21 @@ e2e_assert_contains "$out" "\"$ONE\" resolves to a single address" "the ClusterI
 rc=0
 out=$(e2e_exec "$SG_NS_GW" "$SOCKGATED" --check --strict --config "$check_cfg" 2>&1) || rc=$?
 e2e_assert_eq 1 "$rc" "--check --strict fails on the ClusterIP warning: $out"
+# With the cluster's service CIDR, only an address inside it is a ClusterIP.
+printf 'kubernetes:\n  service_cidr: %s\n' "$SG_NET_BE" >>"$check_cfg"
+rc=0
+out=$(e2e_exec "$SG_NS_GW" "$SOCKGATED" --check --strict --config "$check_cfg" 2>&1) || rc=$?
+e2e_assert_eq 1 "$rc" "--strict fails: the address is in service_cidr $SG_NET_BE: $out"
+e2e_assert_contains "$out" "\"$ONE\" resolves to $BE_IP, a ClusterIP (kubernetes.service_cidr)" \
+	"the warning names the ClusterIP"
+sed -i "s|service_cidr: .*|service_cidr: 10.96.0.0/12|" "$check_cfg"
+rc=0
+out=$(e2e_exec "$SG_NS_GW" "$SOCKGATED" --check --strict --config "$check_cfg" 2>&1) || rc=$?
+e2e_assert_eq 0 "$rc" "--strict passes: $BE_IP is outside service_cidr 10.96.0.0/12 (a pod): $out"
+sed -i "s|service_cidr: .*|service_cidr: 10.96.0.1/12|" "$check_cfg"
+rc=0
+out=$(e2e_exec "$SG_NS_GW" "$SOCKGATED" --check --config "$check_cfg" 2>&1) || rc=$?
+e2e_assert_eq 1 "$rc" "a service_cidr with host bits is an error: $out"
 rc=0
 out=$(e2e_exec "$SG_NS_GW" "$SOCKGATED" --check --strict --config "$cfg" 2>&1 | grep -v "$SLOW") || rc=$?
 e2e_assert_not_contains "$out" "single address" "two addresses (headless): no warning"

@@ -240,6 +240,10 @@ struct config {
 	struct cfg_src resolve_interval_src; /* where it was set; file NULL: the default */
 	uint32_t max_addresses_per_name;     /* endpoints one host name may become */
 	struct cfg_src max_addresses_src;    /* where it was set; file NULL: the default */
+	/* kubernetes.service_cidr: the cluster's ClusterIP range, for the
+	 * --check warning (config_services.c); set when its src.file is. */
+	struct cfg_cidr service_cidr;
+	struct cfg_src service_cidr_src;
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_route *routes;
