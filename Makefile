@@ -33,7 +33,7 @@ PIE_LDFLAGS := -pie
 FLAGS_STAMP := $(B)/.flags
 $(shell mkdir -p $(B) && echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || \
 	echo '$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)' > $(FLAGS_STAMP))
-LDLIBS   := -lbpf -lelf -lz -lyaml
+LDLIBS   := -lbpf -lelf -lz -lyaml $(shell pkg-config --libs libcares 2>/dev/null || echo -lcares)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 TEST_DATA := $(abspath tests/data)
 

@@ -19,6 +19,8 @@ esac
 PKGS=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libelf-dev zlib1g-dev libyaml-dev bpftool
+	libc-ares-dev # the resolver thread
+	dnsmasq-base # test_dns.sh: a DNS server whose records change
 	libcriterion-dev libclang-rt-14-dev
 	libssl-dev
 	nginx-light curl openssl iproute2 ethtool procps psmisc python3

@@ -312,6 +312,14 @@ e2e_hosts_file() {
 	printf '%s\t%s\n' "$ip" "$name" >>"$f"
 }
 
+# e2e_resolv_conf NS SERVER [LINE]: processes started in NS afterwards ask DNS SERVER (ip
+# netns exec bind-mounts /etc/netns/NS/resolv.conf over /etc/resolv.conf); LINE, such
+# as "options timeout:1", is added. Removed by cleanup.
+e2e_resolv_conf() {
+	mkdir -p "/etc/netns/$1" || e2e_fail "cannot create /etc/netns/$1"
+	printf 'nameserver %s\n%s\n' "$2" "${3:-}" >"/etc/netns/$1/resolv.conf"
+}
+
 # e2e_wait_port NS IP PORT [TIMEOUT_S]: wait until a TCP connect to IP:PORT from NS
 # succeeds (default 10 s). Returns 1 on timeout.
 e2e_wait_port() {

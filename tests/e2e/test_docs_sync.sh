@@ -65,7 +65,7 @@ ok "sockgate: every command of sockgate help is in man/sockgate.8 and completes"
 
 keys=$(sed -n 's/.*\.key = "\([a-z_0-9]*\)".*/\1/p' user/core/config/config_native.c \
 	user/core/config/config_guard.c user/core/config/config_health.c \
-	user/core/config/config_proxy.c | sort -u)
+	user/core/config/config_proxy.c user/core/config/config_kubernetes.c | sort -u)
 [ "$(wc -w <<<"$keys")" -ge 30 ] || fail "too few configuration keys found: $keys"
 for k in $keys; do
 	grep -qE "^\.B $k\$|^\.B $k |\.B $k\$" man/sockgate.yaml.5 || fail "sockgate.yaml: key $k is not in man/sockgate.yaml.5"

@@ -28,6 +28,10 @@ int check_run(const struct args *a)
 		err = config_resolve(cfg, &d);
 	for (size_t i = 0; i < n_loaded; i++)
 		n_warnings += d.items[i].is_warning;
+	/* Counted for --strict, unlike a name that does not resolve now: a
+	 * ClusterIP behind a Service name is a mistake in the files. */
+	if (!err)
+		n_warnings += config_services_warn(cfg, &d);
 	cfg_diags_print(&d, stderr);
 	if (err) {
 		fprintf(stderr, "sockgated: configuration rejected (%zu error%s)\n", d.n_errors,

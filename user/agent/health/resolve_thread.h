@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* resolve_thread.h: one thread that looks host names up (dns_lookup.h) so the
+/* resolve_thread.h: one thread that looks host names up with c-ares so the
  * agent's event loop never waits on DNS. The owner gives it the names and an
- * interval; each interval it looks every name up, one after the other, and
- * names the owner calls new at once; each round's answers wait for the owner,
- * whose loop watches an eventfd that turns readable when there are some.
- * Stopping never waits for a lookup in progress: the thread finishes it on
- * its own and frees what it shares with the owner. */
+ * interval; it asks every name due at once (A and AAAA, /etc/hosts first as
+ * the system says), names the owner calls new at once, and asks each name
+ * again when the smallest TTL of its answer ends, kept between 1 s and the
+ * interval (a failed name: the interval). Answers wait for the owner, whose
+ * loop watches an eventfd that turns readable when there are some. Stopping
+ * never waits for a lookup in progress: the thread drops it and frees what it
+ * shares with the owner. */
 #ifndef SG_RESOLVE_THREAD_H
 #define SG_RESOLVE_THREAD_H
 
@@ -24,7 +26,7 @@ struct resolve_answer {
 
 struct resolve_thread;
 
-/* Starts the thread with no names; the first round is interval_ms away.
+/* Starts the thread with no names.
  * NULL with errno set on failure. */
 struct resolve_thread *resolve_thread_start(uint64_t interval_ms);
 
@@ -32,9 +34,10 @@ struct resolve_thread *resolve_thread_start(uint64_t interval_ms);
  * its 8-byte counter to clear it). */
 int resolve_thread_fd(const struct resolve_thread *t);
 
-/* Replaces the names looked up every round with names[0..n) (copied) and the
- * interval (a new interval counts from now); urgent[0..n_urgent) are looked
- * up as soon as the thread is free. 0 or -ENOMEM (nothing changed). */
+/* Replaces the names followed with names[0..n) (copied) and the interval (a
+ * shorter interval counts from now; new names are asked within a second, to
+ * learn their TTL);
+ * urgent[0..n_urgent), among names, are looked up at once. 0 or -ENOMEM (nothing changed). */
 int resolve_thread_set(struct resolve_thread *t, const char *const *names, size_t n,
 		       const char *const *urgent, size_t n_urgent, uint64_t interval_ms);
 

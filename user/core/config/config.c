@@ -106,6 +106,7 @@ void config_free(struct config *c)
 	cfg_guard_fini(&c->guard);
 	cfg_src_fini(&c->resolve_interval_src);
 	cfg_src_fini(&c->max_addresses_src);
+	cfg_src_fini(&c->service_cidr_src);
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
 	free(c->listeners);

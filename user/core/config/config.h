@@ -240,6 +240,10 @@ struct config {
 	struct cfg_src resolve_interval_src; /* where it was set; file NULL: the default */
 	uint32_t max_addresses_per_name;     /* endpoints one host name may become */
 	struct cfg_src max_addresses_src;    /* where it was set; file NULL: the default */
+	/* kubernetes.service_cidr: the cluster's ClusterIP range, for the
+	 * --check warning (config_services.c); set when its src.file is. */
+	struct cfg_cidr service_cidr;
+	struct cfg_src service_cidr_src;
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_route *routes;
@@ -372,6 +376,12 @@ int config_resolve_with(struct config *c, const struct cfg_lookup *lk, struct cf
 /* config_resolve_with() with the system resolver (/etc/hosts, DNS; blocking:
  * dns_lookup.h). Names under ".invalid" (RFC 6761) fail at once. */
 int config_resolve(struct config *c, struct cfg_diags *diags);
+
+/* Warns (into diags) about every endpoint name under a Kubernetes Service
+ * (".svc", ".svc.cluster.local") that resolved to exactly one address: most
+ * likely a ClusterIP Service, which hides its pods behind one address
+ * (config_services.c). Call on a resolved model; returns how many warnings. */
+size_t config_services_warn(const struct config *c, struct cfg_diags *diags);
 
 /* The distinct endpoint host names of c, in strcmp() order: *names is
  * malloc()ed (free() it) and points into c. 0 or -ENOMEM. */

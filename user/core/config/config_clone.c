@@ -155,6 +155,7 @@ struct config *config_clone(const struct config *c)
 	copy_guard(&k, &d->guard);
 	copy_src(&k, &d->resolve_interval_src, &c->resolve_interval_src);
 	copy_src(&k, &d->max_addresses_src, &c->max_addresses_src);
+	copy_src(&k, &d->service_cidr_src, &c->service_cidr_src);
 	if (k.has_failed) {
 		config_free(d);
 		return NULL;

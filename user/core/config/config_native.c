@@ -33,6 +33,7 @@ enum {
 	ROOT_GUARD,
 	ROOT_RESOLVE_INTERVAL,
 	ROOT_MAX_ADDRESSES,
+	ROOT_KUBERNETES,
 	ROOT_MAX
 };
 static const struct cfg_field root_fields[ROOT_MAX] = {
@@ -47,6 +48,7 @@ static const struct cfg_field root_fields[ROOT_MAX] = {
 				.kind = CFG_K_INT,
 				.min = 1,
 				.max = ADDRESSES_PER_NAME_MAX},
+	[ROOT_KUBERNETES] = {.key = "kubernetes", .kind = CFG_K_MAP}, /* config_kubernetes.c */
 };
 
 enum {
@@ -456,4 +458,6 @@ void cfg_native_doc(struct cfg_loader *l, yaml_node_t *root)
 	if (v[ROOT_MAX_ADDRESSES].node)
 		native_singleton(l, &v[ROOT_MAX_ADDRESSES], "max_addresses_per_name",
 				 &l->c->max_addresses_per_name, &l->c->max_addresses_src);
+	if (v[ROOT_KUBERNETES].node)
+		cfg_native_kubernetes(l, v[ROOT_KUBERNETES].key, v[ROOT_KUBERNETES].node);
 }

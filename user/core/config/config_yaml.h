@@ -215,6 +215,10 @@ void cfg_health_check_fini(struct cfg_health_check *hc);
  * a guard of an earlier layer; a second one in the same layer is an error. */
 void cfg_native_guard(struct cfg_loader *l, yaml_node_t *key, yaml_node_t *node);
 
+/* The native "kubernetes:" mapping node (config_kubernetes.c): service_cidr.
+ * Replaces one of an earlier layer; a second one in the same layer is an error. */
+void cfg_native_kubernetes(struct cfg_loader *l, yaml_node_t *key, yaml_node_t *node);
+
 /* Frees what g owns and zeroes it. */
 void cfg_guard_fini(struct cfg_guard *g);
 
