@@ -34,7 +34,7 @@ struct worker_sync {
 
 struct worker_inbox {
 	pthread_mutex_t lock; /* a leaf: taken with or without the others */
-	struct loop_watch w;  /* the eventfd, in the worker's loop */
+	int efd;	      /* the eventfd the worker watches (agent.inbox_w) */
 	bool apply, stop, stop_now;
 	uint64_t apply_gen;
 	struct sg_event *events;
@@ -56,7 +56,7 @@ static void wake(struct worker_inbox *in)
 {
 	uint64_t one = 1;
 
-	if (write(in->w.fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+	if (write(in->efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
 		log_warn("worker inbox: %s", strerror(errno));
 }
 
@@ -171,8 +171,8 @@ static void free_worker(struct agent *w)
 	if (!w)
 		return;
 	if (w->inbox) {
-		if (w->inbox->w.fd >= 0)
-			close(w->inbox->w.fd);
+		if (w->inbox->efd >= 0)
+			close(w->inbox->efd);
 		pthread_mutex_destroy(&w->inbox->lock);
 		free(w->inbox->events);
 		free(w->inbox);
@@ -230,14 +230,15 @@ static struct agent *new_worker(struct agent *root, size_t i)
 	w->index = calloc(AGENT_INDEX_SIZE, sizeof(*w->index));
 	w->copy_buf = malloc(AGENT_COPY_BUF);
 	w->inbox = calloc(1, sizeof(*w->inbox));
+	if (w->inbox)
+		w->inbox->efd = -1;
 	if (!w->loop || !w->index || !w->copy_buf || !w->inbox) {
 		free_worker(w);
 		return NULL;
 	}
 	pthread_mutex_init(&w->inbox->lock, NULL);
-	w->inbox->w = (struct loop_watch){.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC),
-					  .on_event = on_inbox};
-	w->inbox_w = w->inbox->w;
+	w->inbox->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->inbox_w = (struct loop_watch){.fd = w->inbox->efd, .on_event = on_inbox};
 	if (w->inbox_w.fd < 0 || loop_add(w->loop, &w->inbox_w, EPOLLIN) != 0 ||
 	    conn_lifetime_open(w) != 0) {
 		free_worker(w);

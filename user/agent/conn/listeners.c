@@ -270,18 +270,11 @@ int listeners_apply(struct agent *ag, const struct config *cfg)
 		if (!err && cfg_listener_v6_twin(l, &twin, &twin_len))
 			err = want(ag, li, &twin, twin_len, l, true, next, &n_next);
 	}
+	if (!err)
+		err = rest(ag);
 	if (err) {
 		/* Undo: close only what this call opened. */
 		for (size_t i = 0; next && i < n_next; i++) {
-			if (!next[i]->is_wanted && !next[i]->is_revived)
-				close_one(ag, next[i]);
-		}
-		free(next);
-		return err;
-	}
-	err = rest(ag);
-	if (err) {
-		for (size_t i = 0; i < n_next; i++) {
 			if (!next[i]->is_wanted && !next[i]->is_revived)
 				close_one(ag, next[i]);
 		}
