@@ -418,6 +418,43 @@ static __always_inline int translate(struct __sk_buff *skb, const struct pkt *p,
 	return (int)rc;
 }
 
+/* Raises the direction's pending_ack to ack (modular order). */
+static __always_inline void note_ack(struct sg_xdir *dir, __u32 ack)
+{
+	for (int i = 0; i < CAS_TRIES; i++) {
+		__u64 old = READ_ONCE(dir->pending_ack);
+
+		if ((old & SG_XDIR_ACK_KNOWN) && (__s32)(ack - (__u32)old) <= 0)
+			return;
+		if (__sync_val_compare_and_swap(&dir->pending_ack, old, SG_XDIR_ACK_KNOWN | ack) ==
+		    old)
+			return;
+	}
+}
+
+/* While the agent reads the sockets' state: nothing new may enter a
+ * receive queue, but what the peer acknowledges is recorded, also from the
+ * data segments dropped (a busy peer's ACKs ride on its data). */
+static __always_inline int pending(struct __sk_buff *skb, const struct pkt *p, struct sg_xflow *f,
+				   __u32 d)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct tcphdr *th = data + p->l4;
+
+	if ((void *)(th + 1) > end)
+		return TCX_NEXT;
+	if (th->ack)
+		note_ack(&f->dir[d & 1], bpf_ntohl(th->ack_seq));
+	if (th->rst)
+		return TCX_NEXT; /* the pair is over: the copy sees it and ends it */
+	if (p->payload || th->syn || th->fin) {
+		count(SG_XCNT_PENDING_DROPS);
+		return TCX_DROP;
+	}
+	return TCX_NEXT;
+}
+
 SEC("tc")
 int sg_express(struct __sk_buff *skb)
 {
@@ -437,23 +474,50 @@ int sg_express(struct __sk_buff *skb)
 		return TCX_NEXT;
 	__u64 state = READ_ONCE(f->state);
 
-	if (state == SG_X_PENDING) {
-		void *data = (void *)(long)skb->data;
-		void *end = (void *)(long)skb->data_end;
-		struct tcphdr *th = data + p.l4;
-
-		if ((void *)(th + 1) > end)
-			return TCX_NEXT;
-		/* Only pure ACKs reach the sockets while their state is read. */
-		if (p.payload || th->syn || th->fin || th->rst) {
-			count(SG_XCNT_PENDING_DROPS);
-			return TCX_DROP;
-		}
-		return TCX_NEXT;
-	}
+	if (state == SG_X_PENDING)
+		return pending(skb, &p, f, d);
 	if (state != SG_X_ACTIVE && state != SG_X_CLOSED)
 		return TCX_NEXT;
 	return translate(skb, &p, f, d);
+}
+
+/* At TC egress: a packet the gateway's own socket of an active flow sends
+ * (a delayed ACK, a retransmission of bytes the peer already acknowledged
+ * while pending) must not reach the peer, which now talks to the other
+ * side. Told apart from translated packets of the same tuple by the
+ * socket they carry. */
+SEC("tc")
+int sg_express_egress(struct __sk_buff *skb)
+{
+	struct sg_xkey key = {}, rev = {};
+	struct pkt p = {};
+
+	if (!parse(skb, &key, &p))
+		return TCX_NEXT;
+	/* sg_xkeys holds what arrives from the peer: the reverse tuple */
+	__builtin_memcpy(rev.saddr, key.daddr, 16);
+	__builtin_memcpy(rev.daddr, key.saddr, 16);
+	rev.sport = key.dport;
+	rev.dport = key.sport;
+	struct sg_xref *ref = bpf_map_lookup_elem(&sg_xkeys, &rev);
+
+	if (!ref)
+		return TCX_NEXT;
+	__u32 slot = ref->slot;
+	struct sg_xflow *f = bpf_map_lookup_elem(&sg_xflows, &slot);
+
+	if (!f)
+		return TCX_NEXT;
+	__u64 state = READ_ONCE(f->state);
+
+	if (state != SG_X_ACTIVE && state != SG_X_CLOSED)
+		return TCX_NEXT;
+	__u64 cookie = bpf_get_socket_cookie(skb); /* 0 without a socket */
+
+	if (!cookie || (cookie != f->sock_cookie[0] && cookie != f->sock_cookie[1]))
+		return TCX_NEXT;
+	count(SG_XCNT_SELF_DROPS);
+	return TCX_DROP;
 }
 
 char LICENSE[] SEC("license") = "GPL";

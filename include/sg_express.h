@@ -33,10 +33,11 @@ _Static_assert(sizeof(struct sg_xref) == 8, "sg_xref is ABI: update both sides")
 /* sg_xflow.state */
 enum sg_xstate {
 	SG_X_FREE = 0,
-	/* Installed while the agent reads the sockets' state: the gateway's
-	 * stack still sees the pure ACKs it waits for, and segments that carry
-	 * data, SYN or FIN are dropped, so the sockets' sequence state cannot
-	 * move; their senders retransmit them once the flow is active. */
+	/* Installed while the agent waits for the legs to go quiet and reads
+	 * their state: segments that carry data, SYN or FIN are dropped (their
+	 * senders retransmit them once the flow is active), so nothing new
+	 * enters the receive queues; pure ACKs and resets still reach the
+	 * sockets, and every acknowledgment number is recorded (pending_ack). */
 	SG_X_PENDING = 1,
 	SG_X_ACTIVE = 2, /* every packet is translated and sent on */
 	/* Both FINs were acknowledged, or a RST passed: still translated
@@ -51,7 +52,8 @@ enum sg_xstate {
 
 /* SG_XDIR_TS_KNOWN in ts_delta: the offset has been learned from this
  * direction's first timestamped packet after hand-over. */
-#define SG_XDIR_TS_KNOWN (1ull << 32)
+#define SG_XDIR_TS_KNOWN  (1ull << 32)
+#define SG_XDIR_ACK_KNOWN (1ull << 32) /* in pending_ack */
 
 /* One direction of an express flow: how a packet arriving from its source
  * becomes a packet of the other connection. Every field but the counters
@@ -82,11 +84,15 @@ struct sg_xdir {
 	__u64 flags;   /* SG_XDIR_F_*; 64 bits for BPF's atomic or */
 	__u32 fin_ack; /* the acknowledgment number that covers this way's FIN */
 	__u32 pad1;
+	/* While pending: SG_XDIR_ACK_KNOWN | the highest acknowledgment number
+	 * this way's source sent, in a pure ACK or a dropped data segment: the
+	 * agent's proof that the source has every byte the gateway sent it. */
+	__u64 pending_ack;
 	__u64 bytes;   /* payload bytes, each counted once (retransmissions not) */
 	__u64 packets; /* packets translated, retransmissions included */
 	__u64 last_ns; /* bpf_ktime_get_ns() of the last packet */
 };
-_Static_assert(sizeof(struct sg_xdir) == 112, "sg_xdir is ABI: update both sides");
+_Static_assert(sizeof(struct sg_xdir) == 120, "sg_xdir is ABI: update both sides");
 
 /* Value of sg_xflows (an array indexed by slot). */
 struct sg_xflow {
@@ -95,9 +101,14 @@ struct sg_xflow {
 	__u64 closed_ns;
 	__u32 is_ipv6;
 	__u32 pad;
+	/* SO_COOKIE of the gateway's two sockets, whose own packets the egress
+	 * program drops once the flow is active. A translated packet may also
+	 * carry a socket (veth keeps the sender's across namespaces), never
+	 * one of these. */
+	__u64 sock_cookie[2];
 	struct sg_xdir dir[2]; /* indexed by enum sg_dir */
 };
-_Static_assert(sizeof(struct sg_xflow) == 32 + 2 * 112, "sg_xflow is ABI: update both sides");
+_Static_assert(sizeof(struct sg_xflow) == 48 + 2 * 120, "sg_xflow is ABI: update both sides");
 
 /* X(enum suffix, metric name suffix): per-CPU counters of express.bpf.c */
 #define SG_XCOUNTER_LIST(X)                                                                        \
@@ -105,7 +116,8 @@ _Static_assert(sizeof(struct sg_xflow) == 32 + 2 * 112, "sg_xflow is ABI: update
 	X(PENDING_DROPS, "express_pending_drops")                                                  \
 	X(UNALIGNED_DROPS, "express_unaligned_drops")                                              \
 	X(REDIRECT_FAILED, "express_redirect_failed")                                              \
-	X(CLOSED, "express_closed")
+	X(CLOSED, "express_closed")                                                                \
+	X(SELF_DROPS, "express_self_drops")
 
 enum sg_xcounter {
 #define SG_XCOUNTER_ENUM(name, str) SG_XCNT_##name,

@@ -28,6 +28,7 @@
 #include "control.h"
 #include "endpoint_load.h"
 #include "conn.h"
+#include "express.h"
 #include "conn_lifetime.h"
 #include "conn_admit.h"
 #include "conn_stats.h"
@@ -86,6 +87,7 @@ static void begin_stop(struct agent *ag, int signo)
 	log_info("%s: no longer accepting; %zu connections draining", strsignal(signo),
 		 ag->n_conns);
 	listeners_close(ag);
+	conn_express_hand_off(ag);
 	if (ag->n_conns == 0) {
 		loop_stop(ag->loop);
 		return;
@@ -217,14 +219,30 @@ static int open_pacing(struct agent *ag)
 	return err;
 }
 
+/* Express needs TC (tcx, Linux 6.6) and TCP_REPAIR (CAP_NET_ADMIN); without
+ * them pairs are promoted to sockmap, as in auto. */
+static void open_express(struct agent *ag)
+{
+	int err = express_open(&ag->express, ag->args->bpffs_dir);
+
+	if (err) {
+		ag->express = NULL;
+		log_warn("dataplane: express unavailable (%s); promoting to sockmap",
+			 strerror(-err));
+		return;
+	}
+	log_info("dataplane: copy, promoted to express where both legs allow it");
+}
+
 static int open_dataplane(struct agent *ag)
 {
 	const struct args *a = ag->args;
 	int err;
 
-	ag->starts_in_copy =
-		a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_COPY;
-	ag->promotes = a->dataplane == ARGS_DATAPLANE_AUTO;
+	ag->starts_in_copy = a->dataplane == ARGS_DATAPLANE_AUTO ||
+			     a->dataplane == ARGS_DATAPLANE_COPY ||
+			     a->dataplane == ARGS_DATAPLANE_EXPRESS;
+	ag->promotes = a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_EXPRESS;
 	ag->copy_buf = malloc(AGENT_COPY_BUF);
 	if (!ag->copy_buf)
 		return -ENOMEM;
@@ -234,6 +252,8 @@ static int open_dataplane(struct agent *ag)
 		return 0;
 	}
 	bpf_dataplane_set_print();
+	if (a->dataplane == ARGS_DATAPLANE_EXPRESS)
+		open_express(ag);
 	err = bpf_dataplane_open(&ag->dp, a->bpffs_dir);
 	if (!err)
 		err = open_pacing(ag);
@@ -486,6 +506,8 @@ static void agent_stop(struct agent *ag)
 		ring_buffer__free(ag->events);
 	}
 	bpf_dataplane_close(&ag->dp);
+	express_close(ag->express);
+	ag->express = NULL;
 	if (ag->cgroup_fd > 0)
 		close(ag->cgroup_fd);
 	if (ag->loop) {

@@ -86,6 +86,7 @@ static void begin_stop(struct agent *w, bool now)
 	if (!w->is_stopping) {
 		w->is_stopping = true;
 		listeners_unwatch(w);
+		conn_express_hand_off(w);
 		w->stop_timer.on_expire = on_drain_deadline;
 		loop_timer_arm(w->loop, &w->stop_timer, WORKER_DRAIN_MS);
 	}

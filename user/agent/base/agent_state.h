@@ -42,6 +42,7 @@
 	X(RELAYED, "relayed")                                                                      \
 	X(COPIED, "copied")                                                                        \
 	X(PROMOTED, "promoted")                                                                    \
+	X(EXPRESS, "express")                                                                      \
 	X(CLOSED, "closed")                                                                        \
 	X(IDLE_TIMEOUT, "idle_timeout")                                                            \
 	X(MAX_CONNECTION_DURATION, "max_connection_duration")                                      \
@@ -73,6 +74,7 @@ enum agent_refuse {
 };
 
 struct conn;
+struct express;
 struct ring_buffer;
 struct src_table;
 struct metrics;
@@ -134,6 +136,7 @@ struct agent {
 	size_t n_workers_done;
 	struct runtime *rt; /* the running configuration; connections hold their own */
 	struct bpf_dataplane dp;
+	struct express *express; /* shared by the workers; NULL: no express dataplane */
 	bool use_sockmap;
 	bool starts_in_copy; /* pairs start in the user-space copy (copy_relay.h) */
 	bool promotes;	     /* ...and are promoted to sockmap or splice(2) */

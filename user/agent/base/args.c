@@ -220,10 +220,12 @@ static int parse_one(struct args *a, int id, const char *v)
 			a->dataplane = ARGS_DATAPLANE_COPY;
 		else if (strcmp(v, "splice") == 0)
 			a->dataplane = ARGS_DATAPLANE_SPLICE;
+		else if (strcmp(v, "express") == 0)
+			a->dataplane = ARGS_DATAPLANE_EXPRESS;
 		else {
 			fprintf(stderr,
-				"sockgated: --dataplane %s: expected auto, sockmap, splice or "
-				"copy\n",
+				"sockgated: --dataplane %s: expected auto, express, sockmap, "
+				"splice or copy\n",
 				v);
 			return -EINVAL;
 		}
