@@ -112,12 +112,12 @@ _Static_assert(sizeof(struct sg_xflow) == 48 + 2 * 120, "sg_xflow is ABI: update
 
 /* X(enum suffix, metric name suffix): per-CPU counters of express.bpf.c */
 #define SG_XCOUNTER_LIST(X)                                                                        \
-	X(PACKETS, "express_packets")                                                              \
-	X(PENDING_DROPS, "express_pending_drops")                                                  \
-	X(UNALIGNED_DROPS, "express_unaligned_drops")                                              \
-	X(REDIRECT_FAILED, "express_redirect_failed")                                              \
-	X(CLOSED, "express_closed")                                                                \
-	X(SELF_DROPS, "express_self_drops")
+	X(PACKETS, "packets")                                                                      \
+	X(PENDING_DROPS, "pending_drops")                                                          \
+	X(UNALIGNED_DROPS, "unaligned_drops")                                                      \
+	X(REDIRECT_FAILED, "redirect_failed")                                                      \
+	X(CLOSED, "closed")                                                                        \
+	X(SELF_DROPS, "self_drops")
 
 enum sg_xcounter {
 #define SG_XCOUNTER_ENUM(name, str) SG_XCNT_##name,
