@@ -69,21 +69,21 @@ static void activate(struct conn *c)
 
 /* The copy goes on while the flow is pending: it forwards what reached a
  * receive queue before the flow was installed (nothing more can), until it
- * holds nothing and both sources are at a boundary again. Only then are the
- * sockets' numbers the streams' positions: a byte still held here would be
- * missing from the stream the program continues. */
+ * holds nothing and has read every queue dry. Only then are the sockets'
+ * numbers the streams' positions: a byte still held here would be missing
+ * from the stream the program continues. */
 static void wait_step(struct conn *c)
 {
 	enum express_refusal why;
-	enum copy_status status = COPY_RUNNING;
+	enum copy_status status = copy_relay_step(&c->copy, c->ag->copy_buf, AGENT_COPY_BUF);
 	int err = -EAGAIN;
 
-	if (copy_relay_settle(&c->copy, c->ag->copy_buf, AGENT_COPY_BUF, &status))
-		err = express_finish(c->ag->express, &c->xp, &why);
-	else if (status != COPY_RUNNING) {
+	if (status != COPY_RUNNING) {
 		back_to_copy(c); /* which ends the pair */
 		return;
 	}
+	if (copy_relay_is_idle(&c->copy))
+		err = express_finish(c->ag->express, &c->xp, &why);
 	if (!err) {
 		activate(c);
 		return;
