@@ -855,20 +855,41 @@ Test(express, rst_closes_at_once)
 	struct seg in, want;
 	uint64_t t0, t1;
 
+	f.dir[SG_DIR_TO_CLIENT].seq_delta = 0x100;
+	f.dir[SG_DIR_TO_CLIENT].ack_delta = 0x200;
+	f.dir[SG_DIR_TO_BACKEND].seq_delta = 0x200;
+	f.dir[SG_DIR_TO_BACKEND].ack_delta = 0x100;
 	install(&T6, &f);
+	/* A bare RST: without ACK its acknowledgment field is no number and
+	 * stays as it is. */
 	in = seg_down(&T6);
 	in.seq = 42;
 	in.ack = 43;
-	in.flags = F_RST | F_ACK;
+	in.flags = F_RST;
 	want = out_of(&T6, in, false);
+	want.seq = 42 + 0x100;
+	want.ack = 43;
 	t0 = now_ns();
-	expect_xlate("backend's RST", &in, &want);
+	expect_xlate("backend's bare RST", &in, &want);
 	t1 = now_ns();
 	f = read_flow();
 	cr_assert_eq(f.state, SG_X_CLOSED, "state %llu", (unsigned long long)f.state);
 	cr_assert_eq(f.dir[SG_DIR_TO_CLIENT].flags, SG_XDIR_F_RST);
 	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].flags, 0);
 	cr_assert(f.closed_ns >= t0 && f.closed_ns <= t1);
+	cr_assert_eq(counter(SG_XCNT_CLOSED), 1);
+
+	/* The client's RST|ACK after it: translated, closed once. */
+	in = seg_up(&T6);
+	in.seq = 43;
+	in.ack = 142;
+	in.flags = F_RST | F_ACK;
+	want = out_of(&T6, in, true);
+	want.seq = 43 + 0x200;
+	want.ack = 142 + 0x100;
+	expect_xlate("client's RST|ACK", &in, &want);
+	cr_assert_eq(read_flow().dir[SG_DIR_TO_BACKEND].flags, SG_XDIR_F_RST);
+	cr_assert_eq(read_flow().closed_ns, f.closed_ns);
 	cr_assert_eq(counter(SG_XCNT_CLOSED), 1);
 }
 
@@ -951,6 +972,33 @@ Test(express, unknown_tuples_pass_unchanged)
 	in.payload = 7;
 	expect_untouched("an IPv6 tuple", &in, V_NEXT);
 	cr_assert_eq(read_flow().dir[SG_DIR_TO_BACKEND].packets, 0);
+	cr_assert_eq(counter(SG_XCNT_PACKETS), 0);
+}
+
+/* Keys hold IPv4 addresses v4-mapped: an IPv6 frame between the v4-mapped
+ * addresses of an IPv4 flow's tuple must not pass for one of its packets
+ * (translated into an IPv6 frame with v4-mapped addresses, counted, able to
+ * close the IPv4 flow with a RST). */
+Test(express, an_ipv6_frame_with_an_ipv4_flows_mapped_tuple_passes_unchanged)
+{
+	struct sg_xflow f = flow_of(&T4);
+	struct seg in = seg_up(&T4);
+
+	f.dir[SG_DIR_TO_BACKEND].seq_delta = 0x100;
+	install(&T4, &f);
+	in.v6 = true;
+	in.src = "::ffff:192.0.2.10";
+	in.dst = "::ffff:10.0.0.1";
+	in.seq = 1;
+	in.ack = 2;
+	in.flags = F_RST | F_ACK;
+	in.payload = 10;
+	expect_untouched("IPv6 RST with T4's mapped tuple", &in, V_NEXT);
+	f = read_flow();
+	cr_assert_eq(f.state, SG_X_ACTIVE, "state %llu", (unsigned long long)f.state);
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].flags, 0);
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].packets, 0);
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].bytes, 0);
 	cr_assert_eq(counter(SG_XCNT_PACKETS), 0);
 }
 
