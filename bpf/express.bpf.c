@@ -435,6 +435,10 @@ int sg_express(struct __sk_buff *skb)
 
 	if (!f)
 		return TCX_NEXT;
+	/* Keys hold IPv4 addresses v4-mapped: an IPv6 frame between the mapped
+	 * addresses of an IPv4 flow's tuple is none of its packets. */
+	if (!!f->is_ipv6 != p.is_ipv6)
+		return TCX_NEXT;
 	__u64 state = READ_ONCE(f->state);
 
 	if (state == SG_X_PENDING) {
