@@ -1002,6 +1002,99 @@ Test(express, an_ipv6_frame_with_an_ipv4_flows_mapped_tuple_passes_unchanged)
 	cr_assert_eq(counter(SG_XCNT_PACKETS), 0);
 }
 
+/* --- lengths ------------------------------------------------------------------ */
+
+/* Frames shorter than 60 bytes arrive with Ethernet padding: the IP length,
+ * not the frame's, says where the segment ends. */
+Test(express, ethernet_padding_is_not_payload)
+{
+	struct sg_xflow f = flow_of(&T4);
+	uint8_t frame[FRAME_MAX], exp[FRAME_MAX], out[FRAME_MAX];
+	size_t len, elen, out_len;
+	struct seg in, want;
+	uint32_t v;
+
+	f.dir[SG_DIR_TO_BACKEND].seq_delta = 0x10;
+	f.dir[SG_DIR_TO_BACKEND].next_seq = 0x10 + 100;
+	install(&T4, &f);
+	for (uint16_t payload = 0; payload <= 1; payload++) {
+		in = seg_up(&T4);
+		in.seq = 100;
+		in.ack = 1;
+		in.win = 10;
+		in.payload = payload;
+		want = out_of(&T4, in, true);
+		want.seq = 0x10 + 100;
+		len = seg_build(&in, frame);
+		elen = seg_build(&want, exp);
+		cr_assert_lt(len, 60);
+		len = elen = 60; /* zero padding, as the builders left it */
+		v = run(frame, len, out, &out_len);
+		cr_assert_eq(v, V_REDIRECT, "%u byte(s): verdict 0x%x", payload, v);
+		cr_assert_eq(out_len, elen);
+		cr_assert_eq(tcp_sum(out, false, 20u + payload), 0xffff,
+			     "%u byte(s): TCP checksum bad", payload);
+		memcpy(exp + l4_off(false) + 16, out + l4_off(false) + 16, 2);
+		cr_assert_eq(memcmp(out, exp, elen), 0, "%u byte(s): frame differs", payload);
+	}
+	f = read_flow();
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].bytes, 1);
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].next_seq, 0x10 + 101);
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].packets, 2);
+}
+
+/* An IP length beyond the frame, or IPv4's shorter than its header, is a
+ * frame IP drops (ip_rcv, ipv6_rcv): it goes on to the stack, untouched,
+ * and never counts as payload in the flow. */
+Test(express, ip_lengths_that_do_not_fit_the_frame_go_on_untouched)
+{
+	static const struct {
+		const char *what;
+		bool v6;
+		int tot_len; /* IPv4 tot_len or IPv6 payload_len; < 0: real + -x */
+	} cases[] = {
+		{"IPv4 total length 10", false, 10},
+		{"IPv4 total length 19", false, 19},
+		{"IPv4 total length 1000 past the frame", false, -1000},
+		{"IPv6 payload length 1000 past the frame", true, -1000},
+		{"IPv6 payload length 1 past the frame", true, -1},
+	};
+	uint8_t frame[FRAME_MAX], out[FRAME_MAX];
+	size_t len, out_len;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct topo *t = cases[i].v6 ? &T6 : &T4;
+		struct sg_xflow f = flow_of(t);
+		struct seg in = seg_up(t);
+		uint8_t *ip = frame + 14;
+		uint32_t v;
+
+		f.dir[SG_DIR_TO_BACKEND].seq_delta = 0x10;
+		install(t, &f);
+		in.seq = 100;
+		in.ack = 1;
+		in.payload = 10;
+		len = seg_build(&in, frame);
+		if (cases[i].v6) {
+			put16(ip + 4, (uint16_t)(get16(ip + 4) - cases[i].tot_len));
+		} else {
+			put16(ip + 2,
+			      (uint16_t)(cases[i].tot_len < 0 ? get16(ip + 2) - cases[i].tot_len
+							      : cases[i].tot_len));
+			put16(ip + 10, 0);
+			put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+		}
+		v = run(frame, len, out, &out_len);
+		cr_assert_eq(v, V_NEXT, "%s: verdict 0x%x", cases[i].what, v);
+		cr_assert_eq(out_len, len);
+		cr_assert_eq(memcmp(out, frame, len), 0, "%s: frame changed", cases[i].what);
+		f = read_flow();
+		cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].bytes, 0, "%s: %llu bytes counted",
+			     cases[i].what, (unsigned long long)f.dir[SG_DIR_TO_BACKEND].bytes);
+		cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].packets, 0, "%s", cases[i].what);
+	}
+}
+
 /* --- 8: options at odd offsets ---------------------------------------------- */
 
 Test(express, options_at_odd_offsets_dropped_and_counted)
