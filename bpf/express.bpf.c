@@ -96,6 +96,9 @@ static __always_inline bool parse(struct __sk_buff *skb, struct sg_xkey *key, st
 		map_v4(key->daddr, ip->daddr);
 		p->l4 = p->l3 + sizeof(*ip);
 		total = bpf_ntohs(ip->tot_len);
+		/* Lengths ip_rcv() would drop the frame for go on to it. */
+		if (total && (total < sizeof(*ip) || total > skb->len - p->l3))
+			return false;
 		/* 0 in a GSO packet larger than 64 KiB (BIG TCP) */
 		total = total ? total - sizeof(*ip) : skb->len - p->l4;
 		p->is_ipv6 = false;
@@ -110,6 +113,8 @@ static __always_inline bool parse(struct __sk_buff *skb, struct sg_xkey *key, st
 		__builtin_memcpy(key->daddr, &ip6->daddr, 16);
 		p->l4 = p->l3 + sizeof(*ip6);
 		total = bpf_ntohs(ip6->payload_len);
+		if (total > skb->len - p->l4)
+			return false;
 		total = total ? total : skb->len - p->l4;
 		p->is_ipv6 = true;
 	} else {
