@@ -400,7 +400,15 @@ static __always_inline int translate(struct __sk_buff *skb, const struct pkt *p,
 
 	__u32 csum_off = p->l4 + offsetof(struct tcphdr, check);
 
-	bpf_l4_csum_replace(skb, csum_off, 0, (__u64)csum_ph, BPF_F_PSEUDO_HDR);
+	/* BPF_F_IPV6 (Linux 6.16): in a CHECKSUM_COMPLETE frame the new L4
+	 * checksum cancels the IPv6 address change, so skb->csum must stay
+	 * (IPv4's header checksum cancels its own: there it moves). Older
+	 * kernels refuse the flag, -EINVAL before touching anything: then
+	 * the call without it, as before. */
+	if (bpf_l4_csum_replace(skb, csum_off, 0, (__u64)csum_ph,
+				BPF_F_PSEUDO_HDR | (p->is_ipv6 ? BPF_F_IPV6 : 0)) &&
+	    p->is_ipv6)
+		bpf_l4_csum_replace(skb, csum_off, 0, (__u64)csum_ph, BPF_F_PSEUDO_HDR);
 	bpf_l4_csum_replace(skb, csum_off, 0, (__u64)csum, 0);
 	if (!p->is_ipv6)
 		bpf_l3_csum_replace(skb, p->l3 + offsetof(struct iphdr, check), 0, (__u64)csum_ph,
