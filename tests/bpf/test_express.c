@@ -975,6 +975,32 @@ Test(express, unknown_tuples_pass_unchanged)
 	cr_assert_eq(counter(SG_XCNT_PACKETS), 0);
 }
 
+/* A slot the agent freed while its keys are still being removed: nothing
+ * of it is used. */
+Test(express, a_free_slot_passes_everything_unchanged)
+{
+	struct sg_xflow f = flow_of(&T4);
+	struct seg in;
+
+	f.state = SG_X_FREE;
+	f.dir[SG_DIR_TO_BACKEND].seq_delta = 0x100;
+	install(&T4, &f);
+	in = seg_up(&T4);
+	in.seq = 1;
+	in.ack = 2;
+	in.flags = F_ACK | F_PSH;
+	in.payload = 10;
+	expect_untouched("data to a free slot", &in, V_NEXT);
+	in.flags = F_RST;
+	in.payload = 0;
+	expect_untouched("RST to a free slot", &in, V_NEXT);
+	f = read_flow();
+	cr_assert_eq(f.state, SG_X_FREE);
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].packets, 0);
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].flags, 0);
+	cr_assert_eq(counter(SG_XCNT_PACKETS) + counter(SG_XCNT_PENDING_DROPS), 0);
+}
+
 /* Keys hold IPv4 addresses v4-mapped: an IPv6 frame between the v4-mapped
  * addresses of an IPv4 flow's tuple must not pass for one of its packets
  * (translated into an IPv6 frame with v4-mapped addresses, counted, able to
