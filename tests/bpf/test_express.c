@@ -9,8 +9,11 @@
  * right), and compares the program's output with it field by field, then
  * byte for byte. Also checked: timestamp offsets learned once, SACK edges and
  * sequence numbers across 2^32, window rescaling, bytes counted once, the
- * FIN/RST end of a flow, the PENDING state, unknown tuples and options at odd
- * offsets. Needs root. */
+ * FIN/RST end of a flow, the PENDING state, unknown tuples (another family's
+ * too), IP lengths that do not fit the frame, options at odd offsets, and a
+ * thousand random segments. Not observable here: what the program does to a
+ * CHECKSUM_PARTIAL or CHECKSUM_COMPLETE skb (BPF_F_PSEUDO_HDR, BPF_F_IPV6:
+ * test_run skbs are CHECKSUM_NONE). Needs root. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
