@@ -96,6 +96,9 @@ static __always_inline bool parse(struct __sk_buff *skb, struct sg_xkey *key, st
 		map_v4(key->daddr, ip->daddr);
 		p->l4 = p->l3 + sizeof(*ip);
 		total = bpf_ntohs(ip->tot_len);
+		/* Lengths ip_rcv() would drop the frame for go on to it. */
+		if (total && (total < sizeof(*ip) || total > skb->len - p->l3))
+			return false;
 		/* 0 in a GSO packet larger than 64 KiB (BIG TCP) */
 		total = total ? total - sizeof(*ip) : skb->len - p->l4;
 		p->is_ipv6 = false;
@@ -110,6 +113,8 @@ static __always_inline bool parse(struct __sk_buff *skb, struct sg_xkey *key, st
 		__builtin_memcpy(key->daddr, &ip6->daddr, 16);
 		p->l4 = p->l3 + sizeof(*ip6);
 		total = bpf_ntohs(ip6->payload_len);
+		if (total > skb->len - p->l4)
+			return false;
 		total = total ? total : skb->len - p->l4;
 		p->is_ipv6 = true;
 	} else {
@@ -395,7 +400,15 @@ static __always_inline int translate(struct __sk_buff *skb, const struct pkt *p,
 
 	__u32 csum_off = p->l4 + offsetof(struct tcphdr, check);
 
-	bpf_l4_csum_replace(skb, csum_off, 0, (__u64)csum_ph, BPF_F_PSEUDO_HDR);
+	/* BPF_F_IPV6 (Linux 6.16): in a CHECKSUM_COMPLETE frame the new L4
+	 * checksum cancels the IPv6 address change, so skb->csum must stay
+	 * (IPv4's header checksum cancels its own: there it moves). Older
+	 * kernels refuse the flag, -EINVAL before touching anything: then
+	 * the call without it, as before. */
+	if (bpf_l4_csum_replace(skb, csum_off, 0, (__u64)csum_ph,
+				BPF_F_PSEUDO_HDR | (p->is_ipv6 ? BPF_F_IPV6 : 0)) &&
+	    p->is_ipv6)
+		bpf_l4_csum_replace(skb, csum_off, 0, (__u64)csum_ph, BPF_F_PSEUDO_HDR);
 	bpf_l4_csum_replace(skb, csum_off, 0, (__u64)csum, 0);
 	if (!p->is_ipv6)
 		bpf_l3_csum_replace(skb, p->l3 + offsetof(struct iphdr, check), 0, (__u64)csum_ph,
@@ -471,6 +484,10 @@ int sg_express(struct __sk_buff *skb)
 	struct sg_xflow *f = bpf_map_lookup_elem(&sg_xflows, &slot);
 
 	if (!f)
+		return TCX_NEXT;
+	/* Keys hold IPv4 addresses v4-mapped: an IPv6 frame between the mapped
+	 * addresses of an IPv4 flow's tuple is none of its packets. */
+	if (!!f->is_ipv6 != p.is_ipv6)
 		return TCX_NEXT;
 	__u64 state = READ_ONCE(f->state);
 
