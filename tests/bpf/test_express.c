@@ -990,7 +990,10 @@ Test(express, rst_closes_at_once)
 
 /* --- 7: PENDING and unknown tuples -------------------------------------------- */
 
-Test(express, pending_drops_data_syn_fin_rst_and_passes_pure_acks_unchanged)
+/* While pending: nothing may enter a receive queue (data, SYN, FIN are
+ * dropped), pure ACKs and resets reach the sockets, and every ACK number is
+ * recorded, the dropped segments' too (the agent's proof of delivery). */
+Test(express, pending_drops_data_syn_fin_passes_acks_and_rst_records_acks)
 {
 	struct sg_xflow f = flow_of(&T4);
 	static const struct {
@@ -1001,7 +1004,6 @@ Test(express, pending_drops_data_syn_fin_rst_and_passes_pure_acks_unchanged)
 		{"data", F_ACK | F_PSH, 10},
 		{"SYN", F_SYN, 0},
 		{"FIN", F_FIN | F_ACK, 0},
-		{"RST", F_RST, 0},
 	};
 	struct seg in;
 
@@ -1031,13 +1033,36 @@ Test(express, pending_drops_data_syn_fin_rst_and_passes_pure_acks_unchanged)
 	in.seq = 2000;
 	in.ack = 1000;
 	expect_untouched("backend's pure ACK", &in, V_NEXT);
+	in = seg_up(&T4);
+	in.seq = 1000;
+	in.ack = 0x70000000u;
+	in.payload = 10;
+	in.flags = F_ACK | F_PSH;
+	expect_untouched("client's data with a newer ack", &in, V_DROP);
+	in.ack = 0xe0000000u;
+	expect_untouched("client's data with a newer ack still", &in, V_DROP);
+	in.ack = 0x10; /* newer still, across the wrap */
+	expect_untouched("client's data acking across the wrap", &in, V_DROP);
+	in.ack = 0xffffff00u; /* older: the highest stays */
+	expect_untouched("client's data with an older ack", &in, V_DROP);
+	in = seg_down(&T4);
+	in.flags = F_RST;
+	in.seq = 2000;
+	in.ack = 0;
+	expect_untouched("backend's RST", &in, V_NEXT);
 	f = read_flow();
+	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].pending_ack, SG_XDIR_ACK_KNOWN | 0x10,
+		     "client's highest ack 0x%llx",
+		     (unsigned long long)f.dir[SG_DIR_TO_BACKEND].pending_ack);
+	cr_assert_eq(f.dir[SG_DIR_TO_CLIENT].pending_ack, SG_XDIR_ACK_KNOWN | 1000,
+		     "backend's highest ack 0x%llx (a RST without ACK adds none)",
+		     (unsigned long long)f.dir[SG_DIR_TO_CLIENT].pending_ack);
 	cr_assert_eq(f.state, SG_X_PENDING);
 	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].ts_delta, 0, "no offset learned while pending");
 	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].packets, 0);
 	cr_assert_eq(f.dir[SG_DIR_TO_CLIENT].packets, 0);
 	cr_assert_eq(counter(SG_XCNT_PACKETS), 0);
-	cr_assert_eq(counter(SG_XCNT_PENDING_DROPS), 4);
+	cr_assert_eq(counter(SG_XCNT_PENDING_DROPS), 7);
 }
 
 Test(express, unknown_tuples_pass_unchanged)
