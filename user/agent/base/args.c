@@ -49,8 +49,9 @@ static const struct opt_doc opt_docs[] = {
 	 "DIR",
 	 "where BPF maps are pinned (default " SG_DEFAULT_BPFFS_DIR ")"},
 	{{"dataplane", required_argument, NULL, OPT_DATAPLANE},
-	 "auto|sockmap|splice|copy",
-	 "auto (default): copy, then promote to sockmap, else splice; or force one"},
+	 "auto|express|sockmap|splice|copy",
+	 "auto (default): copy, then promote to sockmap, else splice; express: promote to TC "
+	 "packet translation where the legs allow it; or force one"},
 	{{"workers", required_argument, NULL, OPT_WORKERS},
 	 "N",
 	 "event loops carrying connections, one thread each (default: one per CPU the agent may "
