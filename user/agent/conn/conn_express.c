@@ -182,7 +182,7 @@ void conn_express_end(struct conn *c, const char *reason)
 	/* A stopping agent leaves the flow to the kernel and the next agent;
 	 * the sockets, in repair mode, close without a packet either way. */
 	if (!c->ag->is_stopping)
-		express_release(c->ag->express, &c->xp);
+		express_end(c->ag->express, &c->xp);
 }
 
 void conn_express_hand_off(struct agent *ag)

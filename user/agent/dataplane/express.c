@@ -20,6 +20,7 @@
 #include "bpf_loader.h"
 #include "express.h"
 #include "express.skel.h"
+#include "express_reset.h"
 #include "log.h"
 #include "route_lookup.h"
 
@@ -50,7 +51,8 @@ struct express {
 	uint32_t *adopted;
 	size_t n_adopted;
 	uint64_t refused[EXPRESS_REFUSED_MAX];
-	uint64_t handed_over, active;
+	uint64_t handed_over, active, resets_sent;
+	struct express_raw raw; /* opened at start: the agent drops CAP_NET_RAW */
 };
 
 /* One side of the pair as the hand-over sees it. */
@@ -299,6 +301,12 @@ int express_open(struct express **out, const char *pin_dir)
 	if (!x)
 		return -ENOMEM;
 	pthread_mutex_init(&x->lock, NULL);
+	x->raw = (struct express_raw){-1, -1};
+	err = express_raw_open(&x->raw);
+	if (err)
+		log_warn("express: raw sockets: %s (a flow the agent ends itself is not reset; "
+			 "its peers learn on their next packet)",
+			 strerror(-err));
 	if (pin_dir)
 		snprintf(x->pin_dir, sizeof(x->pin_dir), "%s", pin_dir);
 	x->skel = sg_express__open();
@@ -331,6 +339,7 @@ void express_close(struct express *x)
 	for (size_t i = 0; i < x->n_att; i++)
 		close(x->att[i].link_fd[0]), close(x->att[i].link_fd[1]); /* pinned: stay */
 	sg_express__destroy(x->skel);
+	express_raw_close(&x->raw);
 	free(x->ring);
 	free(x->adopted);
 	pthread_mutex_destroy(&x->lock);
@@ -612,10 +621,24 @@ void express_release(struct express *x, struct express_pair *p)
 	pthread_mutex_unlock(&x->lock);
 }
 
+void express_end(struct express *x, struct express_pair *p)
+{
+	struct sg_xflow f;
+	bool live = p->has_slot && express_read(x, p, &f) == 0 && f.state == SG_X_ACTIVE;
+
+	express_release(x, p);
+	if (live && express_send_resets(&x->raw, &f) == 0) {
+		pthread_mutex_lock(&x->lock);
+		x->resets_sent++;
+		pthread_mutex_unlock(&x->lock);
+	}
+}
+
 void express_counts(struct express *x, uint64_t refused[EXPRESS_REFUSED_MAX], uint64_t *active,
-		    uint64_t *handed_over)
+		    uint64_t *handed_over, uint64_t *resets_sent)
 {
 	pthread_mutex_lock(&x->lock);
+	*resets_sent = x->resets_sent;
 	memcpy(refused, x->refused, sizeof(x->refused));
 	*active = x->active + x->n_adopted;
 	*handed_over = x->handed_over;
