@@ -280,8 +280,6 @@ static void promote(struct conn *c)
 			c->is_promotable = false;
 		return;
 	}
-	if (c->ag->express && !c->is_express_tried && conn_express_begin(c))
-		return;
 	for (int leg = 0; leg < SOCKPAIR_LEGS; leg++) {
 		consumed[leg] = c->copy.dir[leg].bytes_in;
 		c->pre_bytes[leg] = c->copy.dir[leg].bytes_out;
@@ -319,6 +317,10 @@ static void step_copy(struct conn *c)
 		c->wants_promotion = c->is_promotable && past_promote_bytes(c);
 	}
 	if (c->is_promotable && c->wants_promotion) {
+		/* Express needs no settle point: once its flow is pending no byte
+		 * can enter a queue, and the copy then reads them dry. */
+		if (c->ag->express && !c->is_express_tried && conn_express_begin(c))
+			return;
 		promote(c);
 		if (c->state != CONN_COPYING)
 			return;
