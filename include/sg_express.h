@@ -117,7 +117,8 @@ _Static_assert(sizeof(struct sg_xflow) == 48 + 2 * 120, "sg_xflow is ABI: update
 	X(UNALIGNED_DROPS, "unaligned_drops")                                                      \
 	X(REDIRECT_FAILED, "redirect_failed")                                                      \
 	X(CLOSED, "closed")                                                                        \
-	X(SELF_DROPS, "self_drops")
+	X(SELF_DROPS, "self_drops")                                                                \
+	X(SYN_PASSED, "syn_passed")
 
 enum sg_xcounter {
 #define SG_XCOUNTER_ENUM(name, str) SG_XCNT_##name,

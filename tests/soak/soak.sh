@@ -72,7 +72,7 @@ export SG_E2E_CMD_TIMEOUT=60
 read -r -a DATAPLANES <<<"$SOAK_DATAPLANES"
 read -r -a PERTS <<<"$SOAK_PERTURBATIONS"
 for dp in "${DATAPLANES[@]}"; do
-	case $dp in auto | sockmap | splice) ;; *) e2e_fail "SOAK_DATAPLANES: unknown dataplane $dp" ;; esac
+	case $dp in auto | express | sockmap | splice) ;; *) e2e_fail "SOAK_DATAPLANES: unknown dataplane $dp" ;; esac
 done
 for p in "${PERTS[@]}"; do
 	case $p in none | loss | mem | cpu | all) ;; *) e2e_fail "SOAK_PERTURBATIONS: unknown $p" ;; esac
@@ -483,7 +483,7 @@ for ((cycle = 1; cycle <= SOAK_CYCLES; cycle++)); do
 done
 pert_set none
 
-has_auto() { [[ " ${DATAPLANES[*]} " == *" auto "* ]]; }
+has_auto() { [[ " ${DATAPLANES[*]} " == *" auto "* || " ${DATAPLANES[*]} " == *" express "* ]]; }
 
 # The servers print a stream's line when it ends; give the last ones a moment.
 e2e_poll 30 python3 "$SOAK_DIR/soak_report.py" --check-complete "$RUN" || true

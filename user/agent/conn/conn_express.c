@@ -179,9 +179,12 @@ void conn_express_end(struct conn *c, const char *reason)
 	if (c->ag->use_sockmap)
 		sg_flow_finalise(&c->ag->dp, c->ag->flow_id_base | (c->id & 0xffffffffu), c->bytes,
 				 reason);
-	/* A stopping agent leaves the flow to the kernel and the next agent;
-	 * the sockets, in repair mode, close without a packet either way. */
-	if (!c->ag->is_stopping)
+	/* A stopping agent leaves a live flow to the kernel and the next
+	 * agent; the sockets, in repair mode, close without a packet either
+	 * way. */
+	if (c->ag->is_stopping)
+		express_hand_off(c->ag->express, &c->xp);
+	else
 		express_end(c->ag->express, &c->xp);
 }
 

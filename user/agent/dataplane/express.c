@@ -47,8 +47,12 @@ struct express {
 	size_t head, n_free;
 	struct attachment att[MAX_ATTACHED];
 	size_t n_att;
-	/* Slots a previous agent left active: freed here once they end. */
+	/* Slots a previous agent left active: freed here once they end. Each
+	 * holds a socket bound to the gateway's backend-side address and port
+	 * of the flow, so no new connection of this host picks that port while
+	 * the flow lives (its own socket died with the previous agent). */
 	uint32_t *adopted;
+	int *adopted_fd;
 	size_t n_adopted;
 	uint64_t refused[EXPRESS_REFUSED_MAX];
 	uint64_t handed_over, active, resets_sent;
@@ -270,6 +274,38 @@ static int pin_maps(struct express *x)
 	return err;
 }
 
+/* A socket bound to the address and port the gateway used toward the
+ * backend: -1 when that fails (then a new connection could collide). */
+static int reserve_port(const struct sg_xflow *f)
+{
+	const struct sg_xdir *d = &f->dir[SG_DIR_TO_BACKEND];
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd;
+
+	if (f->is_ipv6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, d->saddr, 16);
+		sin6->sin6_port = d->sport;
+		len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, d->saddr + 12, 4);
+		sin->sin_port = d->sport;
+		len = sizeof(*sin);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Slots a previous agent left in the pinned map are not reused until they
  * end; everything else is free. */
 static int fill_slots(struct express *x)
@@ -278,11 +314,13 @@ static int fill_slots(struct express *x)
 
 	x->ring = calloc(SG_MAX_XFLOWS, sizeof(*x->ring));
 	x->adopted = calloc(SG_MAX_XFLOWS, sizeof(*x->adopted));
-	if (!x->ring || !x->adopted)
+	x->adopted_fd = calloc(SG_MAX_XFLOWS, sizeof(*x->adopted_fd));
+	if (!x->ring || !x->adopted || !x->adopted_fd)
 		return -ENOMEM;
 	for (uint32_t s = 0; s < SG_MAX_XFLOWS; s++) {
 		if (x->pin_dir[0] && bpf_map_lookup_elem(x->flows_fd, &s, &f) == 0 &&
 		    f.state != SG_X_FREE) {
+			x->adopted_fd[x->n_adopted] = reserve_port(&f);
 			x->adopted[x->n_adopted++] = s;
 			continue;
 		}
@@ -340,8 +378,12 @@ void express_close(struct express *x)
 		close(x->att[i].link_fd[0]), close(x->att[i].link_fd[1]); /* pinned: stay */
 	sg_express__destroy(x->skel);
 	express_raw_close(&x->raw);
+	for (size_t i = 0; x->adopted_fd && i < x->n_adopted; i++)
+		if (x->adopted_fd[i] >= 0)
+			close(x->adopted_fd[i]);
 	free(x->ring);
 	free(x->adopted);
+	free(x->adopted_fd);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
 }
@@ -621,6 +663,17 @@ void express_release(struct express *x, struct express_pair *p)
 	pthread_mutex_unlock(&x->lock);
 }
 
+void express_hand_off(struct express *x, struct express_pair *p)
+{
+	struct sg_xflow f;
+
+	/* Only a live flow is worth its risk (its four-tuples are free until
+	 * the next agent reserves them): one that closed is released now. */
+	if (p->has_slot && express_read(x, p, &f) == 0 && f.state == SG_X_ACTIVE)
+		return;
+	express_release(x, p);
+}
+
 void express_end(struct express *x, struct express_pair *p)
 {
 	struct sg_xflow f;
@@ -695,8 +748,12 @@ size_t express_sweep_adopted(struct express *x, uint64_t now_ns, uint64_t linger
 		bpf_map_delete_elem(x->keys_fd, &key[0]);
 		bpf_map_delete_elem(x->keys_fd, &key[1]);
 		free_slot(x, s);
+		if (x->adopted_fd[i] >= 0)
+			close(x->adopted_fd[i]);
 		pthread_mutex_lock(&x->lock);
-		x->adopted[i] = x->adopted[--x->n_adopted];
+		x->n_adopted--;
+		x->adopted[i] = x->adopted[x->n_adopted];
+		x->adopted_fd[i] = x->adopted_fd[x->n_adopted];
 		pthread_mutex_unlock(&x->lock);
 		freed++;
 	}

@@ -96,6 +96,10 @@ size_t express_sweep_adopted(struct express *x, uint64_t now_ns, uint64_t linger
  * flow is only released. */
 void express_end(struct express *x, struct express_pair *p);
 
+/* At agent stop: leaves an active flow to the kernel and the next agent;
+ * releases one that already closed. */
+void express_hand_off(struct express *x, struct express_pair *p);
+
 /* Counts of pairs refused, by reason, of pairs handed over, of flows the
  * agent ended with resets. */
 void express_counts(struct express *x, uint64_t refused[EXPRESS_REFUSED_MAX], uint64_t *active,
