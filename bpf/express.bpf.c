@@ -572,4 +572,20 @@ int sg_express_egress(struct __sk_buff *skb)
 	return TCX_DROP;
 }
 
+/* Run by the agent (BPF_PROG_TEST_RUN): 0 when slot was free and is now
+ * pending, hers; 1 when another agent has it. */
+SEC("syscall")
+int sg_xslot_claim(struct sg_xslot_claim_req *req)
+{
+	__u32 slot = req->slot; /* map keys cannot point into a syscall ctx */
+	struct sg_xflow *f = bpf_map_lookup_elem(&sg_xflows, &slot);
+
+	if (!f)
+		return 1;
+	return __sync_val_compare_and_swap(&f->state, (__u64)SG_X_FREE, (__u64)SG_X_PENDING) ==
+			       SG_X_FREE
+		       ? 0
+		       : 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -223,14 +223,32 @@ static int attach(struct express *x, int ifindex)
 
 /* ---- slots ---- */
 
+static bool claim(struct express *x, uint32_t slot)
+{
+	struct sg_xslot_claim_req req = {.slot = slot};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &req, .ctx_size_in = sizeof(req));
+
+	return bpf_prog_test_run_opts(bpf_program__fd(x->skel->progs.sg_xslot_claim), &opts) == 0 &&
+	       opts.retval == 0;
+}
+
+/* Under x->lock. A slot the kernel says another agent holds (the old one,
+ * during a hot restart) goes to the back of the ring; a few tries, then
+ * none. */
 static bool take_slot(struct express *x, uint32_t *slot)
 {
-	if (!x->n_free)
-		return false;
-	*slot = x->ring[x->head];
-	x->head = (x->head + 1) % SG_MAX_XFLOWS;
-	x->n_free--;
-	return true;
+	for (int tries = 0; tries < 8 && x->n_free; tries++) {
+		uint32_t s = x->ring[x->head];
+
+		x->head = (x->head + 1) % SG_MAX_XFLOWS;
+		if (claim(x, s)) {
+			x->n_free--;
+			*slot = s;
+			return true;
+		}
+		x->ring[(x->head + x->n_free - 1) % SG_MAX_XFLOWS] = s;
+	}
+	return false;
 }
 
 static void give_slot(struct express *x, uint32_t slot)
