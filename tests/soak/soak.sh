@@ -178,7 +178,7 @@ agent_start() {
 		--promote-bytes "$SOAK_PROMOTE_BYTES" --promote-after "$SOAK_PROMOTE_AFTER"
 	AGENT_PID=$E2E_BG_PID
 	e2e_poll 10 e2e__listens "$SG_NS_GW" "$AGENT_PID" "$GW_IP_CLI" 443 ||
-		e2e_fail "$dp: sockgated did not start: $(cat "$AGENT_LOG")"
+		e2e_fail "$dp: sockgated did not start: $(cat "$AGENT_LOG"); sockets on :443: $(ip netns exec "$SG_NS_GW" ss -tanpe "( sport = :443 )" 2>&1 | head -n 8)"
 	# The counters live in pinned maps, which the next agent of the run reuses: the
 	# report shows what changed during this agent's life.
 	timeout 10 "$SOCKGATE" --bpffs "$BPFFS" stats >"${AGENT_LOG%.log}.stats-start" 2>&1 || true

@@ -231,7 +231,6 @@ static void open_express(struct agent *ag)
 			 strerror(-err));
 		return;
 	}
-	log_info("dataplane: copy, promoted to express where both legs allow it");
 }
 
 static int open_dataplane(struct agent *ag)
@@ -252,7 +251,8 @@ static int open_dataplane(struct agent *ag)
 		return 0;
 	}
 	bpf_dataplane_set_print();
-	if (a->dataplane == ARGS_DATAPLANE_EXPRESS)
+	if (a->dataplane == ARGS_DATAPLANE_EXPRESS ||
+	    (a->dataplane == ARGS_DATAPLANE_AUTO && !a->no_express))
 		open_express(ag);
 	err = bpf_dataplane_open(&ag->dp, a->bpffs_dir);
 	if (!err)
@@ -260,7 +260,10 @@ static int open_dataplane(struct agent *ag)
 	if (!err) {
 		ag->use_sockmap = true;
 		log_info("dataplane: %s (maps pinned under %s)",
-			 ag->promotes ? "copy, promoted to sockmap" : "sockmap", a->bpffs_dir);
+			 ag->promotes ? (ag->express ? "copy, promoted to express, else to sockmap"
+						     : "copy, promoted to sockmap")
+				      : "sockmap",
+			 a->bpffs_dir);
 		return 0;
 	}
 	bpf_dataplane_close(&ag->dp);
