@@ -241,7 +241,8 @@ static int open_dataplane(struct agent *ag)
 	ag->starts_in_copy = a->dataplane == ARGS_DATAPLANE_AUTO ||
 			     a->dataplane == ARGS_DATAPLANE_COPY ||
 			     a->dataplane == ARGS_DATAPLANE_EXPRESS;
-	ag->promotes = a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_EXPRESS;
+	ag->promotes =
+		a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_EXPRESS;
 	ag->copy_buf = malloc(AGENT_COPY_BUF);
 	if (!ag->copy_buf)
 		return -ENOMEM;
@@ -260,7 +261,8 @@ static int open_dataplane(struct agent *ag)
 	if (!err) {
 		ag->use_sockmap = true;
 		log_info("dataplane: %s (maps pinned under %s)",
-			 ag->promotes ? (ag->express ? "copy, promoted to express, else to sockmap"
+			 ag->promotes ? (ag->express ? "copy, promoted to express where both legs "
+						       "allow it, else promoted to sockmap"
 						     : "copy, promoted to sockmap")
 				      : "sockmap",
 			 a->bpffs_dir);

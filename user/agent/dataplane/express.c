@@ -541,6 +541,26 @@ static int set_repair(int fd, int mode)
 	return setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &mode, sizeof(mode)) == -1 ? -errno : 0;
 }
 
+/* Leaving repair mode resets the socket's SO_REUSEADDR to off; left so, an
+ * accepted socket's TIME_WAIT would keep the listener's address from being
+ * bound again by the next agent for a minute. reuse: what it was before. */
+static void leave_repair(int fd, int reuse)
+{
+	int on = reuse ? 1 : 0;
+
+	if (set_repair(fd, TCP_REPAIR_OFF_NO_WP) == 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+}
+
+static int reuse_of(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &len);
+	return v;
+}
+
 static int queue_seq(int fd, int queue, uint32_t *seq)
 {
 	socklen_t len = sizeof(*seq);
@@ -600,12 +620,16 @@ int express_finish(struct express *x, struct express_pair *p, enum express_refus
 			return err;
 		}
 	}
+	for (int d = 0; d < 2; d++)
+		p->reuse[d] = reuse_of(p->fd[d]);
 	err = read_numbers(p->fd[SG_DIR_TO_BACKEND], &c);
 	if (!err)
 		err = read_numbers(p->fd[SG_DIR_TO_CLIENT], &b);
 	if (!err)
 		err = express_read(x, p, &seen);
 	if (err) {
+		for (int d = 0; d < 2; d++)
+			leave_repair(p->fd[d], p->reuse[d]);
 		*why = EXPRESS_REFUSED_REPAIR;
 		refuse(x, *why);
 		return err;
@@ -617,7 +641,7 @@ int express_finish(struct express *x, struct express_pair *p, enum express_refus
 	    !leg_is_acked(p->fd[SG_DIR_TO_CLIENT], b.snd_nxt,
 			  seen.dir[SG_DIR_TO_CLIENT].pending_ack)) {
 		for (int d = 0; d < 2; d++)
-			set_repair(p->fd[d], TCP_REPAIR_OFF_NO_WP);
+			leave_repair(p->fd[d], p->reuse[d]);
 		return -EAGAIN;
 	}
 	set_numbers(&p->flow.dir[SG_DIR_TO_BACKEND], &c, &b);
@@ -629,10 +653,13 @@ int express_finish(struct express *x, struct express_pair *p, enum express_refus
 	if (!err)
 		err = bpf_map_update_elem(x->flows_fd, &p->slot, &p->flow, BPF_ANY);
 	if (err) {
+		err = -errno;
 		p->flow.state = SG_X_PENDING;
+		for (int d = 0; d < 2; d++)
+			leave_repair(p->fd[d], p->reuse[d]);
 		*why = EXPRESS_REFUSED_MAP;
 		refuse(x, *why);
-		return -errno;
+		return err;
 	}
 	pthread_mutex_lock(&x->lock);
 	x->handed_over++;
@@ -657,8 +684,8 @@ void express_abort(struct express *x, struct express_pair *p)
 		return;
 	bpf_map_delete_elem(x->keys_fd, &p->key[0]);
 	bpf_map_delete_elem(x->keys_fd, &p->key[1]);
-	for (int d = 0; d < 2; d++)
-		set_repair(p->fd[d], TCP_REPAIR_OFF_NO_WP); /* EINVAL-free when not on */
+	/* Repair mode is on only between express_finish()'s reads and an
+	 * activation, never when a hand-over is undone. */
 	free_slot(x, p->slot);
 	p->has_slot = false;
 }

@@ -51,6 +51,7 @@ struct express_pair {
 	bool has_slot;
 	struct sg_xkey key[2]; /* the packets arriving from the client, from the backend */
 	struct sg_xflow flow;  /* as written at activation */
+	int reuse[2];	       /* SO_REUSEADDR of each socket before repair mode */
 };
 
 /* Loads express.bpf.o; its maps and per-interface attachments are pinned
