@@ -245,22 +245,26 @@ fi
 
 # ---- 4: options that differ between the legs: the fallback -------------------------------------
 
-# mismatch WHAT: 4 pairs x 8 MiB each way must pass through sockmap with the reason WHY
-# in the debug log.
+# mismatch WHAT WHY: 4 pairs x 8 MiB each way must pass, none through express; the pairs
+# promoted (a pair may also end in the copy before a settle point) took sockmap, each
+# refused with the reason WHY in the debug log.
 mismatch() {
-	local what=$1 why=$2 m out lines
+	local what=$1 why=$2 m out lines ids id n=0 ns
 	m=$(n_access)
 	out=$(client "$SG_NS_CLI" "$GW_IP_CLI" 443 --conns 4 --up 8M --down 8M --fin-after-eof \
 		--seed 4000 --timeout 60)
 	e2e_assert_contains "$out" "4 ok, 0 failed" "$what: 4 pairs x 8 MiB each way, every byte checked"
 	lines=$(new_access "$m" 4)
-	e2e_assert_eq 4 "$(count ' dataplane=sockmap ' "$lines")" "$what: all 4 pairs took sockmap, none express"
-	local ids id n=0
-	ids=$(sed -n 's/.* conn=\([0-9]*\) .*/\1/p' <<<"$lines")
+	e2e_assert_eq 0 "$(count ' dataplane=express ' "$lines")" "$what: no pair went express"
+	ns=$(count ' dataplane=sockmap ' "$lines")
+	echo "# $what: sockmap $ns, copy $(count ' dataplane=copy ' "$lines") of 4"
+	refusals "$lines"
+	[ "$ns" -ge 1 ] || e2e_fail "$what: no pair was promoted to sockmap: $lines"
+	ids=$(grep ' dataplane=sockmap ' <<<"$lines" | sed -n 's/.* conn=\([0-9]*\) .*/\1/p')
 	for id in $ids; do
-		grep -q "conn=$id express: $why" "$LOG" && n=$((n + 1))
+		grep -q "conn=$id express: $why\$" "$LOG" && n=$((n + 1))
 	done
-	e2e_assert_eq 4 "$n" "$what: each refused as $why"
+	e2e_assert_eq "$ns" "$n" "$what: each of the $ns pairs promoted took sockmap, refused as $why"
 }
 sysctl_ns() { ip netns exec "$1" sysctl -qw "$2"; }
 if has_case 4; then
