@@ -349,6 +349,87 @@ fi
 # ---- 8: what the program counted -------------------------------------------------------------
 
 if has_case 8; then
+	# What leaves the gateway after hand-over. tcpdump on both gateway interfaces sees
+	# a packet after TC egress (so not what the egress program dropped), and a
+	# translated packet keeps its sender's IPv4 ID and length: a packet leaving the
+	# gateway toward one peer after the first translated one that matches no packet
+	# that came in from the other peer was sent by the gateway's own socket.
+	cap=$(e2e_tmpdir cap)
+	tcpdump_on() {
+		e2e_bg "$SG_NS_GW" "$cap/$1.err" tcpdump -i "$1" -nn -U -B 16384 -s 96 -w "$cap/$1.pcap" tcp
+		TCPDUMP_PID=$E2E_BG_PID
+		e2e_poll 10 grep -q 'listening on' "$cap/$1.err" || e2e_fail "tcpdump on $1: $(cat "$cap/$1.err")"
+	}
+	tcpdump_on "$GW_IF_CLI"
+	td1=$TCPDUMP_PID
+	tcpdump_on "$GW_IF_BE"
+	td2=$TCPDUMP_PID
+	self0=$(xcounter $XC_SELF)
+	m=$(n_access)
+	out=$(client "$SG_NS_CLI" "$GW_IP_CLI" 443 --up 16M --down 16M --fin-after-eof --seed 8000 --timeout 60)
+	e2e_assert_contains "$out" "1 ok, 0 failed" "capture: 16 MiB each way, every byte checked"
+	# the flow's access line: its last packets (FIN, last ACK) went 5 s ago
+	new_access "$m" 1 >/dev/null
+	kill -INT "$td1" "$td2"
+	wait "$td1" "$td2" || true
+	for f in "$cap"/*.err; do
+		grep -q '^0 packets dropped by kernel' "$f" || e2e_fail "tcpdump dropped packets: $(cat "$f")"
+	done
+	leak=$(python3 - "$cap/$GW_IF_CLI.pcap" "$cap/$GW_IF_BE.pcap" "$CLI_IP" "$BE_IP" <<'PY'
+import socket, struct, sys
+
+def packets(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    off = 24
+    while off + 16 <= len(data):
+        sec, usec, incl, _ = struct.unpack_from("<IIII", data, off)
+        pkt = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if len(pkt) < 14 + 20 or pkt[12:14] != b"\x08\x00":
+            continue
+        ip = pkt[14:]
+        ihl = (ip[0] & 15) * 4
+        total, ident = struct.unpack_from("!HH", ip, 2)
+        if ip[9] != 6 or len(ip) < ihl + 13:
+            continue
+        doff = (ip[ihl + 12] >> 4) * 4
+        yield sec + usec / 1e6, socket.inet_ntoa(ip[12:16]), ident, total - ihl - doff
+
+# A translated packet leaves within microseconds of its arrival (one softirq), with the
+# same IPv4 ID and payload length; 20 ms of slack, and the ID and length both, make a
+# chance match (a false "translated") very unlikely.
+def check(out_pcap, in_pcap, out_dst, in_src):
+    came_in = {}
+    for t, src, i, n in packets(in_pcap):
+        if src == in_src:
+            came_in.setdefault((i, n), []).append(t)
+    seen = False
+    translated = leaked = 0
+    for t, src, i, n in packets(out_pcap):
+        if src == out_dst:
+            continue  # arriving from that peer, not leaving toward it
+        if any(0 <= t - t_in < 0.02 for t_in in came_in.get((i, n), ())):
+            translated += 1
+            seen = True
+        elif seen:
+            leaked += 1
+    return translated, leaked
+
+cli_pcap, be_pcap, cli_ip, be_ip = sys.argv[1:5]
+t1, l1 = check(cli_pcap, be_pcap, cli_ip, be_ip)  # toward the client: from the backend
+t2, l2 = check(be_pcap, cli_pcap, be_ip, cli_ip)  # toward the backend: from the client
+print(t1, l1, t2, l2)
+PY
+)
+	read -r t1 l1 t2 l2 <<<"$leak"
+	echo "# capture: toward the client $t1 translated, $l1 from the gateway's socket after hand-over;" \
+		"toward the backend $t2 translated, $l2 from the gateway's socket; self_drops +$(($(xcounter $XC_SELF) - self0))"
+	if [ "$t1" -eq 0 ] || [ "$t2" -eq 0 ]; then
+		e2e_fail "capture: no translated packet seen either way ($leak)"
+	fi
+	e2e_assert_eq "0 0" "$l1 $l2" "after hand-over the gateway's own sockets put no packet on the wire"
+
 	packets=$(xcounter $XC_PACKETS)
 	echo "# program counters: packets $packets, pending_drops $(xcounter $XC_PENDING)," \
 		"closed $(xcounter $XC_CLOSED), self_drops $(xcounter $XC_SELF)," \
