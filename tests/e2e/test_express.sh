@@ -121,6 +121,10 @@ new_access() {
 	grep '^access ' "$LOG" | tail -n +$(($1 + 1))
 }
 count() { grep -c -- "$1" <<<"$2" || true; }
+# exact PATTERN LINES: show the express lines that do not match PATTERN.
+exact() {
+	grep ' dataplane=express ' <<<"$2" | grep -v -- "$1" | sed 's/^/# not exact: /' || true
+}
 # refusals LINES: why the pairs of these access lines did not go express (debug log).
 refusals() {
 	local ids
@@ -172,6 +176,7 @@ conc() {
 	ns=$(count ' dataplane=sockmap ' "$lines")
 	echo "# $n x $size MiB: express $nx, sockmap $ns, copy $(count ' dataplane=copy ' "$lines"), other $((n - nx - ns - $(count ' dataplane=copy ' "$lines")))"
 	refusals "$lines"
+	exact " dataplane=express bytes_up=$((bytes + 24 + HELLO_LEN)) bytes_down=$bytes .* end=eof" "$lines"
 	e2e_assert_eq "$nx" "$(count " dataplane=express bytes_up=$((bytes + 24 + HELLO_LEN)) bytes_down=$bytes .* end=eof" "$lines")" \
 		"$n x $size MiB: every express pair's access line is exact and ended by eof"
 	[ "$((nx * 4))" -ge "$((n * 3))" ] ||
