@@ -453,6 +453,11 @@ fi
 
 if has_case 7; then
 	bg_out=$(e2e_tmpdir)/kill9.out
+	# Headers at the client, to show where a reset came from if the flow breaks.
+	k9cap=$(e2e_tmpdir)/kill9-cli.pcap
+	e2e_bg "$SG_NS_CLI" "$k9cap.err" tcpdump -i "$CLI_IF" -nn -U -B 16384 -s 96 -w "$k9cap" tcp
+	k9td=$E2E_BG_PID
+	e2e_poll 10 grep -q 'listening on' "$k9cap.err" || e2e_fail "tcpdump: $(cat "$k9cap.err")"
 	# The upload is paced (4 s) so that the flow is certainly running at the kill.
 	ip netns exec "$SG_NS_CLI" timeout 150 "$SGFLOW" client "$GW_IP_CLI" 443 --hello "$HELLO" \
 		--up 256M --up-rate 64M --down 256M --fin-after-eof --seed 7000 --timeout 120 \
@@ -463,15 +468,24 @@ if has_case 7; then
 	more_packets() { [ "$(xcounter $XC_PACKETS)" -gt $((p0 + 2000)) ]; }
 	e2e_poll 20 more_packets || e2e_fail "kill -9: the flow never went express: $(tail -n 5 "$LOG")"
 	kill -KILL "$AGENT"
+	k9_at=$(date +%s.%N)
 	wait "$AGENT" 2>/dev/null || true
 	e2e_alive "$bg" || e2e_fail "kill -9: the flow had ended before the kill: $(cat "$bg_out")"
 	printf 'ok - kill -9: the agent was killed while the express flow ran\n'
 	start_agent after-kill
+	k9_new=$(date +%s.%N)
 	e2e_poll 10 grep -q 'flows left by a previous agent carry on' "$LOG" ||
 		e2e_fail "kill -9: the new agent did not adopt: $(grep -i express "$LOG")"
 	printf 'ok - kill -9: %s\n' "$(grep -o 'express: [0-9]* flows left by a previous agent carry on' "$LOG")"
 	rc=0
 	wait "$bg" || rc=$?
+	sleep 1 # tcpdump writes what it still holds; only shown on failure
+	kill -INT "$k9td"
+	wait "$k9td" || true
+	if [ "$rc" -ne 0 ]; then
+		echo "# kill -9: kill at $k9_at, new agent at $k9_new; the flow's resets and last packets at the client:"
+		timeout 20 tcpdump -r "$k9cap" -nn -tt 2>/dev/null | grep -B 6 -A 2 'Flags \[R' | head -n 40 | sed 's/^/#   /'
+	fi
 	e2e_assert_contains "$(cat "$bg_out")" "1 ok, 0 failed" \
 		"kill -9: the 256 MiB-each-way flow finished intact without the agent (exit $rc)"
 	m=$(n_access)
