@@ -79,7 +79,14 @@ static void wait_step(struct conn *c)
 		back_to_copy(c); /* which ends the pair */
 		return;
 	}
-	err = express_finish(c->ag->express, &c->xp, &why);
+	/* Bytes the copy read but its destination did not take yet are in
+	 * neither socket: a hand-over now would start the translation past
+	 * them (the source's rcv_nxt) and activate() would free them. Wait
+	 * until the copy has sent them (and their acknowledgment came). */
+	if (c->copy.dir[COPY_CLIENT].held || c->copy.dir[COPY_BACKEND].held)
+		err = -EAGAIN;
+	else
+		err = express_finish(c->ag->express, &c->xp, &why);
 
 	if (!err) {
 		activate(c);
