@@ -148,6 +148,14 @@ xcounter() {
 }
 XC_PACKETS=0 XC_PENDING=1 XC_UNALIGNED=2 XC_REDIRECT_FAILED=3 XC_CLOSED=4 XC_SELF=5
 
+# SG_XE2E_PCAP=1: headers of every TCP packet at the client, for debugging (kept with
+# SG_E2E_KEEP=1 in the scratch directory, client.pcap).
+if [ "${SG_XE2E_PCAP:-0}" = 1 ]; then
+	e2e_bg "$SG_NS_CLI" "$SG_E2E_TMP/client.pcap.err" tcpdump -i "$CLI_IF" -nn -U -B 65536 -s 96 \
+		-w "$SG_E2E_TMP/client.pcap" tcp
+	e2e_poll 10 grep -q 'listening on' "$SG_E2E_TMP/client.pcap.err" || e2e_fail "tcpdump did not start"
+fi
+
 # ---- 1: one connection, 1 GiB each way -----------------------------------------------------------
 
 start_agent main
