@@ -148,12 +148,16 @@ xcounter() {
 }
 XC_PACKETS=0 XC_PENDING=1 XC_UNALIGNED=2 XC_REDIRECT_FAILED=3 XC_CLOSED=4 XC_SELF=5
 
-# SG_XE2E_PCAP=1: headers of every TCP packet at the client, for debugging (kept with
-# SG_E2E_KEEP=1 in the scratch directory, client.pcap).
+# SG_XE2E_PCAP=1: headers of every TCP packet at the client, the backend and both gateway
+# interfaces, for debugging (kept with SG_E2E_KEEP=1 in the scratch directory, *.pcap).
 if [ "${SG_XE2E_PCAP:-0}" = 1 ]; then
-	e2e_bg "$SG_NS_CLI" "$SG_E2E_TMP/client.pcap.err" tcpdump -i "$CLI_IF" -nn -U -B 65536 -s 96 \
-		-w "$SG_E2E_TMP/client.pcap" tcp
-	e2e_poll 10 grep -q 'listening on' "$SG_E2E_TMP/client.pcap.err" || e2e_fail "tcpdump did not start"
+	for where in "$SG_NS_CLI:$CLI_IF:client" "$SG_NS_BE:$BE_IF:backend" "$SG_NS_GW:$GW_IF_CLI:gw-cli" \
+		"$SG_NS_GW:$GW_IF_BE:gw-be"; do
+		IFS=: read -r ns ifname name <<<"$where"
+		e2e_bg "$ns" "$SG_E2E_TMP/$name.pcap.err" tcpdump -i "$ifname" -nn -U -B 65536 -s 96 \
+			-w "$SG_E2E_TMP/$name.pcap" tcp
+		e2e_poll 10 grep -q 'listening on' "$SG_E2E_TMP/$name.pcap.err" || e2e_fail "tcpdump did not start"
+	done
 fi
 
 # ---- 1: one connection, 1 GiB each way -----------------------------------------------------------
