@@ -6,22 +6,28 @@
 #  1. 1 GiB each way through one connection: express, access log exact.
 #  2. 200 concurrent pairs x 1 MiB and 100 x 32 MiB each way: all correct, most express.
 #  3. Loss on every leg (nftables numgen drop rules at the destinations, in the client and
-#     backend namespaces) at 0.5% and 2%: several pairs of 16-32 MiB each way, all correct.
+#     backend namespaces) at 0.5% and 2%, with and without segmentation offload at the
+#     peers: 4-8 pairs of 16-64 MiB each way, all correct, express lines exact.
 #  4. Options that differ between the legs (tcp_sack=0 in the client namespace,
 #     tcp_timestamps=0 in the backend's, tcp_window_scaling=0 in the client's, MTU 1400 on
-#     the backend link): the pairs take sockmap, logged with the reason, and pass.
+#     the backend link): no pair goes express; the promoted ones take sockmap, each
+#     refused with the reason in the debug log, and all pass.
 #  5. Half-close both ways (client first: 64 MiB reply after its FIN; backend first: the
 #     client sends 16 MiB after the backend's FIN), and a reset from either side reaches
 #     the other peer through the express flow (access log client_reset / backend_reset).
-#  6. IPv6, 16 MiB each way: express.
-#  8. The program's counters: packets > 0, no failed redirect, no unaligned drop; the
-#     packets the gateway's own sockets tried to send after hand-over (dropped at egress,
-#     self_drops) are reported.
+#  6. IPv6, 16 MiB each way: express, exact.
+#  8. Nothing from the gateway's own sockets on the wire after hand-over: tcpdump on both
+#     gateway interfaces, every packet leaving after the first translated one must match
+#     (IPv4 ID, length, time) one that came in from the other peer. Then the program's
+#     counters: packets > 0, redirect_failed 0, unaligned_drops 0 (self_drops reported).
 #  7. kill -9 of the agent while a 256 MiB-each-way express flow runs: the flow finishes
 #     intact; a new agent on the same bpffs adopts what was left and serves new pairs.
 #  9. An express pair left idle meets the route's idle_timeout: the agent ends it
-#     (end=idle_timeout); the peers learn it from the reset their next packet gets.
-# SG_XE2E_CASES="1 2 ..." runs only those cases (7 before 9 always).
+#     (end=idle_timeout, no packet sent); the peers learn it from the reset their next
+#     packet gets from the gateway's stack.
+# The counts of express, sockmap and copy pairs are printed as "# ..." lines.
+# SG_XE2E_CASES="1 2 ..." runs only those cases (in the order 1 2 3 4 5 6 8 7 9);
+# SG_XE2E_PCAP=1 keeps packet headers of all four interfaces (with SG_E2E_KEEP=1).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
