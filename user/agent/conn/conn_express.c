@@ -92,6 +92,10 @@ static void wait_step(struct conn *c)
 		back_to_copy(c); /* which ends the pair */
 		return;
 	}
+	/* copy_relay_is_idle(): nothing held, no queue left to read. Bytes the
+	 * copy read but its destination did not take yet are in neither
+	 * socket: a hand-over now would start the translation past them (the
+	 * source's rcv_nxt) and activate() would free them. */
 	if (copy_relay_is_idle(&c->copy))
 		err = express_finish(c->ag->express, &c->xp, &why);
 	if (!err) {
@@ -107,9 +111,17 @@ static void wait_step(struct conn *c)
 	back_to_copy(c);
 }
 
-/* "eof", or which side reset. */
+/* "eof", or which side reset. Both FINs acknowledged is a clean end even if
+ * a reset followed: every byte either way was acknowledged by then, and a
+ * peer that has closed answers a late packet with a reset (seen: the
+ * client's last ACK and its FIN reordered between CPUs on the way, the
+ * backend in TIME_WAIT acknowledging the stale ACK again, the closed client
+ * resetting that). */
 static const char *end_of(const struct sg_xflow *f)
 {
+	if ((f->dir[SG_DIR_TO_BACKEND].flags & SG_XDIR_F_FIN_ACKED) &&
+	    (f->dir[SG_DIR_TO_CLIENT].flags & SG_XDIR_F_FIN_ACKED))
+		return "eof";
 	if (f->dir[SG_DIR_TO_BACKEND].flags & SG_XDIR_F_RST)
 		return "client_reset";
 	if (f->dir[SG_DIR_TO_CLIENT].flags & SG_XDIR_F_RST)

@@ -839,15 +839,18 @@ int express_bpf_counters(struct express *x, uint64_t out[SG_XCNT_MAX])
 }
 
 /* A previous agent's flow ends like one of ours: linger_ns after it closed,
- * or after an hour without a packet. */
+ * or after an hour without a packet. The differences are signed: now_ns is
+ * the sweep's millisecond clock, so a busy flow's last packet (or its close)
+ * is often stamped after it, and an unsigned difference would wrap to
+ * "hours ago" and free a flow that is moving. */
 static bool adopted_is_over(const struct sg_xflow *f, uint64_t now_ns, uint64_t linger_ns)
 {
 	uint64_t last =
 		f->dir[0].last_ns > f->dir[1].last_ns ? f->dir[0].last_ns : f->dir[1].last_ns;
 
 	if (f->state == SG_X_CLOSED)
-		return now_ns - f->closed_ns >= linger_ns;
-	return f->state != SG_X_ACTIVE || now_ns - last >= ADOPTED_IDLE_NS;
+		return (int64_t)(now_ns - f->closed_ns) >= (int64_t)linger_ns;
+	return f->state != SG_X_ACTIVE || (int64_t)(now_ns - last) >= (int64_t)ADOPTED_IDLE_NS;
 }
 
 size_t express_sweep_adopted(struct express *x, uint64_t now_ns, uint64_t linger_ns)
