@@ -361,8 +361,12 @@ static void wait_and_process(struct worker *w, int sleep_ms)
 	uint64_t count;
 
 	for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-		short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-				   (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+		/* c-ares's ARES_GETSOCK_WRITABLE() shifts a signed 1 into the
+		 * sign bit for socket 15 (undefined behaviour): the same test,
+		 * unsigned. */
+		unsigned int ubits = (unsigned int)bits;
+		short ev = (short)((ubits & (1u << i) ? POLLIN : 0) |
+				   (ubits & (1u << (i + ARES_GETSOCK_MAXNUM)) ? POLLOUT : 0));
 
 		if (ev)
 			p[np++] = (struct pollfd){.fd = socks[i], .events = ev};
