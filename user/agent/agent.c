@@ -34,15 +34,15 @@
 #include "backend_health.h"
 #include "guard.h"
 #include "health_check.h"
+#include "inherited.h"
 #include "listeners.h"
 #include "metrics.h"
 #include "log.h"
 #include "privileges.h"
 #include "resolver.h"
 #include "sd_notify.h"
+#include "takeover.h"
 #include "workers.h"
-
-#define SHUTDOWN_DRAIN_MS 10000
 
 static int agent_reload(struct agent *ag);
 
@@ -56,42 +56,73 @@ static void on_stop_deadline(struct loop_timer *t)
 	loop_stop(ag->loop);
 }
 
-static void begin_stop(struct agent *ag, int signo)
+/* Stops accepting and lets the connections finish within ag->drain_ms; the
+ * loop ends once they have. tell_systemd: STOPPING=1 (not after a takeover:
+ * the service goes on, in the new process). */
+static void begin_drain(struct agent *ag, const char *why, bool tell_systemd)
 {
+	ag->is_stopping = true;
+	if (tell_systemd)
+		sd_notify_stopping();
+	log_info("%s: no longer accepting; %llu connections draining (at most %llu ms)", why,
+		 (unsigned long long)(ag->has_workers ? agent_conns(ag) : ag->n_conns),
+		 (unsigned long long)ag->drain_ms);
+	listeners_close(ag);
 	if (ag->has_workers) {
 		/* Each worker drains its own connections; the loop ends when
 		 * the last worker has (workers.c). */
-		if (!ag->is_stopping) {
-			ag->is_stopping = true;
-			sd_notify_stopping();
-			log_info("%s: no longer accepting; %llu connections draining",
-				 strsignal(signo), (unsigned long long)agent_conns(ag));
-			listeners_close(ag);
-			workers_stop(ag, false);
-		} else {
-			log_warn("second signal: resetting %llu connections now",
-				 (unsigned long long)agent_conns(ag));
-			workers_stop(ag, true);
-		}
+		workers_stop(ag, false);
 		return;
 	}
-	if (ag->is_stopping) {
-		log_warn("second signal: resetting %zu connections now", ag->n_conns);
-		conn_abort_all(ag);
-		loop_stop(ag->loop);
-		return;
-	}
-	ag->is_stopping = true;
-	sd_notify_stopping();
-	log_info("%s: no longer accepting; %zu connections draining", strsignal(signo),
-		 ag->n_conns);
-	listeners_close(ag);
 	if (ag->n_conns == 0) {
 		loop_stop(ag->loop);
 		return;
 	}
 	ag->stop_timer.on_expire = on_stop_deadline;
-	loop_timer_arm(ag->loop, &ag->stop_timer, SHUTDOWN_DRAIN_MS);
+	loop_timer_arm(ag->loop, &ag->stop_timer, ag->drain_ms);
+}
+
+static void begin_stop(struct agent *ag, int signo)
+{
+	if (!ag->is_stopping) {
+		begin_drain(ag, strsignal(signo), true);
+		return;
+	}
+	log_warn("second signal: resetting %llu connections now",
+		 (unsigned long long)(ag->has_workers ? agent_conns(ag) : ag->n_conns));
+	if (ag->has_workers) {
+		workers_stop(ag, true);
+		return;
+	}
+	conn_abort_all(ag);
+	loop_stop(ag->loop);
+}
+
+/* A takeover (control/takeover.h) holds the listeners while the new agent
+ * starts, and releases them if it goes away before it confirms. */
+static void on_takeover_hold(void *ctx, bool hold)
+{
+	struct agent *ag = ctx;
+
+	listeners_hold(ag, hold);
+	if (!hold)
+		guard_relink(ag);
+	workers_apply(ag); /* the workers drop or take their watches, and return */
+}
+
+/* The new agent serves: its socket has the control path, its metrics and
+ * guard are the ones taken over; this one only drains. */
+static void on_handed_over(void *ctx, uint64_t drain_ms)
+{
+	struct agent *ag = ctx;
+
+	control_release(ag->control);
+	metrics_close(ag->metrics);
+	ag->metrics = NULL;
+	if (ag->is_stopping)
+		return;
+	ag->drain_ms = drain_ms;
+	begin_drain(ag, "taken over", false);
 }
 
 static void on_signal(struct loop_watch *w, uint32_t events)
@@ -330,6 +361,14 @@ static void on_install(void *ctx, struct runtime *rt)
 	agent_install(ctx, rt);
 }
 
+static struct control_hooks control_hooks_of(struct agent *ag)
+{
+	return (struct control_hooks){.rebuild = on_rebuild,
+				      .hold = on_takeover_hold,
+				      .handed_over = on_handed_over,
+				      .ctx = ag};
+}
+
 /* What the agent made as root and still writes after changing to u: the
  * access log (reopened after logrotate) and the control socket (removed at
  * stop). Pinned maps are used through their fds only. */
@@ -366,6 +405,7 @@ static int drop_privileges(struct agent *ag, const struct priv_user *u)
 static int agent_start(struct agent *ag)
 {
 	struct priv_user user, *u = NULL;
+	struct control_hooks hooks;
 	int err;
 
 	/* Before anything is attached: a wrong name must change nothing. */
@@ -413,9 +453,13 @@ static int agent_start(struct agent *ag)
 	if (err)
 		return err;
 	/* Before the drop: its directory may need root to create. */
-	ag->control = control_open(ag, ag->args->control_path, on_rebuild, ag);
+	hooks = control_hooks_of(ag);
+	ag->control = control_open(ag, ag->args->control_path, &hooks, ag->args->takeover);
 	if (!ag->control)
 		return -EINVAL;
+	if (ag->args->takeover && !control_is_taking_over(ag->control))
+		log_info("takeover: no agent answers on %s; starting afresh",
+			 ag->args->control_path);
 	err = drop_privileges(ag, u);
 	if (!err && ag->access_log)
 		err = access_log_start(ag->access_log);
@@ -425,6 +469,13 @@ static int agent_start(struct agent *ag)
 	err = conn_admit_open(ag);
 	if (err)
 		return err;
+	/* As late as it can be: the running agent accepts no more from here
+	 * until this one serves (connections wait in the listeners' queues). */
+	if (control_is_taking_over(ag->control)) {
+		err = takeover_take(ag);
+		if (err)
+			return err;
+	}
 	/* The guard's lists apply from the first SYN: attached, filled and
 	 * told the listener addresses before any socket listens. */
 	err = guard_prepare(ag, ag->rt->cfg, NULL);
@@ -457,6 +508,9 @@ static int agent_start(struct agent *ag)
 
 static void agent_stop(struct agent *ag)
 {
+	takeover_give_close(ag);
+	inherited_free(ag->inherited); /* startup failed midway: the old agent takes them back */
+	ag->inherited = NULL;
 	if (ag->has_workers) {
 		/* A worker still running (an error stopped the root) ends now. */
 		if (!ag->is_stopping)
@@ -524,9 +578,19 @@ int agent_main(const struct args *a, struct runtime *rt)
 	ag.root = &ag;
 	ag.shared_lock = &shared;
 	pthread_mutex_lock(&shared);
+	ag.drain_ms = a->drain_ms;
 	err = agent_start(&ag);
-	if (!err) {
+	if (!err && ag.inherited) {
+		err = takeover_confirm(&ag);
+		/* The old agent drains now: keep serving even if the rename fails
+		 * (the socket stays where it is, logged). */
+		if (!err && control_take_path(ag.control) == 0)
+			log_info("takeover: done; control socket %s", a->control_path);
+		if (!err)
+			sd_notify_main_ready("serving (took over)");
+	} else if (!err)
 		sd_notify_ready("serving"); /* listeners, BPF and guard are up */
+	if (!err) {
 		err = loop_run(ag.loop);
 		if (err)
 			log_err("event loop: %s", strerror(-err));

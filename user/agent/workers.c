@@ -20,8 +20,6 @@
 #include "log.h"
 #include "workers.h"
 
-#define WORKER_DRAIN_MS 10000 /* as the root's shutdown: docs/OPERATING.md */
-
 /* How the root learns that every worker took a reload: a reload is in force
  * for new connections when `sockgate reload` answers, whichever worker
  * accepts them. */
@@ -87,7 +85,9 @@ static void begin_stop(struct agent *w, bool now)
 		w->is_stopping = true;
 		listeners_unwatch(w);
 		w->stop_timer.on_expire = on_drain_deadline;
-		loop_timer_arm(w->loop, &w->stop_timer, WORKER_DRAIN_MS);
+		/* The root's deadline: set before it told us to stop (the inbox's
+		 * lock orders the two). */
+		loop_timer_arm(w->loop, &w->stop_timer, w->root->drain_ms);
 	}
 	if (now)
 		conn_abort_all(w);
@@ -220,6 +220,8 @@ static struct agent *new_worker(struct agent *root, size_t i)
 	w->control = NULL;
 	w->config_watch = NULL;
 	w->guard = NULL;
+	w->inherited = NULL;
+	w->handover = NULL;
 	w->resolver = NULL;
 	w->health = NULL;
 	w->events = NULL;
