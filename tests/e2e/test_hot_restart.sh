@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Hot restart (docs/OPERATING.md, "Upgrade without dropping connections"): two successive
+# upgrades, A -> B -> C, each a new sockgated started with --takeover, while
+# - long checksummed streams run through the agent (a set opened through A spans both
+#   upgrades, a set opened through B spans the second), promoted to sockmap mid-stream;
+# - new checked connections arrive every few milliseconds, from before the first upgrade
+#   to after the second (a bounded loop: at most MAX_SHORT clients and LOOP_S seconds).
+# Then: no connection refused or reset and every byte checked (sgflow's result=ok on every
+# connection); A and B each handed over, drained and exited within the drain deadline
+# without resetting any connection; C serves a new connection, answers on the control
+# socket and /metrics (both taken over), and the guard's XDP program on the client link is
+# C's (its link taken over, the program swapped in place, never detached).
+# The agents run with different --workers (default, 1, 2): both accept paths are held and
+# handed over.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+
+e2e_require_root
+e2e_require_cmd curl
+e2e_sockgate_env
+SOCKGATE=$ROOT/build/sockgate
+HELLO=$HELLOS/crafted-baseline.bin # SNI sample.aliyun.com
+export SG_E2E_CMD_TIMEOUT=120
+DRAIN_S=60     # --drain-timeout: far above the streams' length, so none is cut
+STREAM_S=10    # each long stream sends for this long (--up-rate), reading its reply too
+MAX_SHORT=3000 # bound on the short clients the arrival loop starts
+LOOP_S=40      # ...and on its duration
+METRICS=127.0.0.1:9464
+
+e2e_topology_up
+e2e_bpffs
+tmp=$(e2e_tmpdir)
+e2e_sgflow_server "$tmp/server.log" 9000 "$HELLO" --timeout 120
+cfg=$tmp/sockgate.yaml
+cat >"$cfg" <<YAML
+listeners:
+  - name: tls
+    address: "$GW_IP_CLI:443"
+  - name: tls6
+    address: "[$GW_IP6_CLI]:443"
+routes:
+  - name: flows
+    sni: [sample.aliyun.com]
+    backends:
+      - address: "$BE_IP:9000"
+guard:
+  interfaces: [$GW_IF_CLI]
+  deny: ["192.0.2.0/24"]
+YAML
+
+# agent NAME ARGS...: starts sockgated NAME in the gateway namespace; pid in E2E_BG_PID.
+agent() {
+	local name=$1
+	shift
+	e2e_bg "$SG_NS_GW" "$tmp/$name.log" "$SOCKGATED" --config "$cfg" --bpffs "$BPFFS" \
+		--metrics "$METRICS" --drain-timeout "${DRAIN_S}s" "$@"
+}
+status_pid() { "$SOCKGATE" status 2>/dev/null | sed -n 's/^sockgated .* pid \([0-9]*\) .*/\1/p'; }
+xdp_id() { ip -n "$SG_NS_GW" -d link show "$GW_IF_CLI" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'; }
+scrape() { e2e_exec "$SG_NS_GW" curl -sS --max-time 5 "http://$METRICS/metrics"; }
+
+# upgrade FROM_PID NAME ARGS...: starts NAME with --takeover and waits until it serves
+# (its status answers on the control socket) and FROM_PID has handed over; new pid in NEW.
+upgrade() {
+	local from=$1 name=$2
+	shift 2
+	agent "$name" --takeover "$@"
+	NEW=$E2E_BG_PID
+	e2e_poll 30 grep -q "takeover: done" "$tmp/$name.log" ||
+		e2e_fail "$name did not take over: $(cat "$tmp/$name.log")"
+	e2e_poll 10 grep -q "taken over: no longer accepting" "$tmp/$from.log" ||
+		e2e_fail "$from did not hand over: $(tail -5 "$tmp/$from.log")"
+	[ "$(status_pid)" = "$NEW" ] || e2e_fail "the control socket does not answer from $name"
+	printf 'ok - %s (pid %s) took over from %s; the control socket is its\n' "$name" "$NEW" "$from"
+}
+
+# gone NAME PID STARTED_S: PID exits within the drain deadline of its hand-over (plus
+# its exit's own second), having reset nothing.
+gone() {
+	local left=$((DRAIN_S + 5 - (SECONDS - $3)))
+	[ "$left" -gt 0 ] || left=1
+	e2e_poll "$left" bash -c "! kill -0 $2 2>/dev/null" ||
+		e2e_fail "$1 (pid $2) still runs past its drain deadline"
+	e2e_assert_not_contains "$(cat "$tmp/$1.log")" "resetting" "$1 reset no connection"
+	e2e_assert_contains "$(cat "$tmp/$1.log")" "stopped:" "$1 exited cleanly"
+	printf 'ok - %s (pid %s) drained and exited within the %s s deadline\n' "$1" "$2" "$DRAIN_S"
+}
+
+# streams NAME SEED: 6 long checked streams in the background; output in $tmp/NAME.out.
+streams() {
+	ip netns exec "$SG_NS_CLI" "$SGFLOW" client "$GW_IP_CLI" 443 --hello "$HELLO" --conns 6 \
+		--up $((STREAM_S * 512 * 1024)) --up-rate $((512 * 1024)) --down 8M --fin-after-eof \
+		--seed "$2" --timeout 100 >"$tmp/$1.out" 2>&1 &
+	e2e_track_pid $!
+	eval "${1}_PID=$!"
+}
+
+agent a
+A=$E2E_BG_PID
+e2e_poll 10 e2e__listens "$SG_NS_GW" "$A" "$GW_IP_CLI" 443 ||
+	e2e_fail "sockgated did not start: $(cat "$tmp/a.log")"
+e2e_poll 10 grep -q "guard: attached to $GW_IF_CLI" "$tmp/a.log" || e2e_fail "no guard: $(cat "$tmp/a.log")"
+xdp_a=$(xdp_id)
+[ -n "$xdp_a" ] || e2e_fail "no XDP program on $GW_IF_CLI"
+e2e_routed "$HELLO" || e2e_fail "A does not route"
+
+# The arrival loop: a client every 5 ms (each one connection, 16 KiB each way, its own
+# seed), until told to stop; bounded in count and time whatever happens.
+mkdir -p "$tmp/short"
+ip netns exec "$SG_NS_CLI" bash -c '
+	i=0; end=$((SECONDS + '"$LOOP_S"'))
+	while [ ! -e "$1/stop" ] && [ "$i" -lt '"$MAX_SHORT"' ] && [ "$SECONDS" -lt "$end" ]; do
+		if [ $((i % 2)) -eq 0 ]; then ip=$2; else ip=$3; fi
+		"$4" client "$ip" 443 --hello "$5" --up 16K --down 16K --seed $((100000 + i)) \
+			--timeout 60 >"$1/$i.out" 2>&1 &
+		i=$((i + 1))
+		sleep 0.005
+	done
+	wait
+	echo "$i" >"$1/count"' _ "$tmp/short" "$GW_IP_CLI" "$GW_IP6_CLI" "$SGFLOW" "$HELLO" \
+	>"$tmp/loop.log" 2>&1 &
+LOOP=$!
+e2e_track_pid "$LOOP"
+
+streams s1 1000 # through A, across both upgrades
+e2e_poll 10 bash -c "[ \$(grep -c '^access' '$tmp/a.log') -ge 20 ]" || e2e_fail "no traffic through A"
+
+t_b=$SECONDS
+upgrade a b --workers 1
+B=$NEW
+[ "$(xdp_id)" != "$xdp_a" ] || e2e_fail "the XDP program on $GW_IF_CLI is still A's"
+e2e_assert_contains "$(cat "$tmp/b.log")" "guard: took over the XDP link on $GW_IF_CLI" \
+	"B took the guard's link over"
+e2e_assert_contains "$(cat "$tmp/b.log")" "took over listening on $GW_IP_CLI:443" \
+	"B took the listening socket over, did not bind"
+e2e_poll 10 bash -c "[ \$(grep -c '^access' '$tmp/b.log') -ge 20 ]" || e2e_fail "no traffic through B"
+streams s2 2000 # through B, across the second upgrade
+sleep 2         # let s2 get going (promoted after 1 s) before B hands over
+
+t_c=$SECONDS
+upgrade b c --workers 2
+C=$NEW
+xdp_c=$(xdp_id)
+[ -n "$xdp_c" ] && [ "$xdp_c" != "$xdp_a" ] || e2e_fail "the XDP program on $GW_IF_CLI is not C's"
+e2e_poll 10 bash -c "[ \$(grep -c '^access' '$tmp/c.log') -ge 20 ]" || e2e_fail "no traffic through C"
+sleep 1
+touch "$tmp/short/stop"
+
+wait "$LOOP" || true
+n=$(cat "$tmp/short/count" 2>/dev/null || echo 0)
+[ "$n" -ge 100 ] || e2e_fail "the arrival loop started only $n clients: $(cat "$tmp/loop.log")"
+fails=$(cat "$tmp"/short/*.out | grep -v 'result=ok' | grep -v ', 0 failed' | head -n 5 || true)
+[ -z "$fails" ] || e2e_fail "short connections failed: $fails"
+ok=$(cat "$tmp"/short/*.out | grep -c 'result=ok' || true)
+e2e_assert_eq "$n" "$ok" "every one of the $n short connections arriving across both upgrades: ok"
+
+for s in s1 s2; do
+	pid_var=${s}_PID
+	wait "${!pid_var}" || true
+	e2e_assert_contains "$(cat "$tmp/$s.out")" "6 ok, 0 failed" "$s: 6 long streams intact"
+done
+served() { grep -c '^access' "$tmp/$1.log" || true; }
+printf 'ok - connections served: A %s, B %s, C %s (access lines)\n' "$(served a)" "$(served b)" "$(served c)"
+grep -q "^access .*dataplane=sockmap" "$tmp/a.log" || e2e_fail "A's long streams were not promoted"
+
+gone a "$A" "$t_b"
+gone b "$B" "$t_c"
+
+# C: serves, answers, and owns the guard, the control socket and /metrics.
+e2e_routed "$HELLO" || e2e_fail "C does not route a new connection"
+e2e_assert_eq "$C" "$(status_pid)" "the control socket answers from C"
+e2e_assert_contains "$(scrape)" "sockgate_" "/metrics answers"
+e2e_assert_contains "$(cat "$tmp/c.log")" "took over" "C took its sockets over"
+e2e_assert_eq "$xdp_c" "$(xdp_id)" "the guard's program on $GW_IF_CLI is C's after A and B exited"
+[ ! -e "$SOCKGATE_CONTROL.$C" ] || e2e_fail "C's side control path is left behind"
+e2e_alive "$C" || e2e_fail "C exited"
+e2e_pass "two upgrades: $n short connections and 12 long streams, none refused or reset"
