@@ -119,6 +119,7 @@ static void on_handed_over(void *ctx, uint64_t drain_ms)
 	control_release(ag->control);
 	metrics_close(ag->metrics);
 	ag->metrics = NULL;
+	guard_let_go(ag);
 	if (ag->is_stopping)
 		return;
 	ag->drain_ms = drain_ms;
@@ -308,6 +309,14 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 	struct runtime *rt;
 	int err;
 
+	/* Draining (stopped, or taken over): the listeners are closed or another
+	 * agent's, and a directory watch must not open them again. */
+	if (ag->is_stopping) {
+		if (out)
+			fprintf(out, "the agent is stopping: nothing reloaded\n");
+		log_warn("reload: the agent is stopping; ignored");
+		return -EINVAL;
+	}
 	/* Names the agent knows take the resolver's answers; new ones are looked
 	 * up off the loop and applied when they arrive. */
 	sd_notify_reloading();

@@ -471,6 +471,18 @@ void guard_relink(struct agent *ag)
 	}
 }
 
+void guard_let_go(struct agent *ag)
+{
+	struct guard *g = ag->guard;
+
+	for (size_t i = 0; g && i < g->n_ifs; i++) {
+		close(g->ifs[i].link_fd);
+		log_info("guard: the XDP link on %s is the new agent's now", g->ifs[i].name);
+	}
+	if (g)
+		g->n_ifs = 0;
+}
+
 void guard_close(struct agent *ag)
 {
 	struct guard *g = ag->guard;
