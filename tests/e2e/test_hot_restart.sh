@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Hot restart (docs/OPERATING.md, "Upgrade without dropping connections"): two successive
-# upgrades, A -> B -> C, each a new sockgated started with --takeover, while
+# upgrades, A -> B -> C, the first a new sockgated started with --takeover, the second
+# `sockgate upgrade` (B starts C itself, with its own arguments), while
 # - long checksummed streams run through the agent (a set opened through A spans both
 #   upgrades, a set opened through B spans the second), promoted to sockmap mid-stream;
 # - new checked connections arrive every few milliseconds, from before the first upgrade
 #   to after the second (a bounded loop: at most MAX_SHORT clients and LOOP_S seconds).
-# A takeover that fails midway (a listener it cannot bind) leaves A serving, its guard
-# program back in place.
+# Before them, a takeover that fails midway (a listener it cannot bind) leaves A serving,
+# its guard program back in place.
 # Then: no connection refused or reset and every byte checked (sgflow's result=ok on every
 # connection); A and B each handed over, drained and exited within the drain deadline
 # without resetting any connection; C serves a new connection, answers on the control
-# socket and /metrics (both taken over), and the guard's XDP program on the client link is
-# C's (its link taken over, the program swapped in place, never detached).
-# The agents run with different --workers (default, 1, 2): both accept paths are held and
-# handed over.
+# socket and /metrics (both taken over), told the notify socket MAINPID= and READY=1, and
+# the guard's XDP program on the client link is C's (its link taken over, the program
+# swapped in place, never detached).
+# A runs with the default --workers (one per CPU), B and C with --workers 1: both accept
+# paths are held and handed over.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
 e2e_require_root
-e2e_require_cmd curl
+e2e_require_cmd curl python3
 e2e_sockgate_env
 SOCKGATE=$ROOT/build/sockgate
 HELLO=$HELLOS/crafted-baseline.bin # SNI sample.aliyun.com
@@ -52,6 +54,22 @@ guard:
   interfaces: [$GW_IF_CLI]
   deny: ["192.0.2.0/24"]
 YAML
+
+# A notify socket, as systemd's: one line per datagram, newlines as '|'.
+notify=$tmp/notify.log
+python3 - "$tmp/notify.sock" "$notify" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[2], "w").close()
+while True:
+    m = s.recv(4096).decode().replace("\n", "|")
+    with open(sys.argv[2], "a") as f:
+        f.write(m + "\n")
+PY
+e2e_track_pid $!
+e2e_poll 10 test -e "$notify" || e2e_fail "the notify receiver did not start"
+export NOTIFY_SOCKET=$tmp/notify.sock
 
 # agent NAME ARGS...: starts sockgated NAME in the gateway namespace; pid in E2E_BG_PID.
 agent() {
@@ -154,7 +172,8 @@ printf 'ok - a failed takeover left A serving\n'
 t_b=$SECONDS
 upgrade a b --workers 1
 B=$NEW
-[ "$(xdp_id)" != "$xdp_a" ] || e2e_fail "the XDP program on $GW_IF_CLI is still A's"
+xdp_b=$(xdp_id)
+[ -n "$xdp_b" ] && [ "$xdp_b" != "$xdp_a" ] || e2e_fail "the XDP program on $GW_IF_CLI is not B's"
 e2e_assert_contains "$(cat "$tmp/b.log")" "guard: took over the XDP link on $GW_IF_CLI" \
 	"B took the guard's link over"
 e2e_assert_contains "$(cat "$tmp/b.log")" "took over listening on $GW_IP_CLI:443" \
@@ -163,12 +182,29 @@ e2e_poll 10 bash -c "[ \$(grep -c '^access' '$tmp/b.log') -ge 20 ]" || e2e_fail 
 streams s2 2000 # through B, across the second upgrade
 sleep 2         # not a condition: s2 is likelier promoted (after 1 s) when B hands over
 
+# The second upgrade is `sockgate upgrade`: B starts C itself, its own binary with its
+# own arguments and --takeover (so C logs to b.log), in its cgroup and environment; C
+# names itself the main process to the notify socket, as it would to systemd.
 t_c=$SECONDS
-upgrade b c --workers 2
-C=$NEW
+out=$("$SOCKGATE" upgrade) || e2e_fail "sockgate upgrade failed: $out; $(tail -5 "$tmp/b.log")"
+C=$(sed -n 's/^upgraded: pid \([0-9]*\) serves.*/\1/p' <<<"$out")
+[ -n "$C" ] || e2e_fail "sockgate upgrade did not name the new agent: $out"
+e2e_track_pid "$C"
+e2e_assert_contains "$out" "started as pid $C; it takes the sockets over from pid $B" \
+	"sockgate upgrade: B started C and waited until it served"
+e2e_poll 10 grep -q "taken over: no longer accepting" "$tmp/b.log" ||
+	e2e_fail "B did not hand over: $(tail -5 "$tmp/b.log")"
+e2e_assert_eq "$C" "$(status_pid)" "the control socket answers from C"
+e2e_assert_contains "$(tr '\0' ' ' <"/proc/$C/cmdline")" "--workers 1 --takeover" \
+	"C runs with B's arguments and --takeover"
+e2e_poll 10 grep -qxF "MAINPID=$C|READY=1|STATUS=serving (took over)" "$notify" ||
+	e2e_fail "C did not notify MAINPID and READY: $(cat "$notify")"
+printf 'ok - C told the notify socket MAINPID=%s and READY=1\n' "$C"
 xdp_c=$(xdp_id)
-[ -n "$xdp_c" ] && [ "$xdp_c" != "$xdp_a" ] || e2e_fail "the XDP program on $GW_IF_CLI is not C's"
-e2e_poll 10 bash -c "[ \$(grep -c '^access' '$tmp/c.log') -ge 20 ]" || e2e_fail "no traffic through C"
+[ -n "$xdp_c" ] && [ "$xdp_c" != "$xdp_b" ] || e2e_fail "the XDP program on $GW_IF_CLI is not C's"
+n_b=$(grep -c '^access' "$tmp/b.log" || true)
+e2e_poll 10 bash -c "[ \$(grep -c '^access' '$tmp/b.log') -ge $((n_b + 20)) ]" ||
+	e2e_fail "no traffic through C"
 sleep 1
 touch "$tmp/short/stop"
 
@@ -187,7 +223,7 @@ for s in s1 s2; do
 	e2e_assert_contains "$(cat "$tmp/$s.out")" "6 ok, 0 failed" "$s: 6 long streams intact"
 done
 served() { grep -c '^access' "$tmp/$1.log" || true; }
-printf 'ok - connections served: A %s, B %s, C %s (access lines)\n' "$(served a)" "$(served b)" "$(served c)"
+printf 'ok - connections served: A %s, B and C %s (access lines)\n' "$(served a)" "$(served b)"
 grep -q "^access .*dataplane=sockmap" "$tmp/a.log" || e2e_fail "A's long streams were not promoted"
 
 gone a "$A" "$t_b"
@@ -197,7 +233,8 @@ gone b "$B" "$t_c"
 e2e_routed "$HELLO" || e2e_fail "C does not route a new connection"
 e2e_assert_eq "$C" "$(status_pid)" "the control socket answers from C"
 e2e_assert_contains "$(scrape)" "sockgate_" "/metrics answers"
-e2e_assert_contains "$(cat "$tmp/c.log")" "took over" "C took its sockets over"
+e2e_assert_contains "$(cat "$tmp/b.log")" "takeover: received 4 sockets and links from pid $B" \
+	"C took B's two listeners, /metrics and the guard's link"
 e2e_assert_eq "$xdp_c" "$(xdp_id)" "the guard's program on $GW_IF_CLI is C's after A and B exited"
 [ ! -e "$SOCKGATE_CONTROL.$C" ] || e2e_fail "C's side control path is left behind"
 e2e_alive "$C" || e2e_fail "C exited"

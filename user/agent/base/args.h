@@ -73,6 +73,11 @@ struct args {
 	 * drains and exits (docs/OPERATING.md, "Upgrade without dropping
 	 * connections"). Without an agent there, start afresh. */
 	bool takeover;
+	/* The command line and the binary this agent runs, for `sockgate upgrade`
+	 * (control/upgrade.h): set by main(), not by args_parse(). */
+	char *const *argv;
+	int argc;
+	const char *exe_path; /* NULL: unknown (/proc/self/exe unreadable) */
 	enum log_level log_level;
 	bool check_only; /* --check: validate, print the route tables, exit */
 	bool strict;	 /* --strict (with --check): a warning fails the check */
