@@ -311,10 +311,14 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 
 	/* Draining (stopped, or taken over): the listeners are closed or another
 	 * agent's, and a directory watch must not open them again. */
-	if (ag->is_stopping) {
+	if (ag->is_stopping || ag->handover) {
+		/* Held for a takeover too: the new agent has the sockets as they
+		 * were sent; one this reload opened would be left out. */
+		const char *why = ag->is_stopping ? "stopping" : "being taken over";
+
 		if (out)
-			fprintf(out, "the agent is stopping: nothing reloaded\n");
-		log_warn("reload: the agent is stopping; ignored");
+			fprintf(out, "the agent is %s: nothing reloaded\n", why);
+		log_warn("reload: the agent is %s; ignored", why);
 		return -EINVAL;
 	}
 	/* Names the agent knows take the resolver's answers; new ones are looked
