@@ -7,7 +7,8 @@
  *   response: EXIT_CODE \n TEXT, then the agent closes
  *
  * EXIT_CODE is what `sockgate` exits with (control_cmds.h); TEXT is what it
- * prints. Requests are bounded in size and time, so a stuck client costs one
+ * prints. Except "takeover\t<ms>\n", complete at its newline: that connection
+ * then carries the hand-over of the listening sockets (takeover.h). Requests are bounded in size and time, so a stuck client costs one
  * small buffer until its timeout and never blocks the loop. */
 #ifndef SG_CONTROL_H
 #define SG_CONTROL_H
