@@ -85,7 +85,7 @@ _sockgated()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
-	--dataplane) _sockgate_words "$cur" "auto sockmap splice copy"; return 0 ;;
+	--dataplane) _sockgate_words "$cur" "auto express sockmap splice copy"; return 0 ;;
 	--user)
 		# shellcheck disable=SC2207
 		COMPREPLY=($(compgen -u -- "$cur"))

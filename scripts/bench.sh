@@ -19,7 +19,8 @@ usage: scripts/bench.sh [--quick] [options]
   --crr-conns N        concurrent connect-request-response-close loops (default 32)
   --crr-size BYTES     crr request and response size (default 64)
   --contenders LIST    comma-separated subset of: direct,sockgate (the default
-                       dataplane: copy, promoted), sockgate-sockmap,sockgate-splice,
+                       dataplane: copy, promoted), sockgate-express, sockgate-sockmap,
+                       sockgate-splice,
                        haproxy,nginx,sniproxy
   --workloads LIST     comma-separated subset of: bulk-1,bulk-16,rr,crr,tls,idle
   --topology T         veth (default: client, gateway and backend namespaces) or loopback
@@ -35,7 +36,7 @@ CRR_SIZE=64
 IDLE_HOLD=3
 TOPOLOGY=veth
 OUT=
-CONTENDERS=direct,sockgate,sockgate-sockmap,sockgate-splice,haproxy,nginx,sniproxy
+CONTENDERS=direct,sockgate,sockgate-express,sockgate-sockmap,sockgate-splice,haproxy,nginx,sniproxy
 WORKLOADS=bulk-1,bulk-16,rr,crr,tls,idle
 while [ $# -gt 0 ]; do
 	case $1 in

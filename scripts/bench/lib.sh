@@ -72,7 +72,7 @@ bench_contender_start() {
 		[ "$TOPOLOGY" = veth ] && e2e_gw_forwarding on 2>/dev/null
 		return 0
 		;;
-	sockgate | sockgate-sockmap | sockgate-splice)
+	sockgate | sockgate-sockmap | sockgate-splice | sockgate-express)
 		local dp=auto
 		[ "$name" = sockgate ] || dp=${name#sockgate-}
 		bench_render "$BENCH_DIR/sockgate.yaml.in" "$dir/sockgate.yaml" "${subst[@]}"

@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 
-CONTENDER_ORDER = ["direct", "sockgate", "sockgate-sockmap", "sockgate-splice", "haproxy", "nginx",
+CONTENDER_ORDER = ["direct", "sockgate", "sockgate-express", "sockgate-sockmap", "sockgate-splice", "haproxy", "nginx",
                    "sniproxy"]
 GIB = float(1 << 30)
 

@@ -28,6 +28,7 @@
 #include "control.h"
 #include "endpoint_load.h"
 #include "conn.h"
+#include "express.h"
 #include "conn_lifetime.h"
 #include "conn_admit.h"
 #include "conn_stats.h"
@@ -50,6 +51,7 @@ static void on_stop_deadline(struct loop_timer *t)
 {
 	struct agent *ag = container_of(t, struct agent, stop_timer);
 
+	conn_express_hand_off(ag); /* after a takeover: they go on, without us */
 	if (ag->n_conns)
 		log_warn("shutdown: resetting %zu connections still open", ag->n_conns);
 	conn_abort_all(ag);
@@ -74,6 +76,13 @@ static void begin_drain(struct agent *ag, const char *why, bool tell_systemd)
 		workers_stop(ag, false);
 		return;
 	}
+	/* Express flows go on in the kernel without their sockets (docs/EXPRESS.md,
+	 * "Agent stop, crash and restart"); the workers do the same with theirs.
+	 * Not when taken over: the sockets keep their four-tuples reserved until
+	 * the flows end (the next agent's connections to the same backend would
+	 * pick those ports), and are handed off only at the deadline. */
+	if (!agent_is_held(ag))
+		conn_express_hand_off(ag);
 	if (ag->n_conns == 0) {
 		loop_stop(ag->loop);
 		return;
@@ -99,14 +108,17 @@ static void begin_stop(struct agent *ag, int signo)
 }
 
 /* A takeover (control/takeover.h) holds the listeners while the new agent
- * starts, and releases them if it goes away before it confirms. */
+ * starts, and releases them if it goes away before it confirms; the new
+ * agent may have put its programs into the guard's and express's links. */
 static void on_takeover_hold(void *ctx, bool hold)
 {
 	struct agent *ag = ctx;
 
 	listeners_hold(ag, hold);
-	if (!hold)
+	if (!hold) {
 		guard_relink(ag);
+		express_relink(ag->express);
+	}
 	workers_apply(ag); /* the workers drop or take their watches, and return */
 }
 
@@ -249,14 +261,30 @@ static int open_pacing(struct agent *ag)
 	return err;
 }
 
+/* Express needs TC (tcx, Linux 6.6) and TCP_REPAIR (CAP_NET_ADMIN); without
+ * them pairs are promoted to sockmap, as in auto. */
+static void open_express(struct agent *ag)
+{
+	int err = express_open(&ag->express, ag->args->bpffs_dir);
+
+	if (err) {
+		ag->express = NULL;
+		log_warn("dataplane: express unavailable (%s); promoting to sockmap",
+			 strerror(-err));
+		return;
+	}
+	log_info("dataplane: copy, promoted to express where both legs allow it");
+}
+
 static int open_dataplane(struct agent *ag)
 {
 	const struct args *a = ag->args;
 	int err;
 
-	ag->starts_in_copy =
-		a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_COPY;
-	ag->promotes = a->dataplane == ARGS_DATAPLANE_AUTO;
+	ag->starts_in_copy = a->dataplane == ARGS_DATAPLANE_AUTO ||
+			     a->dataplane == ARGS_DATAPLANE_COPY ||
+			     a->dataplane == ARGS_DATAPLANE_EXPRESS;
+	ag->promotes = a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_EXPRESS;
 	ag->copy_buf = malloc(AGENT_COPY_BUF);
 	if (!ag->copy_buf)
 		return -ENOMEM;
@@ -266,6 +294,8 @@ static int open_dataplane(struct agent *ag)
 		return 0;
 	}
 	bpf_dataplane_set_print();
+	if (a->dataplane == ARGS_DATAPLANE_EXPRESS)
+		open_express(ag);
 	err = bpf_dataplane_open(&ag->dp, a->bpffs_dir);
 	if (!err)
 		err = open_pacing(ag);
@@ -419,6 +449,7 @@ static int agent_start(struct agent *ag)
 {
 	struct priv_user user, *u = NULL;
 	struct control_hooks hooks;
+	bool is_express;
 	int err;
 
 	/* Before anything is attached: a wrong name must change nothing. */
@@ -462,10 +493,8 @@ static int agent_start(struct agent *ag)
 		log_err("signals: %s", strerror(-err));
 		return err;
 	}
-	err = open_dataplane(ag);
-	if (err)
-		return err;
-	/* Before the drop: its directory may need root to create. */
+	/* Before the drop: its directory may need root to create. Before the
+	 * dataplane: a takeover may have to happen first (below). */
 	hooks = control_hooks_of(ag);
 	ag->control = control_open(ag, ag->args->control_path, &hooks, ag->args->takeover);
 	if (!ag->control)
@@ -473,6 +502,18 @@ static int agent_start(struct agent *ag)
 	if (ag->args->takeover && !control_is_taking_over(ag->control))
 		log_info("takeover: no agent answers on %s; starting afresh",
 			 ag->args->control_path);
+	/* Express slots are taken from the pinned flow map by whichever agent
+	 * promotes: this one must read which are in use only once the old one
+	 * has stopped promoting, that is once it holds its listeners. */
+	is_express = ag->args->dataplane == ARGS_DATAPLANE_EXPRESS;
+	if (is_express && control_is_taking_over(ag->control)) {
+		err = takeover_take(ag);
+		if (err)
+			return err;
+	}
+	err = open_dataplane(ag);
+	if (err)
+		return err;
 	err = drop_privileges(ag, u);
 	if (!err && ag->access_log)
 		err = access_log_start(ag->access_log);
@@ -482,9 +523,10 @@ static int agent_start(struct agent *ag)
 	err = conn_admit_open(ag);
 	if (err)
 		return err;
-	/* As late as it can be: the running agent accepts no more from here
-	 * until this one serves (connections wait in the listeners' queues). */
-	if (control_is_taking_over(ag->control)) {
+	/* Otherwise as late as it can be: the running agent accepts no more
+	 * from here until this one serves (connections wait in the listeners'
+	 * queues). */
+	if (!is_express && control_is_taking_over(ag->control)) {
 		err = takeover_take(ag);
 		if (err)
 			return err;
@@ -553,6 +595,8 @@ static void agent_stop(struct agent *ag)
 		ring_buffer__free(ag->events);
 	}
 	bpf_dataplane_close(&ag->dp);
+	express_close(ag->express);
+	ag->express = NULL;
 	if (ag->cgroup_fd > 0)
 		close(ag->cgroup_fd);
 	if (ag->loop) {

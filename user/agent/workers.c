@@ -72,6 +72,7 @@ static void on_drain_deadline(struct loop_timer *t)
 {
 	struct agent *w = container_of(t, struct agent, stop_timer);
 
+	conn_express_hand_off(w); /* after a takeover: they go on, without us */
 	if (w->n_conns)
 		log_warn("worker %zu: resetting %zu connections still open", w->worker_index,
 			 w->n_conns);
@@ -84,6 +85,9 @@ static void begin_stop(struct agent *w, bool now)
 	if (!w->is_stopping) {
 		w->is_stopping = true;
 		listeners_unwatch(w);
+		/* Taken over: kept until they end or the deadline (agent.c). */
+		if (!agent_is_held(w))
+			conn_express_hand_off(w);
 		w->stop_timer.on_expire = on_drain_deadline;
 		/* The root's deadline: set before it told us to stop (the inbox's
 		 * lock orders the two). */

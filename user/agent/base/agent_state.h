@@ -42,6 +42,7 @@
 	X(RELAYED, "relayed")                                                                      \
 	X(COPIED, "copied")                                                                        \
 	X(PROMOTED, "promoted")                                                                    \
+	X(EXPRESS, "express")                                                                      \
 	X(CLOSED, "closed")                                                                        \
 	X(IDLE_TIMEOUT, "idle_timeout")                                                            \
 	X(MAX_CONNECTION_DURATION, "max_connection_duration")                                      \
@@ -73,6 +74,7 @@ enum agent_refuse {
 };
 
 struct conn;
+struct express;
 struct ring_buffer;
 struct src_table;
 struct metrics;
@@ -136,6 +138,7 @@ struct agent {
 	size_t n_workers_done;
 	struct runtime *rt; /* the running configuration; connections hold their own */
 	struct bpf_dataplane dp;
+	struct express *express; /* shared by the workers; NULL: no express dataplane */
 	bool use_sockmap;
 	bool starts_in_copy; /* pairs start in the user-space copy (copy_relay.h) */
 	bool promotes;	     /* ...and are promoted to sockmap or splice(2) */
@@ -233,6 +236,14 @@ static inline uint64_t agent_read(const uint64_t *counter)
 static inline uint64_t agent_conns(const struct agent *ag)
 {
 	return agent_read(&ag->root->conns_total);
+}
+
+/* A takeover holds (or took) the root's listeners: from then on the next
+ * agent owns what the agents share besides them, the free express slots of
+ * the pinned flow map among them. Any thread. */
+static inline bool agent_is_held(const struct agent *ag)
+{
+	return __atomic_load_n(&ag->root->is_accept_held, __ATOMIC_RELAXED);
 }
 
 static inline void agent_shared_lock(struct agent *ag)

@@ -51,8 +51,9 @@ static const struct opt_doc opt_docs[] = {
 	 "DIR",
 	 "where BPF maps are pinned (default " SG_DEFAULT_BPFFS_DIR ")"},
 	{{"dataplane", required_argument, NULL, OPT_DATAPLANE},
-	 "auto|sockmap|splice|copy",
-	 "auto (default): copy, then promote to sockmap, else splice; or force one"},
+	 "auto|express|sockmap|splice|copy",
+	 "auto (default): copy, then promote to sockmap, else splice; express: promote to TC "
+	 "packet translation where the legs allow it; or force one"},
 	{{"workers", required_argument, NULL, OPT_WORKERS},
 	 "N",
 	 "event loops carrying connections, one thread each (default: one per CPU the agent may "
@@ -239,10 +240,12 @@ static int parse_one(struct args *a, int id, const char *v)
 			a->dataplane = ARGS_DATAPLANE_COPY;
 		else if (strcmp(v, "splice") == 0)
 			a->dataplane = ARGS_DATAPLANE_SPLICE;
+		else if (strcmp(v, "express") == 0)
+			a->dataplane = ARGS_DATAPLANE_EXPRESS;
 		else {
 			fprintf(stderr,
-				"sockgated: --dataplane %s: expected auto, sockmap, splice or "
-				"copy\n",
+				"sockgated: --dataplane %s: expected auto, express, sockmap, "
+				"splice or copy\n",
 				v);
 			return -EINVAL;
 		}

@@ -30,7 +30,10 @@ enum args_dataplane {
 	ARGS_DATAPLANE_AUTO = 0,
 	ARGS_DATAPLANE_SOCKMAP, /* every pair spliced at once */
 	ARGS_DATAPLANE_SPLICE,	/* every pair in the splice(2) relay */
-	ARGS_DATAPLANE_COPY	/* every pair in the user-space copy, never promoted */
+	ARGS_DATAPLANE_COPY,	/* every pair in the user-space copy, never promoted */
+	/* As auto, but a pair whose legs allow it is promoted to express (TC
+	 * packet translation, docs/EXPRESS.md); the others to sockmap. */
+	ARGS_DATAPLANE_EXPRESS
 };
 
 struct args {

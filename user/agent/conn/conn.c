@@ -173,8 +173,9 @@ static void log_access(const struct conn *c)
 		.backend = c->backend_addr_len ? c->backend_str : NULL,
 		.dataplane = c->state == CONN_SPLICED	? "sockmap"
 			     : c->state == CONN_RELAYED ? "splice"
-			     : c->state == CONN_COPYING ? "copy"
-							: NULL,
+			     : c->state == CONN_EXPRESS ? "express"
+			     : c->state == CONN_COPYING || c->state == CONN_EXPRESS_WAIT ? "copy"
+											 : NULL,
 		.is_promoted = c->promoted_ms != 0,
 		.promoted_ms = c->promoted_ms ? c->promoted_ms - c->start_ms : 0,
 		.proxy = c->proxy,
@@ -200,7 +201,7 @@ void conn_close(struct conn *c, enum agent_counter cnt, const char *reason, bool
 		setsockopt(c->client_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	if (reset && c->backend_w.fd >= 0)
 		setsockopt(c->backend_w.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	if (c->state == CONN_COPYING || c->state == CONN_SPLICED || c->state == CONN_RELAYED)
+	if (conn_in_dataplane(c))
 		conn_data_end(c, reason);
 	conn_count(c, cnt);
 	/* Zero unless the pair reached the dataplane. */

@@ -22,5 +22,8 @@ void conn_on_bpf_event(struct agent *ag, const struct sg_event *e);
 
 /* Resets every live connection (shutdown deadline reached). */
 void conn_abort_all(struct agent *ag);
+/* At shutdown: ends every express pair of ag without ending its flow, which
+ * the kernel carries on and the next agent adopts (docs/EXPRESS.md). */
+void conn_express_hand_off(struct agent *ag);
 
 #endif

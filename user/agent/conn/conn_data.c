@@ -67,8 +67,18 @@ static void collect_bytes(struct conn *c)
 	}
 }
 
+bool conn_in_dataplane(const struct conn *c)
+{
+	return c->state == CONN_COPYING || c->state == CONN_SPLICED || c->state == CONN_RELAYED ||
+	       c->state == CONN_EXPRESS_WAIT || c->state == CONN_EXPRESS;
+}
+
 void conn_data_end(struct conn *c, const char *reason)
 {
+	if (c->state == CONN_EXPRESS_WAIT || c->state == CONN_EXPRESS) {
+		conn_express_end(c);
+		return;
+	}
 	if (c->state == CONN_SPLICED && log_get_level() >= LOG_LEVEL_DEBUG) {
 		uint64_t b0 = 0, b1 = 0, r;
 
@@ -263,6 +273,10 @@ static void promote(struct conn *c)
 			c->is_promotable = false;
 		return;
 	}
+	/* Held for a takeover: the next agent owns the free express slots. */
+	if (c->ag->express && !c->is_express_tried && !agent_is_held(c->ag) &&
+	    conn_express_begin(c))
+		return;
 	for (int leg = 0; leg < SOCKPAIR_LEGS; leg++) {
 		consumed[leg] = c->copy.dir[leg].bytes_in;
 		c->pre_bytes[leg] = c->copy.dir[leg].bytes_out;
@@ -474,6 +488,8 @@ void conn_data_event(struct conn *c, int leg, uint32_t events)
 		spliced_event(c, leg, events);
 	else if (c->state == CONN_RELAYED)
 		step_relay(c);
+	else if (c->state == CONN_EXPRESS_WAIT)
+		copy_relay_note(&c->copy, leg, events); /* read if the hand-over is undone */
 }
 
 void conn_data_timer(struct conn *c)
@@ -482,4 +498,6 @@ void conn_data_timer(struct conn *c)
 		conn_schedule(c);
 	else if (c->state == CONN_COPYING)
 		copy_timer(c);
+	else if (c->state == CONN_EXPRESS_WAIT || c->state == CONN_EXPRESS)
+		conn_express_timer(c);
 }

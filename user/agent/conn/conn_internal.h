@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "agent_state.h"
 #include "copy_relay.h"
+#include "express.h"
 #include "relay.h"
 #include "sockpair.h"
 
@@ -24,6 +25,10 @@ enum conn_state {
 	CONN_COPYING, /* user-space copy, until promoted (docs/ARCHITECTURE.md, section "Promotion") */
 	CONN_SPLICED, /* sockmap: the kernel moves the bytes */
 	CONN_RELAYED, /* splice(2) relay in user space */
+	/* express (docs/EXPRESS.md): the flow is installed pending while the
+	 * legs go quiet; the copy is held, not ended, in case they never do */
+	CONN_EXPRESS_WAIT,
+	CONN_EXPRESS, /* TC translates every packet; the sockets are silent */
 	CONN_CLOSED
 };
 
@@ -90,6 +95,9 @@ struct conn {
 	uint64_t promoted_ms;  /* loop_now_ms() at promotion; 0: never */
 	struct sockpair pair;
 	struct relay relay;
+	struct express_pair xp;	 /* EXPRESS_WAIT, EXPRESS */
+	uint32_t n_express_waits; /* EXPRESS_WAIT: timer rounds so far */
+	bool is_express_tried;	 /* express is tried once per pair */
 	bool eof[2];	   /* leg's peer ended its stream */
 	bool shut[2];	   /* FIN forwarded to leg (shutdown(SHUT_WR) done) */
 	uint64_t bytes[2]; /* [0] client->backend, [1] backend->client, at close */
@@ -135,6 +143,20 @@ void conn_data_timer(struct conn *c);
 /* Stops c's dataplane (SPLICED or RELAYED) and collects its byte counts; the
  * flow entry is finalised with reason. For conn_close() only. */
 void conn_data_end(struct conn *c, const char *reason);
+/* Whether c is in one of the dataplanes (conn_data_end() has work). */
+bool conn_in_dataplane(const struct conn *c);
+
+/* conn_express.c */
+/* At a settle point of the copy: installs c's flow pending and starts
+ * waiting for its legs to go quiet. false: c cannot go express (counted),
+ * the caller promotes it to the fallback. */
+bool conn_express_begin(struct conn *c);
+void conn_express_timer(struct conn *c);
+/* conn_data_end()'s part for the two express states. */
+void conn_express_end(struct conn *c);
+/* c's bytes so far, copy included: [0] up, [1] down. false when unknown. */
+bool conn_express_bytes(const struct conn *c, uint64_t b[2]);
+
 /* Bytes of c moved through the agent's own buffers (recv/send) rather than
  * the verdict program or splice(2): the copy's, and a sockmap flow's tails. */
 uint64_t conn_copied_bytes(const struct conn *c);

@@ -33,6 +33,14 @@ static bool moved_bytes(struct conn *c, uint64_t *moved)
 			 c->pair.copied[SOCKPAIR_CLIENT] + c->pair.copied[SOCKPAIR_BACKEND];
 		return true;
 	}
+	if (c->state == CONN_EXPRESS) {
+		uint64_t b[2];
+
+		if (!conn_express_bytes(c, b))
+			return false;
+		*moved = b[0] + b[1];
+		return true;
+	}
 	if (c->state == CONN_COPYING)
 		*moved = c->copy.dir[COPY_CLIENT].bytes_out + c->copy.dir[COPY_BACKEND].bytes_out;
 	else
@@ -101,9 +109,11 @@ static void on_sweep(struct loop_timer *t)
 	for (c = ag->conns; c; c = next) {
 		next = c->next; /* conn_close() unlinks c only */
 		if (c->state == CONN_SPLICED || c->state == CONN_RELAYED ||
-		    c->state == CONN_COPYING)
+		    c->state == CONN_COPYING || c->state == CONN_EXPRESS)
 			judge(c, now);
 	}
+	if (ag->express && ag->root == ag)
+		express_sweep_adopted(ag->express, now * 1000000ull, EXPRESS_LINGER_NS);
 	loop_timer_arm(ag->loop, &ag->lifetime_timer, sweep_period(ag));
 }
 

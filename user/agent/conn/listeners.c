@@ -346,7 +346,7 @@ void listeners_hold(struct agent *ag, bool hold)
 {
 	if (ag->is_accept_held == hold)
 		return;
-	ag->is_accept_held = hold;
+	__atomic_store_n(&ag->is_accept_held, hold, __ATOMIC_RELAXED); /* agent_is_held() */
 	if (ag->has_workers)
 		return; /* the workers' watches follow at their next listeners_sync() */
 	for (size_t i = 0; i < ag->n_listeners; i++) {

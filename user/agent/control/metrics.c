@@ -23,6 +23,7 @@
 #include "inherited.h"
 #include "metrics.h"
 #include "metrics_agent.h"
+#include "metrics_express.h"
 #include "metrics_flows.h"
 #include "metrics_health.h"
 #include "metrics_probe.h"
@@ -248,6 +249,7 @@ void metrics_write(const struct agent *ag, FILE *f)
 	resolver_metrics_write(ag->resolver, f);
 	write_access_log(ag, f);
 	write_bpf_counters(ag, f);
+	metrics_write_express(ag, f);
 	guard_metrics_write(ag, f);
 	fprintf(f,
 		"# HELP sockgate_metrics_shed_total Connections to /metrics closed unanswered "

@@ -53,6 +53,8 @@ static bool live_bytes(const struct conn *c, uint64_t b[2])
 		b[1] = v[SG_DIR_TO_CLIENT] + c->pair.copied[SOCKPAIR_BACKEND];
 		return true;
 	}
+	if (c->state == CONN_EXPRESS)
+		return conn_express_bytes(c, b);
 	if (c->state == CONN_RELAYED) {
 		b[0] = c->relay.dir[RELAY_CLIENT].bytes;
 		b[1] = c->relay.dir[RELAY_BACKEND].bytes;

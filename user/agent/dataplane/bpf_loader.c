@@ -40,7 +40,7 @@ void bpf_dataplane_set_print(void)
 	libbpf_set_print(print_libbpf);
 }
 
-static int mkdir_p(const char *dir)
+int bpf_mkdir_p(const char *dir)
 {
 	char path[256];
 	size_t len = strlen(dir);
@@ -63,7 +63,7 @@ static int mkdir_p(const char *dir)
 
 /* Pins need a bpf filesystem. `ip netns exec` remounts /sys, leaving
  * /sys/fs/bpf a plain directory, so mount bpffs there as bpftool does. */
-static int ensure_bpffs(const char *dir)
+int bpf_ensure_bpffs(const char *dir)
 {
 	static const char root[] = "/sys/fs/bpf";
 	struct statfs st;
@@ -82,7 +82,7 @@ static int ensure_bpffs(const char *dir)
  * pin by hand. The old map only holds the previous runs' flows: unlink it
  * and let libbpf create and pin the new one. A CLI or agent still holding the
  * old map keeps its fd. Checks what libbpf's map_is_reuse_compat() checks. */
-static int drop_incompatible_pin(const struct bpf_map *m, const char *path)
+int bpf_drop_incompatible_pin(const struct bpf_map *m, const char *path)
 {
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
@@ -122,7 +122,7 @@ static int set_pin_paths(struct sg_splice *skel, const char *dir)
 		int err;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(maps[i]));
-		err = drop_incompatible_pin(maps[i], path);
+		err = bpf_drop_incompatible_pin(maps[i], path);
 		if (!err)
 			err = bpf_map__set_pin_path(maps[i], path);
 		if (err)
@@ -143,9 +143,9 @@ static int open_dataplane(struct bpf_dataplane *dp, const char *pin_dir, uint32_
 		return err;
 	}
 	if (pin_dir) {
-		err = ensure_bpffs(pin_dir);
+		err = bpf_ensure_bpffs(pin_dir);
 		if (!err)
-			err = mkdir_p(pin_dir);
+			err = bpf_mkdir_p(pin_dir);
 		if (!err)
 			err = set_pin_paths(dp->skel, pin_dir);
 		if (err) {

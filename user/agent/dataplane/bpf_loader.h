@@ -41,6 +41,16 @@ int bpf_dataplane_attach_pause(struct bpf_dataplane *dp, int cgroup_fd);
  * CLI and the next agent. Safe on a zeroed or half-opened struct. */
 void bpf_dataplane_close(struct bpf_dataplane *dp);
 
+struct bpf_map;
+
+/* Helpers for every pinned BPF object of the agent. Mounts bpffs on
+ * /sys/fs/bpf when `ip netns exec` left a plain directory; 0 or -errno. */
+int bpf_ensure_bpffs(const char *dir);
+int bpf_mkdir_p(const char *dir);
+/* Unlinks the map pinned at path when its layout differs from m's (another
+ * version left it), with one warning, so libbpf can pin a new one. */
+int bpf_drop_incompatible_pin(const struct bpf_map *m, const char *path);
+
 /* Routes libbpf's messages through our logger, one level quieter. */
 void bpf_dataplane_set_print(void);
 

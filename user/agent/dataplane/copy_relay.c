@@ -62,6 +62,17 @@ bool copy_relay_has_more(const struct copy_relay *r)
 	return false;
 }
 
+bool copy_relay_is_idle(const struct copy_relay *r)
+{
+	for (int i = 0; i < COPY_LEGS; i++) {
+		const struct copy_dir *d = &r->dir[i];
+
+		if (d->held || d->may_read || d->is_eof)
+			return false;
+	}
+	return true;
+}
+
 static bool would_block(int err)
 {
 	return err == EAGAIN || err == EWOULDBLOCK;

@@ -76,6 +76,12 @@ bool copy_relay_settle(struct copy_relay *r, uint8_t *scratch, size_t cap,
  * again soon. */
 bool copy_relay_has_more(const struct copy_relay *r);
 
+/* True when nothing is held and neither source has a byte left to read as
+ * far as the edges reported: everything read has been sent on. Unlike a
+ * settle, it does not care where the reads stopped (the express hand-over
+ * reads queues dry: nothing new can arrive, docs/EXPRESS.md). */
+bool copy_relay_is_idle(const struct copy_relay *r);
+
 /* Frees held bytes (not the sockets). Safe twice. */
 void copy_relay_fini(struct copy_relay *r);
 

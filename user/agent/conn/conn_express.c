@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* conn_express.c: a pair's life in the express dataplane (docs/EXPRESS.md).
+ * The copy stops at a settle point; the flow is installed pending, so the
+ * gateway's stack sees only pure ACKs; once every byte the gateway sent is
+ * acknowledged, the legs' sequence numbers are read and the flow goes
+ * active. From then on the agent only looks at the flow once a second: to
+ * end the pair a linger after the kernel saw both FINs acknowledged or a
+ * reset, and for the idle and duration limits (conn_lifetime.c). */
+#include <errno.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "conn_internal.h"
+#include "log.h"
+
+#define WAIT_STEP_MS 1
+#define WAIT_ROUNDS  200  /* quiet within 200 ms, or the fallback */
+#define LOOK_MS	     1000 /* an active flow's look at its slot */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool conn_express_begin(struct conn *c)
+{
+	struct agent *ag = c->ag;
+	enum express_refusal why;
+
+	c->is_express_tried = true;
+	if (express_begin(ag->express, &c->xp, c->client_w.fd, c->backend_w.fd,
+			  ag->flow_id_base | (c->id & 0xffffffffu), &why)) {
+		log_debug("conn=%llu express: %s", (unsigned long long)c->id,
+			  express_refusal_name(why));
+		return false;
+	}
+	c->state = CONN_EXPRESS_WAIT;
+	c->n_express_waits = 0;
+	loop_timer_cancel(ag->loop, &c->timer);
+	loop_timer_arm(ag->loop, &c->timer, WAIT_STEP_MS);
+	return true;
+}
+
+/* Back to the copy, which reads whatever arrived and promotes the pair to
+ * the fallback at its next settle point. */
+static void back_to_copy(struct conn *c)
+{
+	express_abort(c->ag->express, &c->xp);
+	c->state = CONN_COPYING;
+	copy_relay_note(&c->copy, COPY_CLIENT, EPOLLIN);
+	copy_relay_note(&c->copy, COPY_BACKEND, EPOLLIN);
+	loop_defer(c->ag->loop, &c->again);
+}
+
+static void activate(struct conn *c)
+{
+	for (int leg = 0; leg < 2; leg++)
+		c->pre_bytes[leg] = c->copy.dir[leg].bytes_out;
+	copy_relay_fini(&c->copy);
+	c->state = CONN_EXPRESS;
+	conn_count(c, AGENT_CNT_PROMOTED);
+	conn_count(c, AGENT_CNT_EXPRESS);
+	c->promoted_ms = loop_now_ms();
+	loop_timer_arm(c->ag->loop, &c->timer, LOOK_MS);
+}
+
+/* The copy goes on while the flow is pending: it forwards what reached a
+ * receive queue before the flow was installed (nothing more can), until it
+ * holds nothing and has read every queue dry. Only then are the sockets'
+ * numbers the streams' positions: a byte still held here would be missing
+ * from the stream the program continues. */
+static void wait_step(struct conn *c)
+{
+	enum express_refusal why;
+	enum copy_status status = copy_relay_step(&c->copy, c->ag->copy_buf, AGENT_COPY_BUF);
+	int err = -EAGAIN;
+
+	if (status != COPY_RUNNING) {
+		back_to_copy(c); /* which ends the pair */
+		return;
+	}
+	if (copy_relay_is_idle(&c->copy))
+		err = express_finish(c->ag->express, &c->xp, &why);
+	if (!err) {
+		activate(c);
+		return;
+	}
+	if (err == -EAGAIN && ++c->n_express_waits < WAIT_ROUNDS) {
+		loop_timer_arm(c->ag->loop, &c->timer, WAIT_STEP_MS);
+		return;
+	}
+	log_debug("conn=%llu express: %s", (unsigned long long)c->id,
+		  err == -EAGAIN ? "never quiet" : express_refusal_name(why));
+	back_to_copy(c);
+}
+
+/* "eof", or which side reset. */
+static const char *end_of(const struct sg_xflow *f)
+{
+	if (f->dir[SG_DIR_TO_BACKEND].flags & SG_XDIR_F_RST)
+		return "client_reset";
+	if (f->dir[SG_DIR_TO_CLIENT].flags & SG_XDIR_F_RST)
+		return "backend_reset";
+	return "eof";
+}
+
+static void look(struct conn *c)
+{
+	struct sg_xflow f;
+
+	if (express_read(c->ag->express, &c->xp, &f) == 0 && f.state == SG_X_CLOSED &&
+	    now_ns() - f.closed_ns >= EXPRESS_LINGER_NS) {
+		const char *end = end_of(&f);
+
+		conn_close(c, end[0] == 'e' ? AGENT_CNT_CLOSED : AGENT_CNT_ABORTED, end, false);
+		return;
+	}
+	loop_timer_arm(c->ag->loop, &c->timer, LOOK_MS);
+}
+
+void conn_express_timer(struct conn *c)
+{
+	if (c->state == CONN_EXPRESS_WAIT)
+		wait_step(c);
+	else if (c->state == CONN_EXPRESS)
+		look(c);
+}
+
+bool conn_express_bytes(const struct conn *c, uint64_t b[2])
+{
+	struct sg_xflow f;
+
+	if (c->state != CONN_EXPRESS || express_read(c->ag->express, &c->xp, &f))
+		return false;
+	b[0] = c->pre_bytes[0] + f.dir[SG_DIR_TO_BACKEND].bytes;
+	b[1] = c->pre_bytes[1] + f.dir[SG_DIR_TO_CLIENT].bytes;
+	return true;
+}
+
+void conn_express_end(struct conn *c)
+{
+	if (c->state == CONN_EXPRESS_WAIT) {
+		express_abort(c->ag->express, &c->xp);
+		c->bytes[0] = c->copy.dir[COPY_CLIENT].bytes_out;
+		c->bytes[1] = c->copy.dir[COPY_BACKEND].bytes_out;
+		copy_relay_fini(&c->copy);
+		return;
+	}
+	c->bytes[0] = c->pre_bytes[0];
+	c->bytes[1] = c->pre_bytes[1];
+	conn_express_bytes(c, c->bytes);
+	/* A stopping agent leaves the flow to the kernel and the next agent;
+	 * the sockets, in repair mode, close without a packet either way. */
+	if (!c->ag->is_stopping)
+		express_release(c->ag->express, &c->xp);
+}
+
+void conn_express_hand_off(struct agent *ag)
+{
+	struct conn *c, *next;
+
+	for (c = ag->conns; c; c = next) {
+		next = c->next;
+		if (c->state == CONN_EXPRESS)
+			conn_close(c, AGENT_CNT_CLOSED, "handed_off", false);
+	}
+}
