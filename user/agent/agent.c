@@ -115,6 +115,8 @@ static void on_takeover_hold(void *ctx, bool hold)
 	struct agent *ag = ctx;
 
 	listeners_hold(ag, hold);
+	if (hold)
+		conn_express_unpend(ag); /* the root's, with --workers 1; apply() the workers' */
 	if (!hold) {
 		guard_relink(ag);
 		express_relink(ag->express);

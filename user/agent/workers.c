@@ -111,6 +111,8 @@ static void apply(struct agent *w, uint64_t gen)
 	runtime_put(old);
 	if (!w->is_stopping)
 		listeners_sync(w);
+	if (agent_is_held(w))
+		conn_express_unpend(w); /* before the root sends the sockets */
 	pthread_mutex_lock(&w->sync->lock);
 	w->applied_gen = gen;
 	pthread_cond_broadcast(&w->sync->applied);

@@ -168,3 +168,13 @@ void conn_express_hand_off(struct agent *ag)
 			conn_close(c, AGENT_CNT_CLOSED, "handed_off", false);
 	}
 }
+
+void conn_express_unpend(struct agent *ag)
+{
+	for (struct conn *c = ag->conns; c; c = c->next) {
+		if (c->state == CONN_EXPRESS_WAIT) {
+			loop_timer_cancel(ag->loop, &c->timer); /* the wait's next step */
+			back_to_copy(c);
+		}
+	}
+}

@@ -668,9 +668,10 @@ static bool adopted_is_over(const struct sg_xflow *f, uint64_t now_ns, uint64_t 
 	uint64_t last =
 		f->dir[0].last_ns > f->dir[1].last_ns ? f->dir[0].last_ns : f->dir[1].last_ns;
 
+	/* now_ns is the loop's millisecond: a packet's time may be later. */
 	if (f->state == SG_X_CLOSED)
-		return now_ns - f->closed_ns >= linger_ns;
-	return f->state != SG_X_ACTIVE || now_ns - last >= ADOPTED_IDLE_NS;
+		return now_ns > f->closed_ns && now_ns - f->closed_ns >= linger_ns;
+	return f->state != SG_X_ACTIVE || (now_ns > last && now_ns - last >= ADOPTED_IDLE_NS);
 }
 
 size_t express_sweep_adopted(struct express *x, uint64_t now_ns, uint64_t linger_ns)
