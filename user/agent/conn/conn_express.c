@@ -110,12 +110,21 @@ static const char *end_of(const struct sg_xflow *f)
 static void look(struct conn *c)
 {
 	struct sg_xflow f;
+	int err = express_read(c->ag->express, &c->xp, &f);
 
-	if (express_read(c->ag->express, &c->xp, &f) == 0 && f.state == SG_X_CLOSED &&
-	    now_ns() - f.closed_ns >= EXPRESS_LINGER_NS) {
+	/* Taken over (agent_is_held()), the agent that took this one's place
+	 * adopted the flow and frees its slot after the linger: close at once,
+	 * while the slot still holds the flow's last numbers. */
+	if (!err && f.state == SG_X_CLOSED &&
+	    (agent_is_held(c->ag) || now_ns() - f.closed_ns >= EXPRESS_LINGER_NS)) {
 		const char *end = end_of(&f);
 
 		conn_close(c, end[0] == 'e' ? AGENT_CNT_CLOSED : AGENT_CNT_ABORTED, end, false);
+		return;
+	}
+	/* Freed, or reused, by that agent: the flow ended unseen. */
+	if (!err && (f.state == SG_X_FREE || f.flow_id != c->xp.flow.flow_id)) {
+		conn_close(c, AGENT_CNT_CLOSED, "eof", false);
 		return;
 	}
 	loop_timer_arm(c->ag->loop, &c->timer, LOOK_MS);
