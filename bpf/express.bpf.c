@@ -431,6 +431,31 @@ static __always_inline int translate(struct __sk_buff *skb, const struct pkt *p,
 	return (int)rc;
 }
 
+static __always_inline bool is_syn(struct __sk_buff *skb, const struct pkt *p)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct tcphdr *th = data + p->l4;
+
+	return (void *)(th + 1) <= end && th->syn && !th->ack;
+}
+
+/* Deletes both keys of f: the packets arriving from each peer are the
+ * reverse of what the other way sends that peer. */
+static __always_inline void forget(const struct sg_xflow *f)
+{
+	for (int d = 0; d < 2; d++) {
+		const struct sg_xdir *o = &f->dir[1 - d];
+		struct sg_xkey k = {};
+
+		__builtin_memcpy(k.saddr, o->daddr, 16);
+		__builtin_memcpy(k.daddr, o->saddr, 16);
+		k.sport = o->dport;
+		k.dport = o->sport;
+		bpf_map_delete_elem(&sg_xkeys, &k);
+	}
+}
+
 /* Raises the direction's pending_ack to ack (modular order). */
 static __always_inline void note_ack(struct sg_xdir *dir, __u32 ack)
 {
@@ -495,6 +520,16 @@ int sg_express(struct __sk_buff *skb)
 		return pending(skb, &p, f, d);
 	if (state != SG_X_ACTIVE && state != SG_X_CLOSED)
 		return TCX_NEXT;
+	if (is_syn(skb, &p)) {
+		/* A new connection on the four-tuple of a flow that ended: a
+		 * peer that closed passively may reuse its port at once. The
+		 * ended flow lets go of both tuples; the SYN goes to the stack.
+		 * A SYN on a live flow's tuple is no packet of it either. */
+		if (state == SG_X_CLOSED)
+			forget(f);
+		count(SG_XCNT_SYN_PASSED);
+		return TCX_NEXT;
+	}
 	return translate(skb, &p, f, d);
 }
 
@@ -535,6 +570,22 @@ int sg_express_egress(struct __sk_buff *skb)
 		return TCX_NEXT;
 	count(SG_XCNT_SELF_DROPS);
 	return TCX_DROP;
+}
+
+/* Run by the agent (BPF_PROG_TEST_RUN): 0 when slot was free and is now
+ * pending, hers; 1 when another agent has it. */
+SEC("syscall")
+int sg_xslot_claim(struct sg_xslot_claim_req *req)
+{
+	__u32 slot = req->slot; /* map keys cannot point into a syscall ctx */
+	struct sg_xflow *f = bpf_map_lookup_elem(&sg_xflows, &slot);
+
+	if (!f)
+		return 1;
+	return __sync_val_compare_and_swap(&f->state, (__u64)SG_X_FREE, (__u64)SG_X_PENDING) ==
+			       SG_X_FREE
+		       ? 0
+		       : 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -110,6 +110,15 @@ struct sg_xflow {
 };
 _Static_assert(sizeof(struct sg_xflow) == 48 + 2 * 120, "sg_xflow is ABI: update both sides");
 
+/* Context of sg_xslot_claim, the syscall program an agent runs to take a
+ * free slot: two agents share the pinned map during a hot restart, and only
+ * the kernel can hand a slot to exactly one of them. */
+struct sg_xslot_claim_req {
+	__u32 slot;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sg_xslot_claim_req) == 8, "sg_xslot_claim_req is ABI");
+
 /* X(enum suffix, metric name suffix): per-CPU counters of express.bpf.c */
 #define SG_XCOUNTER_LIST(X)                                                                        \
 	X(PACKETS, "packets")                                                                      \
@@ -117,7 +126,8 @@ _Static_assert(sizeof(struct sg_xflow) == 48 + 2 * 120, "sg_xflow is ABI: update
 	X(UNALIGNED_DROPS, "unaligned_drops")                                                      \
 	X(REDIRECT_FAILED, "redirect_failed")                                                      \
 	X(CLOSED, "closed")                                                                        \
-	X(SELF_DROPS, "self_drops")
+	X(SELF_DROPS, "self_drops")                                                                \
+	X(SYN_PASSED, "syn_passed")
 
 enum sg_xcounter {
 #define SG_XCOUNTER_ENUM(name, str) SG_XCNT_##name,

@@ -230,6 +230,24 @@ count_syscalls() {
 	printf '"syscalls":{"calls":%s,"conns":%s}\n' "$calls" "$conns"
 }
 
+# run_iperf REP: the harness check (docs/BENCHMARKS.md): iperf3 between the client and the
+# backend namespaces over the direct path, as long as one bulk-1 run, recorded as the
+# direct contender's workload "iperf3". Skipped (nothing recorded) without iperf3.
+run_iperf() {
+	local r=$1 d js gbit
+	command -v iperf3 >/dev/null 2>&1 || return 0
+	d=$(e2e_tmpdir "runs")
+	e2e_bg "$NS_BE" "$d/iperf3-server-$r.log" iperf3 -s -1 -B "$BE_ADDR" -p 5201
+	e2e_poll 5 e2e__listens "$NS_BE" "$E2E_BG_PID" "$BE_ADDR" 5201 || return 0
+	js=$(e2e_exec "$NS_CLIENT" iperf3 -c "$BE_ADDR" -p 5201 -t "$DURATION" -J 2>/dev/null) || true
+	gbit=$(python3 -c 'import json,sys; print("%.3f" % (json.loads(sys.stdin.read())["end"]["sum_received"]["bits_per_second"] / 1e9))' <<<"$js" 2>/dev/null) || gbit=""
+	if [ -n "$gbit" ]; then
+		record direct iperf3 "$r" "\"result\":{\"ok\":true,\"gbit_s\":$gbit}"
+	else
+		record direct iperf3 "$r" "\"result\":{\"ok\":false,\"error\":\"iperf3 gave no result\"}"
+	fi
+}
+
 # probes CONTENDER: curl through the contender to NGINX, and the load generator's own
 # ClientHello answered by NGINX with a ServerHello. Recorded; a failure skips the contender.
 probes() {
@@ -287,6 +305,7 @@ for ((r = 1; r <= REPS; r++)); do
 			run_load "$c" "$w" "$r"
 			step=$((step + 1))
 		done
+		[ "$c" = direct ] && [[ ",$WORKLOADS," == *,bulk-1,* ]] && run_iperf "$r"
 		bench_contender_stop
 	done
 done

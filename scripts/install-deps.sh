@@ -30,7 +30,7 @@ PKGS=(
 	nftables util-linux # make soak: packet loss in the test namespaces, taskset
 )
 # make bench: the gateways sockgate is measured against, NGINX's stream module, charts.
-BENCH_PKGS=(haproxy sniproxy libnginx-mod-stream gnuplot-nox linux-perf)
+BENCH_PKGS=(haproxy sniproxy libnginx-mod-stream gnuplot-nox linux-perf iperf3)
 [ "$with_bench" -eq 1 ] && PKGS+=("${BENCH_PKGS[@]}")
 # Man page lint (tests/e2e/test_docs_sync.sh), the unit checks (test_install.sh) and
 # the Debian package (make deb, tests/e2e/test_deb.sh).

@@ -60,7 +60,9 @@ def metrics(rec):
     """The figures one run yields, by name."""
     w, res = rec["workload"], rec["result"]
     m = {}
-    if w in ("bulk-1", "bulk-16"):
+    if w == "iperf3":
+        m["gbit_s"] = res["gbit_s"]
+    elif w in ("bulk-1", "bulk-16"):
         m["gbit_s"] = res["gbit_s"]
         cpu_figures(m, rec, (res["bytes_up"] + res["bytes_down"]) / GIB, "gib")
     elif w in RATE_WORKLOADS:
@@ -343,6 +345,18 @@ def charts(agg, contenders, out_dir):
     return made
 
 
+def harness_check(agg):
+    """The load generator must not be the bottleneck: its direct bulk-1 figure
+    beside iperf3's between the same namespaces, in the same run."""
+    ours = agg.get(("direct", "bulk-1"), {}).get("metrics", {}).get("gbit_s")
+    ref = agg.get(("direct", "iperf3"), {}).get("metrics", {}).get("gbit_s")
+    if not ours or not ref:
+        return []
+    return ["", "Harness check: direct bulk-1 with sockgate-bench %.1f Gbit/s, iperf3 between "
+            "the same namespaces %.1f Gbit/s (%.2f×, medians of %d and %d runs)." %
+            (ours["median"], ref["median"], ours["median"] / ref["median"], ours["n"], ref["n"])]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--raw", required=True)
@@ -370,6 +384,7 @@ def main():
     md = ["# sockgate-bench results", ""] + ["- " + l for l in machine] + [
         "", "Cells: median of the repeats (ratio to direct). Bold: the best gateway in the column.", ""]
     md += summary_table(agg, contenders, skipped)
+    md += harness_check(agg)
     if skipped:
         md += ["", "Skipped contenders:", ""] + ["- %s: %s" % kv for kv in skipped.items()]
     md += ["", "## Detail (median [min–max] over the repeats)"] + detail_tables(agg, contenders)

@@ -1286,3 +1286,48 @@ Test(express, options_at_odd_offsets_dropped_and_counted)
 	cr_assert_eq(f.dir[SG_DIR_TO_BACKEND].bytes, 0);
 	cr_assert_eq(counter(SG_XCNT_PACKETS), 0);
 }
+
+/* --- 9: a new connection on an ended flow's tuple ----------------------------- */
+
+static bool has_key(bool v6, const char *src, uint16_t sport, const char *dst, uint16_t dport)
+{
+	struct sg_xkey k;
+	struct sg_xref r;
+
+	memset(&k, 0, sizeof(k));
+	addr16(v6, src, k.saddr);
+	addr16(v6, dst, k.daddr);
+	k.sport = htons(sport);
+	k.dport = htons(dport);
+	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.sg_xkeys), &k, &r) == 0;
+}
+
+/* A client that closed passively may reuse its port at once: its SYN must
+ * reach the stack, and the ended flow must let go of both tuples so the
+ * new connection's later packets are not translated. A SYN on a live
+ * flow's tuple passes too, and the flow keeps its keys. */
+Test(express, syn_on_a_closed_flow_passes_and_frees_its_tuples)
+{
+	struct sg_xflow f = flow_of(&T4);
+	struct seg in;
+
+	install(&T4, &f);
+	in = seg_up(&T4);
+	in.flags = F_SYN;
+	in.seq = 12345;
+	in.ack = 0;
+	expect_untouched("SYN on a live flow", &in, V_NEXT);
+	cr_assert(has_key(false, T4.c, T4.cport, T4.g1, T4.g1port), "live flow keeps its keys");
+	cr_assert(has_key(false, T4.b, T4.bport, T4.g2, T4.g2port));
+
+	f.state = SG_X_CLOSED;
+	install(&T4, &f);
+	expect_untouched("SYN on a closed flow", &in, V_NEXT);
+	cr_assert(!has_key(false, T4.c, T4.cport, T4.g1, T4.g1port), "client-side key deleted");
+	cr_assert(!has_key(false, T4.b, T4.bport, T4.g2, T4.g2port), "backend-side key deleted");
+	cr_assert_eq(counter(SG_XCNT_SYN_PASSED), 2);
+	in.flags = F_ACK;
+	in.seq = 12346;
+	in.ack = 777;
+	expect_untouched("the new connection's next packet", &in, V_NEXT);
+}

@@ -17,10 +17,11 @@
 # swapped in place, never detached).
 # A runs with the default --workers (one per CPU), B and C with --workers 1: both accept
 # paths are held and handed over.
-# Twice: with --dataplane auto (long streams promoted to sockmap) and express (promoted to
-# express, whose flows live in pinned maps both agents use: a taken-over agent keeps its
-# flows' sockets until they end, and the next one reads which slots are in use only once
-# the old one stopped promoting). Express is skipped where the agent finds it unavailable.
+# Twice: with --no-express (long streams promoted to sockmap) and with the default auto
+# (promoted to express, whose flows live in pinned maps both agents use: a taken-over
+# agent keeps its flows' sockets until they end, and the next one reads which slots are
+# in use only once the old one stopped promoting). Express is skipped where the agent
+# finds it unavailable.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -91,7 +92,7 @@ agent() {
 	local name=$1
 	shift
 	e2e_bg "$SG_NS_GW" "$tmp/$name.log" "$SOCKGATED" --config "$cfg" --bpffs "$BPFFS" \
-		--metrics "$METRICS" --drain-timeout "${DRAIN_S}s" --dataplane "$DP" "$@"
+		--metrics "$METRICS" --drain-timeout "${DRAIN_S}s" "${DP_ARGS[@]}" "$@"
 }
 status_pid() { "$SOCKGATE" status 2>/dev/null | sed -n 's/^sockgated .* pid \([0-9]*\) .*/\1/p'; }
 xdp_id() { ip -n "$SG_NS_GW" -d link show "$GW_IF_CLI" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'; }
@@ -140,13 +141,16 @@ streams() {
 	eval "${1}_PID=$!"
 }
 
-# round DP: the whole scenario with --dataplane DP, in $top/DP; PROMOTED is the dataplane
-# the long streams are promoted to.
+# round NAME PROMOTED DATAPLANE_OPTIONS...: the whole scenario with the agents started
+# with DATAPLANE_OPTIONS, in $top/NAME; PROMOTED is the dataplane the long streams are
+# promoted to.
 round() {
 	DP=$1
 	PROMOTED=$2
+	shift 2
+	DP_ARGS=("$@")
 	tmp=$(e2e_tmpdir "$DP")
-	printf '# --dataplane %s\n' "$DP"
+	printf '# %s\n' "${DP_ARGS[*]}"
 	agent a
 	A=$E2E_BG_PID
 	e2e_poll 10 e2e__listens "$SG_NS_GW" "$A" "$GW_IP_CLI" 443 ||
@@ -187,7 +191,7 @@ round() {
 	# program is back in the link, and the arrivals meanwhile are checked with the rest.
 	sed 's/^routes:/  - name: nowhere\n    address: "192.0.2.1:443"\nroutes:/' "$cfg" >"$tmp/bad.yaml"
 	e2e_bg "$SG_NS_GW" "$tmp/bad.log" "$SOCKGATED" --config "$tmp/bad.yaml" --bpffs "$BPFFS" \
-		--metrics "$METRICS" --dataplane "$DP" --takeover
+		--metrics "$METRICS" "${DP_ARGS[@]}" --takeover
 	bad=$E2E_BG_PID
 	e2e_poll 30 bash -c "! kill -0 $bad 2>/dev/null" || e2e_fail "the failing takeover did not exit"
 	wait "$bad" && e2e_fail "the failing takeover exited 0"
@@ -302,6 +306,6 @@ stop_agent() {
 }
 
 ROUNDS=()
-round auto sockmap
-round express express
+round sockmap sockmap --dataplane auto --no-express
+round express express --dataplane auto
 e2e_pass "two upgrades per dataplane, none refused or reset: ${ROUNDS[*]}"

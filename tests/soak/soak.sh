@@ -72,7 +72,7 @@ export SG_E2E_CMD_TIMEOUT=60
 read -r -a DATAPLANES <<<"$SOAK_DATAPLANES"
 read -r -a PERTS <<<"$SOAK_PERTURBATIONS"
 for dp in "${DATAPLANES[@]}"; do
-	case $dp in auto | sockmap | splice) ;; *) e2e_fail "SOAK_DATAPLANES: unknown dataplane $dp" ;; esac
+	case $dp in auto | express | sockmap | splice) ;; *) e2e_fail "SOAK_DATAPLANES: unknown dataplane $dp" ;; esac
 done
 for p in "${PERTS[@]}"; do
 	case $p in none | loss | mem | cpu | all) ;; *) e2e_fail "SOAK_PERTURBATIONS: unknown $p" ;; esac
@@ -178,7 +178,7 @@ agent_start() {
 		--promote-bytes "$SOAK_PROMOTE_BYTES" --promote-after "$SOAK_PROMOTE_AFTER"
 	AGENT_PID=$E2E_BG_PID
 	e2e_poll 10 e2e__listens "$SG_NS_GW" "$AGENT_PID" "$GW_IP_CLI" 443 ||
-		e2e_fail "$dp: sockgated did not start: $(cat "$AGENT_LOG")"
+		e2e_fail "$dp: sockgated did not start: $(cat "$AGENT_LOG"); sockets on :443: $(ip netns exec "$SG_NS_GW" ss -tanpe "( sport = :443 )" 2>&1 | head -n 8)"
 	# The counters live in pinned maps, which the next agent of the run reuses: the
 	# report shows what changed during this agent's life.
 	timeout 10 "$SOCKGATE" --bpffs "$BPFFS" stats >"${AGENT_LOG%.log}.stats-start" 2>&1 || true
@@ -483,7 +483,7 @@ for ((cycle = 1; cycle <= SOAK_CYCLES; cycle++)); do
 done
 pert_set none
 
-has_auto() { [[ " ${DATAPLANES[*]} " == *" auto "* ]]; }
+has_auto() { [[ " ${DATAPLANES[*]} " == *" auto "* || " ${DATAPLANES[*]} " == *" express "* ]]; }
 
 # The servers print a stream's line when it ends; give the last ones a moment.
 e2e_poll 30 python3 "$SOAK_DIR/soak_report.py" --check-complete "$RUN" || true

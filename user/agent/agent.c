@@ -275,7 +275,6 @@ static void open_express(struct agent *ag)
 			 strerror(-err));
 		return;
 	}
-	log_info("dataplane: copy, promoted to express where both legs allow it");
 }
 
 static int open_dataplane(struct agent *ag)
@@ -286,7 +285,8 @@ static int open_dataplane(struct agent *ag)
 	ag->starts_in_copy = a->dataplane == ARGS_DATAPLANE_AUTO ||
 			     a->dataplane == ARGS_DATAPLANE_COPY ||
 			     a->dataplane == ARGS_DATAPLANE_EXPRESS;
-	ag->promotes = a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_EXPRESS;
+	ag->promotes =
+		a->dataplane == ARGS_DATAPLANE_AUTO || a->dataplane == ARGS_DATAPLANE_EXPRESS;
 	ag->copy_buf = malloc(AGENT_COPY_BUF);
 	if (!ag->copy_buf)
 		return -ENOMEM;
@@ -296,7 +296,8 @@ static int open_dataplane(struct agent *ag)
 		return 0;
 	}
 	bpf_dataplane_set_print();
-	if (a->dataplane == ARGS_DATAPLANE_EXPRESS)
+	if (a->dataplane == ARGS_DATAPLANE_EXPRESS ||
+	    (a->dataplane == ARGS_DATAPLANE_AUTO && !a->no_express))
 		open_express(ag);
 	err = bpf_dataplane_open(&ag->dp, a->bpffs_dir);
 	if (!err)
@@ -304,7 +305,11 @@ static int open_dataplane(struct agent *ag)
 	if (!err) {
 		ag->use_sockmap = true;
 		log_info("dataplane: %s (maps pinned under %s)",
-			 ag->promotes ? "copy, promoted to sockmap" : "sockmap", a->bpffs_dir);
+			 ag->promotes ? (ag->express ? "copy, promoted to express where both legs "
+						       "allow it, else promoted to sockmap"
+						     : "copy, promoted to sockmap")
+				      : "sockmap",
+			 a->bpffs_dir);
 		return 0;
 	}
 	bpf_dataplane_close(&ag->dp);
@@ -504,10 +509,11 @@ static int agent_start(struct agent *ag)
 	if (ag->args->takeover && !control_is_taking_over(ag->control))
 		log_info("takeover: no agent answers on %s; starting afresh",
 			 ag->args->control_path);
-	/* Express slots are taken from the pinned flow map by whichever agent
-	 * promotes: this one must read which are in use only once the old one
-	 * has stopped promoting, that is once it holds its listeners. */
-	is_express = ag->args->dataplane == ARGS_DATAPLANE_EXPRESS;
+	/* Express flows live in pinned maps both agents use: this one must read
+	 * which slots are in use (the flows it adopts) only once the old one has
+	 * stopped promoting, that is once it holds its listeners. */
+	is_express = ag->args->dataplane == ARGS_DATAPLANE_EXPRESS ||
+		     (ag->args->dataplane == ARGS_DATAPLANE_AUTO && !ag->args->no_express);
 	if (is_express && control_is_taking_over(ag->control)) {
 		err = takeover_take(ag);
 		if (err)

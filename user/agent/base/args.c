@@ -38,6 +38,7 @@ enum opt_id {
 	OPT_KEEP_PRIVILEGES,
 	OPT_TAKEOVER,
 	OPT_DRAIN_TIMEOUT,
+	OPT_NO_EXPRESS,
 };
 
 static const struct opt_doc opt_docs[] = {
@@ -52,8 +53,11 @@ static const struct opt_doc opt_docs[] = {
 	 "where BPF maps are pinned (default " SG_DEFAULT_BPFFS_DIR ")"},
 	{{"dataplane", required_argument, NULL, OPT_DATAPLANE},
 	 "auto|express|sockmap|splice|copy",
-	 "auto (default): copy, then promote to sockmap, else splice; express: promote to TC "
-	 "packet translation where the legs allow it; or force one"},
+	 "auto (default): copy, then promote to express (TC packet translation) where both legs "
+	 "allow it, else sockmap, else splice; express: the same; or force one"},
+	{{"no-express", no_argument, NULL, OPT_NO_EXPRESS},
+	 NULL,
+	 "with auto: promote to sockmap (else splice), never to express"},
 	{{"workers", required_argument, NULL, OPT_WORKERS},
 	 "N",
 	 "event loops carrying connections, one thread each (default: one per CPU the agent may "
@@ -267,6 +271,9 @@ static int parse_one(struct args *a, int id, const char *v)
 		return 0;
 	case OPT_KEEP_PRIVILEGES:
 		a->keep_privileges = true;
+		return 0;
+	case OPT_NO_EXPRESS:
+		a->no_express = true;
 		return 0;
 	case OPT_CHECK:
 		a->check_only = true;

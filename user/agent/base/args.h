@@ -24,16 +24,15 @@
 #define ARGS_DEFAULT_DRAIN_MS	   10000u
 
 enum args_dataplane {
-	/* Every pair starts in the user-space copy and is promoted to sockmap
-	 * (else splice(2), with a warning) once past --promote-bytes or
-	 * --promote-after. */
+	/* Every pair starts in the user-space copy and is promoted once past
+	 * --promote-bytes or --promote-after: to express where both legs allow
+	 * it (docs/EXPRESS.md; not with --no-express), else to sockmap, else
+	 * splice(2), with a warning. */
 	ARGS_DATAPLANE_AUTO = 0,
 	ARGS_DATAPLANE_SOCKMAP, /* every pair spliced at once */
 	ARGS_DATAPLANE_SPLICE,	/* every pair in the splice(2) relay */
 	ARGS_DATAPLANE_COPY,	/* every pair in the user-space copy, never promoted */
-	/* As auto, but a pair whose legs allow it is promoted to express (TC
-	 * packet translation, docs/EXPRESS.md); the others to sockmap. */
-	ARGS_DATAPLANE_EXPRESS
+	ARGS_DATAPLANE_EXPRESS	/* auto, whatever --no-express says */
 };
 
 struct args {
@@ -81,6 +80,7 @@ struct args {
 	char *const *argv;
 	int argc;
 	const char *exe_path; /* NULL: unknown (/proc/self/exe unreadable) */
+	bool no_express;      /* auto promotes to sockmap, never to express */
 	enum log_level log_level;
 	bool check_only; /* --check: validate, print the route tables, exit */
 	bool strict;	 /* --strict (with --check): a warning fails the check */

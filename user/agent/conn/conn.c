@@ -171,9 +171,9 @@ static void log_access(const struct conn *c)
 		.alpn_len = c->alpn_len,
 		.route = c->has_route ? cfg->routes[c->route].name : NULL,
 		.backend = c->backend_addr_len ? c->backend_str : NULL,
-		.dataplane = c->state == CONN_SPLICED	? "sockmap"
-			     : c->state == CONN_RELAYED ? "splice"
-			     : c->state == CONN_EXPRESS ? "express"
+		.dataplane = c->state == CONN_SPLICED					 ? "sockmap"
+			     : c->state == CONN_RELAYED					 ? "splice"
+			     : c->state == CONN_EXPRESS					 ? "express"
 			     : c->state == CONN_COPYING || c->state == CONN_EXPRESS_WAIT ? "copy"
 											 : NULL,
 		.is_promoted = c->promoted_ms != 0,

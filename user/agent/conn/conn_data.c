@@ -76,7 +76,7 @@ bool conn_in_dataplane(const struct conn *c)
 void conn_data_end(struct conn *c, const char *reason)
 {
 	if (c->state == CONN_EXPRESS_WAIT || c->state == CONN_EXPRESS) {
-		conn_express_end(c);
+		conn_express_end(c, reason);
 		return;
 	}
 	if (c->state == CONN_SPLICED && log_get_level() >= LOG_LEVEL_DEBUG) {
@@ -180,10 +180,22 @@ static void flow_addr(const struct sockaddr_storage *ss, __u8 addr[16], __u16 *p
  * in user space (a leg is past ESTABLISHED, or the kick did not hand the
  * client's queue over: nothing was forwarded either way), -1 when c was
  * closed. */
+void conn_flow_entry(const struct conn *c, struct sg_flow *flow)
+{
+	memset(flow, 0, sizeof(*flow));
+	flow->route_id = (uint32_t)c->route;
+	flow_addr(&c->client_addr, flow->client_addr, &flow->client_port);
+	flow_addr(&c->backend_addr, flow->backend_addr, &flow->backend_port);
+	_Static_assert(sizeof(c->sni) <= sizeof(flow->sni), "every SNI fits the flow entry");
+	sockpair_flow_names(flow, c->sni, c->rt->cfg->routes[c->route].name);
+	/* loop_now_ms() is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns(). */
+	flow->start_ns = c->start_ms * 1000000u;
+}
+
 static int splice_pair(struct conn *c, const uint64_t consumed[SOCKPAIR_LEGS])
 {
 	struct agent *ag = c->ag;
-	struct sg_flow flow = {.route_id = (uint32_t)c->route};
+	struct sg_flow flow;
 	int sndbuf = SPLICE_SNDBUF, err;
 
 	for (int leg = 0; leg < 2; leg++) {
@@ -193,12 +205,7 @@ static int splice_pair(struct conn *c, const uint64_t consumed[SOCKPAIR_LEGS])
 			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	}
 	cap_buffers(c);
-	flow_addr(&c->client_addr, flow.client_addr, &flow.client_port);
-	flow_addr(&c->backend_addr, flow.backend_addr, &flow.backend_port);
-	_Static_assert(sizeof(c->sni) <= sizeof(flow.sni), "every SNI fits the flow entry");
-	sockpair_flow_names(&flow, c->sni, c->rt->cfg->routes[c->route].name);
-	/* loop_now_ms() is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns(). */
-	flow.start_ns = c->start_ms * 1000000u;
+	conn_flow_entry(c, &flow);
 	err = sockpair_splice(&c->pair, &ag->dp, c->client_w.fd, c->backend_w.fd,
 			      ag->flow_id_base | (c->id & 0xffffffffu), &flow, consumed);
 	if (err == -EOPNOTSUPP)
@@ -273,10 +280,6 @@ static void promote(struct conn *c)
 			c->is_promotable = false;
 		return;
 	}
-	/* Held for a takeover: the next agent owns the free express slots. */
-	if (c->ag->express && !c->is_express_tried && !agent_is_held(c->ag) &&
-	    conn_express_begin(c))
-		return;
 	for (int leg = 0; leg < SOCKPAIR_LEGS; leg++) {
 		consumed[leg] = c->copy.dir[leg].bytes_in;
 		c->pre_bytes[leg] = c->copy.dir[leg].bytes_out;
@@ -314,6 +317,12 @@ static void step_copy(struct conn *c)
 		c->wants_promotion = c->is_promotable && past_promote_bytes(c);
 	}
 	if (c->is_promotable && c->wants_promotion) {
+		/* Express needs no settle point: once its flow is pending no byte
+		 * can enter a queue, and the copy then reads them dry. Not while
+		 * held for a takeover: the next agent promotes to express then. */
+		if (c->ag->express && !c->is_express_tried && !agent_is_held(c->ag) &&
+		    conn_express_begin(c))
+			return;
 		promote(c);
 		if (c->state != CONN_COPYING)
 			return;

@@ -13,6 +13,8 @@
 #include "conn_internal.h"
 #include "log.h"
 
+#include <bpf/bpf.h>
+
 #define WAIT_STEP_MS 1
 #define WAIT_ROUNDS  200  /* quiet within 200 ms, or the fallback */
 #define LOOK_MS	     1000 /* an active flow's look at its slot */
@@ -55,6 +57,22 @@ static void back_to_copy(struct conn *c)
 	loop_defer(c->ag->loop, &c->again);
 }
 
+/* The pinned flow table shows express pairs too (sockgate flows, top):
+ * written whole by the agent, which alone writes an express flow's entry;
+ * its byte counts follow the program's at each look. */
+static void write_flow_entry(struct conn *c, const uint64_t bytes[2])
+{
+	struct sg_flow flow;
+	uint64_t id = c->ag->flow_id_base | (c->id & 0xffffffffu);
+
+	if (!c->ag->use_sockmap)
+		return;
+	conn_flow_entry(c, &flow);
+	flow.bytes[SG_DIR_TO_BACKEND] = bytes[0];
+	flow.bytes[SG_DIR_TO_CLIENT] = bytes[1];
+	bpf_map_update_elem(c->ag->dp.flows_fd, &id, &flow, BPF_ANY);
+}
+
 static void activate(struct conn *c)
 {
 	for (int leg = 0; leg < 2; leg++)
@@ -64,6 +82,7 @@ static void activate(struct conn *c)
 	conn_count(c, AGENT_CNT_PROMOTED);
 	conn_count(c, AGENT_CNT_EXPRESS);
 	c->promoted_ms = loop_now_ms();
+	write_flow_entry(c, c->pre_bytes);
 	loop_timer_arm(c->ag->loop, &c->timer, LOOK_MS);
 }
 
@@ -110,21 +129,27 @@ static const char *end_of(const struct sg_xflow *f)
 static void look(struct conn *c)
 {
 	struct sg_xflow f;
-	int err = express_read(c->ag->express, &c->xp, &f);
 
+	if (express_read(c->ag->express, &c->xp, &f)) {
+		loop_timer_arm(c->ag->loop, &c->timer, LOOK_MS);
+		return;
+	}
+	/* Freed, or reused, by the agent that took this one's place (a
+	 * takeover): the flow ended unseen. */
+	if (f.state == SG_X_FREE || f.flow_id != c->xp.flow.flow_id) {
+		conn_close(c, AGENT_CNT_CLOSED, "eof", false);
+		return;
+	}
+	write_flow_entry(c, (uint64_t[2]){c->pre_bytes[0] + f.dir[SG_DIR_TO_BACKEND].bytes,
+					  c->pre_bytes[1] + f.dir[SG_DIR_TO_CLIENT].bytes});
 	/* Taken over (agent_is_held()), the agent that took this one's place
 	 * adopted the flow and frees its slot after the linger: close at once,
 	 * while the slot still holds the flow's last numbers. */
-	if (!err && f.state == SG_X_CLOSED &&
+	if (f.state == SG_X_CLOSED &&
 	    (agent_is_held(c->ag) || now_ns() - f.closed_ns >= EXPRESS_LINGER_NS)) {
 		const char *end = end_of(&f);
 
 		conn_close(c, end[0] == 'e' ? AGENT_CNT_CLOSED : AGENT_CNT_ABORTED, end, false);
-		return;
-	}
-	/* Freed, or reused, by that agent: the flow ended unseen. */
-	if (!err && (f.state == SG_X_FREE || f.flow_id != c->xp.flow.flow_id)) {
-		conn_close(c, AGENT_CNT_CLOSED, "eof", false);
 		return;
 	}
 	loop_timer_arm(c->ag->loop, &c->timer, LOOK_MS);
@@ -149,7 +174,7 @@ bool conn_express_bytes(const struct conn *c, uint64_t b[2])
 	return true;
 }
 
-void conn_express_end(struct conn *c)
+void conn_express_end(struct conn *c, const char *reason)
 {
 	if (c->state == CONN_EXPRESS_WAIT) {
 		express_abort(c->ag->express, &c->xp);
@@ -161,10 +186,16 @@ void conn_express_end(struct conn *c)
 	c->bytes[0] = c->pre_bytes[0];
 	c->bytes[1] = c->pre_bytes[1];
 	conn_express_bytes(c, c->bytes);
-	/* A stopping agent leaves the flow to the kernel and the next agent;
-	 * the sockets, in repair mode, close without a packet either way. */
-	if (!c->ag->is_stopping)
-		express_release(c->ag->express, &c->xp);
+	if (c->ag->use_sockmap)
+		sg_flow_finalise(&c->ag->dp, c->ag->flow_id_base | (c->id & 0xffffffffu), c->bytes,
+				 reason);
+	/* A stopping agent leaves a live flow to the kernel and the next
+	 * agent; the sockets, in repair mode, close without a packet either
+	 * way. */
+	if (c->ag->is_stopping)
+		express_hand_off(c->ag->express, &c->xp);
+	else
+		express_end(c->ag->express, &c->xp);
 }
 
 void conn_express_hand_off(struct agent *ag)

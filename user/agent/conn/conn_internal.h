@@ -95,14 +95,14 @@ struct conn {
 	uint64_t promoted_ms;  /* loop_now_ms() at promotion; 0: never */
 	struct sockpair pair;
 	struct relay relay;
-	struct express_pair xp;	 /* EXPRESS_WAIT, EXPRESS */
+	struct express_pair xp;	  /* EXPRESS_WAIT, EXPRESS */
 	uint32_t n_express_waits; /* EXPRESS_WAIT: timer rounds so far */
-	bool is_express_tried;	 /* express is tried once per pair */
-	bool eof[2];	   /* leg's peer ended its stream */
-	bool shut[2];	   /* FIN forwarded to leg (shutdown(SHUT_WR) done) */
-	uint64_t bytes[2]; /* [0] client->backend, [1] backend->client, at close */
-	bool paused[2];	   /* SPLICED: leg's input is not forwarded (conn_pace.c) */
-	bool copying[2];   /* ...and its rest is copied in user space (conn_pace.c) */
+	bool is_express_tried;	  /* express is tried once per pair */
+	bool eof[2];		  /* leg's peer ended its stream */
+	bool shut[2];		  /* FIN forwarded to leg (shutdown(SHUT_WR) done) */
+	uint64_t bytes[2];	  /* [0] client->backend, [1] backend->client, at close */
+	bool paused[2];		  /* SPLICED: leg's input is not forwarded (conn_pace.c) */
+	bool copying[2];	  /* ...and its rest is copied in user space (conn_pace.c) */
 	uint32_t n_pauses;
 	uint64_t peak_queued; /* largest backlog of either direction the agent saw */
 	/* idleness (conn_lifetime.c): bytes moved either way at the last look,
@@ -143,6 +143,8 @@ void conn_data_timer(struct conn *c);
 /* Stops c's dataplane (SPLICED or RELAYED) and collects its byte counts; the
  * flow entry is finalised with reason. For conn_close() only. */
 void conn_data_end(struct conn *c, const char *reason);
+/* c's entry in the pinned flow table as it starts (the CLI's `flows`, `top`). */
+void conn_flow_entry(const struct conn *c, struct sg_flow *flow);
 /* Whether c is in one of the dataplanes (conn_data_end() has work). */
 bool conn_in_dataplane(const struct conn *c);
 
@@ -153,7 +155,7 @@ bool conn_in_dataplane(const struct conn *c);
 bool conn_express_begin(struct conn *c);
 void conn_express_timer(struct conn *c);
 /* conn_data_end()'s part for the two express states. */
-void conn_express_end(struct conn *c);
+void conn_express_end(struct conn *c, const char *reason);
 /* c's bytes so far, copy included: [0] up, [1] down. false when unknown. */
 bool conn_express_bytes(const struct conn *c, uint64_t b[2]);
 

@@ -13,15 +13,19 @@ static const char *const bpf_names[] = {
 
 void metrics_write_express(const struct agent *ag, FILE *f)
 {
-	uint64_t refused[EXPRESS_REFUSED_MAX], active, handed, bpf[SG_XCNT_MAX];
+	uint64_t refused[EXPRESS_REFUSED_MAX], active, handed, resets, bpf[SG_XCNT_MAX];
 
 	if (!ag->express)
 		return;
-	express_counts(ag->express, refused, &active, &handed);
+	express_counts(ag->express, refused, &active, &handed, &resets);
 	fprintf(f,
 		"# HELP sockgate_express_handovers_total Pairs handed to the express dataplane.\n"
 		"# TYPE sockgate_express_handovers_total counter\n"
 		"sockgate_express_handovers_total %llu\n"
+		"# HELP sockgate_express_resets_total Express flows the agent ended itself (idle "
+		"timeout, duration limit), each peer sent a reset.\n"
+		"# TYPE sockgate_express_resets_total counter\n"
+		"sockgate_express_resets_total %llu\n"
 		"# HELP sockgate_express_flows Express flows the kernel translates now, those a "
 		"previous agent left included.\n"
 		"# TYPE sockgate_express_flows gauge\n"
@@ -29,7 +33,7 @@ void metrics_write_express(const struct agent *ag, FILE *f)
 		"# HELP sockgate_express_refused_total Pairs promoted to the fallback instead of "
 		"express, by reason.\n"
 		"# TYPE sockgate_express_refused_total counter\n",
-		(unsigned long long)handed, (unsigned long long)active);
+		(unsigned long long)handed, (unsigned long long)resets, (unsigned long long)active);
 	for (int r = 0; r < EXPRESS_REFUSED_MAX; r++)
 		fprintf(f, "sockgate_express_refused_total{reason=\"%s\"} %llu\n",
 			express_refusal_name((enum express_refusal)r),

@@ -20,6 +20,7 @@
 #include "bpf_loader.h"
 #include "express.h"
 #include "express.skel.h"
+#include "express_reset.h"
 #include "log.h"
 #include "route_lookup.h"
 
@@ -46,11 +47,16 @@ struct express {
 	size_t head, n_free;
 	struct attachment att[MAX_ATTACHED];
 	size_t n_att;
-	/* Slots a previous agent left active: freed here once they end. */
+	/* Slots a previous agent left active: freed here once they end. Each
+	 * holds a socket bound to the gateway's backend-side address and port
+	 * of the flow, so no new connection of this host picks that port while
+	 * the flow lives (its own socket died with the previous agent). */
 	uint32_t *adopted;
+	int *adopted_fd;
 	size_t n_adopted;
 	uint64_t refused[EXPRESS_REFUSED_MAX];
-	uint64_t handed_over, active;
+	uint64_t handed_over, active, resets_sent;
+	struct express_raw raw; /* opened at start: the agent drops CAP_NET_RAW */
 };
 
 /* One side of the pair as the hand-over sees it. */
@@ -217,14 +223,32 @@ static int attach(struct express *x, int ifindex)
 
 /* ---- slots ---- */
 
+static bool claim(struct express *x, uint32_t slot)
+{
+	struct sg_xslot_claim_req req = {.slot = slot};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &req, .ctx_size_in = sizeof(req));
+
+	return bpf_prog_test_run_opts(bpf_program__fd(x->skel->progs.sg_xslot_claim), &opts) == 0 &&
+	       opts.retval == 0;
+}
+
+/* Under x->lock. A slot the kernel says another agent holds (the old one,
+ * during a hot restart) goes to the back of the ring; a few tries, then
+ * none. */
 static bool take_slot(struct express *x, uint32_t *slot)
 {
-	if (!x->n_free)
-		return false;
-	*slot = x->ring[x->head];
-	x->head = (x->head + 1) % SG_MAX_XFLOWS;
-	x->n_free--;
-	return true;
+	for (int tries = 0; tries < 8 && x->n_free; tries++) {
+		uint32_t s = x->ring[x->head];
+
+		x->head = (x->head + 1) % SG_MAX_XFLOWS;
+		if (claim(x, s)) {
+			x->n_free--;
+			*slot = s;
+			return true;
+		}
+		x->ring[(x->head + x->n_free - 1) % SG_MAX_XFLOWS] = s;
+	}
+	return false;
 }
 
 static void give_slot(struct express *x, uint32_t slot)
@@ -268,6 +292,38 @@ static int pin_maps(struct express *x)
 	return err;
 }
 
+/* A socket bound to the address and port the gateway used toward the
+ * backend: -1 when that fails (then a new connection could collide). */
+static int reserve_port(const struct sg_xflow *f)
+{
+	const struct sg_xdir *d = &f->dir[SG_DIR_TO_BACKEND];
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd;
+
+	if (f->is_ipv6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, d->saddr, 16);
+		sin6->sin6_port = d->sport;
+		len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, d->saddr + 12, 4);
+		sin->sin_port = d->sport;
+		len = sizeof(*sin);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Slots a previous agent left in the pinned map are not reused until they
  * end; everything else is free. */
 static int fill_slots(struct express *x)
@@ -276,11 +332,13 @@ static int fill_slots(struct express *x)
 
 	x->ring = calloc(SG_MAX_XFLOWS, sizeof(*x->ring));
 	x->adopted = calloc(SG_MAX_XFLOWS, sizeof(*x->adopted));
-	if (!x->ring || !x->adopted)
+	x->adopted_fd = calloc(SG_MAX_XFLOWS, sizeof(*x->adopted_fd));
+	if (!x->ring || !x->adopted || !x->adopted_fd)
 		return -ENOMEM;
 	for (uint32_t s = 0; s < SG_MAX_XFLOWS; s++) {
 		if (x->pin_dir[0] && bpf_map_lookup_elem(x->flows_fd, &s, &f) == 0 &&
 		    f.state != SG_X_FREE) {
+			x->adopted_fd[x->n_adopted] = reserve_port(&f);
 			x->adopted[x->n_adopted++] = s;
 			continue;
 		}
@@ -299,6 +357,12 @@ int express_open(struct express **out, const char *pin_dir)
 	if (!x)
 		return -ENOMEM;
 	pthread_mutex_init(&x->lock, NULL);
+	x->raw = (struct express_raw){-1, -1};
+	err = express_raw_open(&x->raw);
+	if (err)
+		log_warn("express: raw sockets: %s (a flow the agent ends itself is not reset; "
+			 "its peers learn on their next packet)",
+			 strerror(-err));
 	if (pin_dir)
 		snprintf(x->pin_dir, sizeof(x->pin_dir), "%s", pin_dir);
 	x->skel = sg_express__open();
@@ -331,8 +395,13 @@ void express_close(struct express *x)
 	for (size_t i = 0; i < x->n_att; i++)
 		close(x->att[i].link_fd[0]), close(x->att[i].link_fd[1]); /* pinned: stay */
 	sg_express__destroy(x->skel);
+	express_raw_close(&x->raw);
+	for (size_t i = 0; x->adopted_fd && i < x->n_adopted; i++)
+		if (x->adopted_fd[i] >= 0)
+			close(x->adopted_fd[i]);
 	free(x->ring);
 	free(x->adopted);
+	free(x->adopted_fd);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
 }
@@ -491,6 +560,26 @@ static int set_repair(int fd, int mode)
 	return setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &mode, sizeof(mode)) == -1 ? -errno : 0;
 }
 
+/* Leaving repair mode resets the socket's SO_REUSEADDR to off; left so, an
+ * accepted socket's TIME_WAIT would keep the listener's address from being
+ * bound again by the next agent for a minute. reuse: what it was before. */
+static void leave_repair(int fd, int reuse)
+{
+	int on = reuse ? 1 : 0;
+
+	if (set_repair(fd, TCP_REPAIR_OFF_NO_WP) == 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+}
+
+static int reuse_of(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &v, &len);
+	return v;
+}
+
 static int queue_seq(int fd, int queue, uint32_t *seq)
 {
 	socklen_t len = sizeof(*seq);
@@ -550,12 +639,16 @@ int express_finish(struct express *x, struct express_pair *p, enum express_refus
 			return err;
 		}
 	}
+	for (int d = 0; d < 2; d++)
+		p->reuse[d] = reuse_of(p->fd[d]);
 	err = read_numbers(p->fd[SG_DIR_TO_BACKEND], &c);
 	if (!err)
 		err = read_numbers(p->fd[SG_DIR_TO_CLIENT], &b);
 	if (!err)
 		err = express_read(x, p, &seen);
 	if (err) {
+		for (int d = 0; d < 2; d++)
+			leave_repair(p->fd[d], p->reuse[d]);
 		*why = EXPRESS_REFUSED_REPAIR;
 		refuse(x, *why);
 		return err;
@@ -567,7 +660,7 @@ int express_finish(struct express *x, struct express_pair *p, enum express_refus
 	    !leg_is_acked(p->fd[SG_DIR_TO_CLIENT], b.snd_nxt,
 			  seen.dir[SG_DIR_TO_CLIENT].pending_ack)) {
 		for (int d = 0; d < 2; d++)
-			set_repair(p->fd[d], TCP_REPAIR_OFF_NO_WP);
+			leave_repair(p->fd[d], p->reuse[d]);
 		return -EAGAIN;
 	}
 	set_numbers(&p->flow.dir[SG_DIR_TO_BACKEND], &c, &b);
@@ -579,10 +672,13 @@ int express_finish(struct express *x, struct express_pair *p, enum express_refus
 	if (!err)
 		err = bpf_map_update_elem(x->flows_fd, &p->slot, &p->flow, BPF_ANY);
 	if (err) {
+		err = -errno;
 		p->flow.state = SG_X_PENDING;
+		for (int d = 0; d < 2; d++)
+			leave_repair(p->fd[d], p->reuse[d]);
 		*why = EXPRESS_REFUSED_MAP;
 		refuse(x, *why);
-		return -errno;
+		return err;
 	}
 	pthread_mutex_lock(&x->lock);
 	x->handed_over++;
@@ -607,8 +703,8 @@ void express_abort(struct express *x, struct express_pair *p)
 		return;
 	bpf_map_delete_elem(x->keys_fd, &p->key[0]);
 	bpf_map_delete_elem(x->keys_fd, &p->key[1]);
-	for (int d = 0; d < 2; d++)
-		set_repair(p->fd[d], TCP_REPAIR_OFF_NO_WP); /* EINVAL-free when not on */
+	/* Repair mode is on only between express_finish()'s reads and an
+	 * activation, never when a hand-over is undone. */
 	free_slot(x, p->slot);
 	p->has_slot = false;
 }
@@ -631,10 +727,35 @@ void express_release(struct express *x, struct express_pair *p)
 	pthread_mutex_unlock(&x->lock);
 }
 
+void express_hand_off(struct express *x, struct express_pair *p)
+{
+	struct sg_xflow f;
+
+	/* Only a live flow is worth its risk (its four-tuples are free until
+	 * the next agent reserves them): one that closed is released now. */
+	if (p->has_slot && express_read(x, p, &f) == 0 && f.state == SG_X_ACTIVE)
+		return;
+	express_release(x, p);
+}
+
+void express_end(struct express *x, struct express_pair *p)
+{
+	struct sg_xflow f;
+	bool live = p->has_slot && express_read(x, p, &f) == 0 && f.state == SG_X_ACTIVE;
+
+	express_release(x, p);
+	if (live && express_send_resets(&x->raw, &f) == 0) {
+		pthread_mutex_lock(&x->lock);
+		x->resets_sent++;
+		pthread_mutex_unlock(&x->lock);
+	}
+}
+
 void express_counts(struct express *x, uint64_t refused[EXPRESS_REFUSED_MAX], uint64_t *active,
-		    uint64_t *handed_over)
+		    uint64_t *handed_over, uint64_t *resets_sent)
 {
 	pthread_mutex_lock(&x->lock);
+	*resets_sent = x->resets_sent;
 	memcpy(refused, x->refused, sizeof(x->refused));
 	*active = x->active + x->n_adopted;
 	*handed_over = x->handed_over;
@@ -692,8 +813,12 @@ size_t express_sweep_adopted(struct express *x, uint64_t now_ns, uint64_t linger
 		bpf_map_delete_elem(x->keys_fd, &key[0]);
 		bpf_map_delete_elem(x->keys_fd, &key[1]);
 		free_slot(x, s);
+		if (x->adopted_fd[i] >= 0)
+			close(x->adopted_fd[i]);
 		pthread_mutex_lock(&x->lock);
-		x->adopted[i] = x->adopted[--x->n_adopted];
+		x->n_adopted--;
+		x->adopted[i] = x->adopted[x->n_adopted];
+		x->adopted_fd[i] = x->adopted_fd[x->n_adopted];
 		pthread_mutex_unlock(&x->lock);
 		freed++;
 	}

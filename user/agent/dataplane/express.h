@@ -51,6 +51,7 @@ struct express_pair {
 	bool has_slot;
 	struct sg_xkey key[2]; /* the packets arriving from the client, from the backend */
 	struct sg_xflow flow;  /* as written at activation */
+	int reuse[2];	       /* SO_REUSEADDR of each socket before repair mode */
 };
 
 /* Loads express.bpf.o; its maps and per-interface attachments are pinned
@@ -96,9 +97,19 @@ void express_release(struct express *x, struct express_pair *p);
  * (closed linger_ns ago, or idle an hour). Root loop only. Returns how many. */
 size_t express_sweep_adopted(struct express *x, uint64_t now_ns, uint64_t linger_ns);
 
-/* Counts of pairs refused, by reason, and of pairs handed over. */
+/* Ends an active flow for the agent's own reasons (idle, duration): the
+ * flow is released and each peer sent a RST (express_reset.h); a closed
+ * flow is only released. */
+void express_end(struct express *x, struct express_pair *p);
+
+/* At agent stop: leaves an active flow to the kernel and the next agent;
+ * releases one that already closed. */
+void express_hand_off(struct express *x, struct express_pair *p);
+
+/* Counts of pairs refused, by reason, of pairs handed over, of flows the
+ * agent ended with resets. */
 void express_counts(struct express *x, uint64_t refused[EXPRESS_REFUSED_MAX], uint64_t *active,
-		    uint64_t *handed_over);
+		    uint64_t *handed_over, uint64_t *resets_sent);
 
 /* Sum of the program's per-CPU counters (enum sg_xcounter). */
 int express_bpf_counters(struct express *x, uint64_t out[SG_XCNT_MAX]);

@@ -490,17 +490,23 @@ static uint8_t end_of(const char *reason)
 /* Here a lookup-modify-update is the way: both sockets left sg_socks and
  * sg_peers, so no verdict starts counting on this entry any more, and the
  * bytes written are the final ones, the agent's copies included. */
-void sockpair_flow_finalise(const struct sockpair *p, const struct bpf_dataplane *dp,
-			    const uint64_t bytes[SG_DIR_MAX], const char *end_reason)
+void sg_flow_finalise(const struct bpf_dataplane *dp, uint64_t flow_id,
+		      const uint64_t bytes[SG_DIR_MAX], const char *end_reason)
 {
 	struct sg_flow flow;
 
-	if (bpf_map_lookup_elem(dp->flows_fd, &p->flow_id, &flow) < 0)
+	if (bpf_map_lookup_elem(dp->flows_fd, &flow_id, &flow) < 0)
 		return;
 	memcpy(flow.bytes, bytes, sizeof(flow.bytes));
 	flow.state = SG_FLOW_CLOSED;
 	flow.end = end_of(end_reason);
-	bpf_map_update_elem(dp->flows_fd, &p->flow_id, &flow, BPF_EXIST);
+	bpf_map_update_elem(dp->flows_fd, &flow_id, &flow, BPF_EXIST);
+}
+
+void sockpair_flow_finalise(const struct sockpair *p, const struct bpf_dataplane *dp,
+			    const uint64_t bytes[SG_DIR_MAX], const char *end_reason)
+{
+	sg_flow_finalise(dp, p->flow_id, bytes, end_reason);
 }
 
 void sockpair_flow_discard(const struct sockpair *p, const struct bpf_dataplane *dp)

@@ -117,6 +117,9 @@ int sockpair_flow_set_flags(struct sockpair *p, const struct bpf_dataplane *dp, 
 /* Records the pair's final byte counts (BPF's plus what the agent copied),
  * SG_FLOW_CLOSED and end_reason (an access-log end= value) in the pinned flow
  * entry, once neither leg forwards any more (after sockpair_unsplice()). */
+/* The same for a flow no struct sockpair carries (an express pair's). */
+void sg_flow_finalise(const struct bpf_dataplane *dp, uint64_t flow_id,
+		      const uint64_t bytes[SG_DIR_MAX], const char *end_reason);
 void sockpair_flow_finalise(const struct sockpair *p, const struct bpf_dataplane *dp,
 			    const uint64_t bytes[SG_DIR_MAX], const char *end_reason);
 
