@@ -39,6 +39,13 @@ struct {
 	__type(value, struct sg_xflow);
 } sg_xflows SEC(".maps");
 
+/* One struct sg_event (SG_EVENT_EXPRESS_CLOSED) per flow that ends: the
+ * agent learns at once, as a sockmap pair's socket tells it by EPOLLRDHUP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} sg_xevents SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SG_XCNT_MAX);
@@ -325,8 +332,13 @@ static __always_inline void track_end(struct sg_xflow *f, struct sg_xdir *dir, s
 		    (READ_ONCE(odir->flags) & SG_XDIR_F_FIN_ACKED))) {
 		if (__sync_val_compare_and_swap(&f->state, (__u64)SG_X_ACTIVE,
 						(__u64)SG_X_CLOSED) == SG_X_ACTIVE) {
+			struct sg_event ev = {.flow_id = f->flow_id,
+					      .kind = SG_EVENT_EXPRESS_CLOSED};
+
 			WRITE_ONCE(f->closed_ns, now);
 			count(SG_XCNT_CLOSED);
+			if (bpf_ringbuf_output(&sg_xevents, &ev, sizeof(ev), 0))
+				count(SG_XCNT_EVENTS_LOST); /* the agent's look finds it */
 		}
 	}
 }

@@ -43,6 +43,9 @@ _Static_assert(sizeof(struct sg_peer) == 40, "sg_peer is ABI: update both sides"
 enum sg_event_kind {
 	SG_EVENT_BUDGET = 0, /* dir crossed its notify_at mark */
 	SG_EVENT_BROKEN = 1, /* the source was marked SG_PEER_F_BROKEN */
+	/* express.bpf.c: the flow (flow_id) saw both FINs acknowledged or a RST;
+	 * cookie, bytes and dir are 0 */
+	SG_EVENT_EXPRESS_CLOSED = 2,
 };
 
 /* Posted on sg_events when a direction crossed its notify_at mark: the agent

@@ -127,7 +127,8 @@ _Static_assert(sizeof(struct sg_xslot_claim_req) == 8, "sg_xslot_claim_req is AB
 	X(REDIRECT_FAILED, "redirect_failed")                                                      \
 	X(CLOSED, "closed")                                                                        \
 	X(SELF_DROPS, "self_drops")                                                                \
-	X(SYN_PASSED, "syn_passed")
+	X(SYN_PASSED, "syn_passed")                                                                \
+	X(EVENTS_LOST, "events_lost")
 
 enum sg_xcounter {
 #define SG_XCOUNTER_ENUM(name, str) SG_XCNT_##name,

@@ -302,6 +302,10 @@ static int open_dataplane(struct agent *ag)
 	err = bpf_dataplane_open(&ag->dp, a->bpffs_dir);
 	if (!err)
 		err = open_pacing(ag);
+	if (!err && ag->express &&
+	    ring_buffer__add(ag->events, express_events_fd(ag->express), on_bpf_event, ag))
+		log_warn("express: events: %s (ended flows are found within a second)",
+			 strerror(errno));
 	if (!err) {
 		ag->use_sockmap = true;
 		log_info("dataplane: %s (maps pinned under %s)",

@@ -726,6 +726,11 @@ void conn_on_bpf_event(struct agent *ag, const struct sg_event *e)
 
 	while (c && (c->id & 0xffffffffu) != id)
 		c = c->index_next;
+	if (c && e->kind == SG_EVENT_EXPRESS_CLOSED &&
+	    (ag->flow_id_base | (c->id & 0xffffffffu)) == e->flow_id) {
+		conn_express_closed(c);
+		return;
+	}
 	if (!c || c->state != CONN_SPLICED || c->pair.flow_id != e->flow_id)
 		return;
 	if (e->kind == SG_EVENT_BROKEN) {

@@ -8,7 +8,6 @@
  * reset, and for the idle and duration limits (conn_lifetime.c). */
 #include <errno.h>
 #include <sys/epoll.h>
-#include <time.h>
 
 #include "conn_internal.h"
 #include "log.h"
@@ -18,14 +17,6 @@
 #define WAIT_STEP_MS 1
 #define WAIT_ROUNDS  200  /* quiet within 200 ms, or the fallback */
 #define LOOK_MS	     1000 /* an active flow's look at its slot */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 bool conn_express_begin(struct conn *c)
 {
@@ -101,6 +92,10 @@ static void wait_step(struct conn *c)
 		back_to_copy(c); /* which ends the pair */
 		return;
 	}
+	/* copy_relay_is_idle(): nothing held, no queue left to read. Bytes the
+	 * copy read but its destination did not take yet are in neither
+	 * socket: a hand-over now would start the translation past them (the
+	 * source's rcv_nxt) and activate() would free them. */
 	if (copy_relay_is_idle(&c->copy))
 		err = express_finish(c->ag->express, &c->xp, &why);
 	if (!err) {
@@ -116,14 +111,31 @@ static void wait_step(struct conn *c)
 	back_to_copy(c);
 }
 
-/* "eof", or which side reset. */
+/* "eof", or which side reset. Both FINs acknowledged is a clean end even if
+ * a reset followed: every byte either way was acknowledged by then, and a
+ * peer that has closed answers a late packet with a reset (seen: the
+ * client's last ACK and its FIN reordered between CPUs on the way, the
+ * backend in TIME_WAIT acknowledging the stale ACK again, the closed client
+ * resetting that). */
 static const char *end_of(const struct sg_xflow *f)
 {
+	if ((f->dir[SG_DIR_TO_BACKEND].flags & SG_XDIR_F_FIN_ACKED) &&
+	    (f->dir[SG_DIR_TO_CLIENT].flags & SG_XDIR_F_FIN_ACKED))
+		return "eof";
 	if (f->dir[SG_DIR_TO_BACKEND].flags & SG_XDIR_F_RST)
 		return "client_reset";
 	if (f->dir[SG_DIR_TO_CLIENT].flags & SG_XDIR_F_RST)
 		return "backend_reset";
 	return "eof";
+}
+
+/* The pair ends now, for the access log, the counters and its route's
+ * and endpoint's limits; its flow lingers (conn_express_end()). */
+static void close_ended(struct conn *c, const struct sg_xflow *f)
+{
+	const char *end = end_of(f);
+
+	conn_close(c, end[0] == 'e' ? AGENT_CNT_CLOSED : AGENT_CNT_ABORTED, end, false);
 }
 
 static void look(struct conn *c)
@@ -142,17 +154,20 @@ static void look(struct conn *c)
 	}
 	write_flow_entry(c, (uint64_t[2]){c->pre_bytes[0] + f.dir[SG_DIR_TO_BACKEND].bytes,
 					  c->pre_bytes[1] + f.dir[SG_DIR_TO_CLIENT].bytes});
-	/* Taken over (agent_is_held()), the agent that took this one's place
-	 * adopted the flow and frees its slot after the linger: close at once,
-	 * while the slot still holds the flow's last numbers. */
-	if (f.state == SG_X_CLOSED &&
-	    (agent_is_held(c->ag) || now_ns() - f.closed_ns >= EXPRESS_LINGER_NS)) {
-		const char *end = end_of(&f);
-
-		conn_close(c, end[0] == 'e' ? AGENT_CNT_CLOSED : AGENT_CNT_ABORTED, end, false);
+	if (f.state == SG_X_CLOSED) {
+		close_ended(c, &f);
 		return;
 	}
 	loop_timer_arm(c->ag->loop, &c->timer, LOOK_MS);
+}
+
+void conn_express_closed(struct conn *c)
+{
+	struct sg_xflow f;
+
+	if (c->state == CONN_EXPRESS && express_read(c->ag->express, &c->xp, &f) == 0 &&
+	    f.state == SG_X_CLOSED)
+		close_ended(c, &f);
 }
 
 void conn_express_timer(struct conn *c)
@@ -171,6 +186,28 @@ bool conn_express_bytes(const struct conn *c, uint64_t b[2])
 		return false;
 	b[0] = c->pre_bytes[0] + f.dir[SG_DIR_TO_BACKEND].bytes;
 	b[1] = c->pre_bytes[1] + f.dir[SG_DIR_TO_CLIENT].bytes;
+	return true;
+}
+
+/* An ended flow stays translated EXPRESS_LINGER_NS for late
+ * retransmissions, its sockets holding the tuples meanwhile: express.c
+ * takes both over, and the pair itself ends now. false: not ended, or not
+ * taken (then released at once). */
+static bool linger(struct conn *c)
+{
+	struct sg_xflow f;
+	int fd[2] = {c->client_w.fd, c->backend_w.fd};
+
+	if (express_read(c->ag->express, &c->xp, &f) || f.state != SG_X_CLOSED)
+		return false;
+	/* The express module closes them later: no event may reach c. */
+	loop_del(c->ag->loop, &c->client_w);
+	loop_del(c->ag->loop, &c->backend_w);
+	if (express_linger(c->ag->express, &c->xp, fd, f.closed_ns + EXPRESS_LINGER_NS)) {
+		express_release(c->ag->express, &c->xp);
+		return true;
+	}
+	c->client_w.fd = c->backend_w.fd = -1;
 	return true;
 }
 
@@ -194,7 +231,7 @@ void conn_express_end(struct conn *c, const char *reason)
 	 * way. */
 	if (c->ag->is_stopping)
 		express_hand_off(c->ag->express, &c->xp);
-	else
+	else if (!linger(c))
 		express_end(c->ag->express, &c->xp);
 }
 

@@ -154,6 +154,8 @@ bool conn_in_dataplane(const struct conn *c);
  * the caller promotes it to the fallback. */
 bool conn_express_begin(struct conn *c);
 void conn_express_timer(struct conn *c);
+/* The program said c's flow ended (SG_EVENT_EXPRESS_CLOSED): c ends now. */
+void conn_express_closed(struct conn *c);
 /* conn_data_end()'s part for the two express states. */
 void conn_express_end(struct conn *c, const char *reason);
 /* c's bytes so far, copy included: [0] up, [1] down. false when unknown. */

@@ -112,8 +112,10 @@ static void on_sweep(struct loop_timer *t)
 		    c->state == CONN_COPYING || c->state == CONN_EXPRESS)
 			judge(c, now);
 	}
-	if (ag->express && ag->root == ag)
+	if (ag->express && ag->root == ag) {
 		express_sweep_adopted(ag->express, now * 1000000ull, EXPRESS_LINGER_NS);
+		express_sweep_lingering(ag->express, now * 1000000ull);
+	}
 	loop_timer_arm(ag->loop, &ag->lifetime_timer, sweep_period(ag));
 }
 

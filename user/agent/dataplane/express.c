@@ -54,10 +54,22 @@ struct express {
 	uint32_t *adopted;
 	int *adopted_fd;
 	size_t n_adopted;
+	/* Flows that ended, kept translated a while for late retransmissions,
+	 * their sockets still holding the tuples: freed by the root's sweep. */
+	struct lingering *lingering;
+	size_t n_lingering, cap_lingering;
 	uint64_t refused[EXPRESS_REFUSED_MAX];
 	uint64_t handed_over, active, resets_sent;
 	struct express_raw raw; /* opened at start: the agent drops CAP_NET_RAW */
 };
+
+struct lingering {
+	struct express_pair pair;
+	int fd[2];
+	uint64_t until_ns;
+};
+
+static void end_lingering(struct express *x, struct lingering *l);
 
 /* One side of the pair as the hand-over sees it. */
 struct leg {
@@ -392,6 +404,9 @@ void express_close(struct express *x)
 {
 	if (!x)
 		return;
+	for (size_t i = 0; i < x->n_lingering; i++)
+		end_lingering(x, &x->lingering[i]);
+	free(x->lingering);
 	for (size_t i = 0; i < x->n_att; i++)
 		close(x->att[i].link_fd[0]), close(x->att[i].link_fd[1]); /* pinned: stay */
 	sg_express__destroy(x->skel);
@@ -751,6 +766,66 @@ void express_end(struct express *x, struct express_pair *p)
 	}
 }
 
+int express_events_fd(struct express *x)
+{
+	return bpf_map__fd(x->skel->maps.sg_xevents);
+}
+
+int express_linger(struct express *x, struct express_pair *p, const int fd[2], uint64_t until_ns)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&x->lock);
+	if (x->n_lingering == x->cap_lingering) {
+		size_t cap = x->cap_lingering ? 2 * x->cap_lingering : 64;
+		struct lingering *l = realloc(x->lingering, cap * sizeof(*l));
+
+		if (l) {
+			x->lingering = l;
+			x->cap_lingering = cap;
+		}
+	}
+	if (x->n_lingering < x->cap_lingering)
+		x->lingering[x->n_lingering++] =
+			(struct lingering){.pair = *p, .fd = {fd[0], fd[1]}, .until_ns = until_ns};
+	else
+		err = -ENOMEM;
+	pthread_mutex_unlock(&x->lock);
+	return err;
+}
+
+static void end_lingering(struct express *x, struct lingering *l)
+{
+	express_release(x, &l->pair);
+	close(l->fd[0]); /* in repair mode: without a packet */
+	close(l->fd[1]);
+}
+
+size_t express_sweep_lingering(struct express *x, uint64_t now_ns)
+{
+	size_t n = 0;
+
+	for (;;) {
+		struct lingering l;
+		bool found = false;
+
+		pthread_mutex_lock(&x->lock);
+		for (size_t i = 0; i < x->n_lingering; i++) {
+			if (x->lingering[i].until_ns > now_ns)
+				continue;
+			l = x->lingering[i];
+			x->lingering[i] = x->lingering[--x->n_lingering];
+			found = true;
+			break;
+		}
+		pthread_mutex_unlock(&x->lock);
+		if (!found)
+			return n;
+		end_lingering(x, &l);
+		n++;
+	}
+}
+
 void express_counts(struct express *x, uint64_t refused[EXPRESS_REFUSED_MAX], uint64_t *active,
 		    uint64_t *handed_over, uint64_t *resets_sent)
 {
@@ -783,16 +858,18 @@ int express_bpf_counters(struct express *x, uint64_t out[SG_XCNT_MAX])
 }
 
 /* A previous agent's flow ends like one of ours: linger_ns after it closed,
- * or after an hour without a packet. */
+ * or after an hour without a packet. The differences are signed: now_ns is
+ * the sweep's millisecond clock, so a busy flow's last packet (or its close)
+ * is often stamped after it, and an unsigned difference would wrap to
+ * "hours ago" and free a flow that is moving. */
 static bool adopted_is_over(const struct sg_xflow *f, uint64_t now_ns, uint64_t linger_ns)
 {
 	uint64_t last =
 		f->dir[0].last_ns > f->dir[1].last_ns ? f->dir[0].last_ns : f->dir[1].last_ns;
 
-	/* now_ns is the loop's millisecond: a packet's time may be later. */
 	if (f->state == SG_X_CLOSED)
-		return now_ns > f->closed_ns && now_ns - f->closed_ns >= linger_ns;
-	return f->state != SG_X_ACTIVE || (now_ns > last && now_ns - last >= ADOPTED_IDLE_NS);
+		return (int64_t)(now_ns - f->closed_ns) >= (int64_t)linger_ns;
+	return f->state != SG_X_ACTIVE || (int64_t)(now_ns - last) >= (int64_t)ADOPTED_IDLE_NS;
 }
 
 size_t express_sweep_adopted(struct express *x, uint64_t now_ns, uint64_t linger_ns)

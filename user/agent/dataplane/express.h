@@ -106,6 +106,16 @@ void express_end(struct express *x, struct express_pair *p);
  * releases one that already closed. */
 void express_hand_off(struct express *x, struct express_pair *p);
 
+/* The ring buffer of SG_EVENT_EXPRESS_CLOSED events (sg_abi.h). */
+int express_events_fd(struct express *x);
+
+/* Takes over an ended flow and the two sockets that still hold its
+ * tuples (in repair mode), for the root's sweep to release and close once
+ * until_ns (CLOCK_MONOTONIC) has passed. 0 or -ENOMEM (nothing taken). */
+int express_linger(struct express *x, struct express_pair *p, const int fd[2], uint64_t until_ns);
+/* Root loop: releases the lingering flows whose time is up. */
+size_t express_sweep_lingering(struct express *x, uint64_t now_ns);
+
 /* Counts of pairs refused, by reason, of pairs handed over, of flows the
  * agent ended with resets. */
 void express_counts(struct express *x, uint64_t refused[EXPRESS_REFUSED_MAX], uint64_t *active,
