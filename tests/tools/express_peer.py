@@ -12,7 +12,8 @@ server reads them all and answers one byte "R", so that the pair is promoted (PA
 --promote-bytes) and quiet. Then each side does its action:
   rst S      wait S seconds, then close with SO_LINGER 0 (a reset)
   wait S     read for at most S seconds: prints reset, eof or timeout
-  idle S     wait S seconds, send one byte, then as wait 5
+  idle S     read for S seconds; unless the pair ended meanwhile (prints "idle RESULT"),
+             send one byte, then as wait 5 (prints "idle RESULT" too)
   fin S      (server) wait S seconds, shut the write side, then read the client's
              stream to its end, checking the pattern: prints "got=N ok|bad"
   after-fin N (client) read until the server's FIN, then send N pattern bytes and
@@ -58,6 +59,19 @@ def wait_result(s, seconds):
         return "error:%d" % e.errno
 
 
+def idle(s, seconds, byte):
+    """Quiet for seconds (what ends the pair meanwhile is the result), then one
+    byte and what follows it."""
+    r = wait_result(s, seconds)
+    if r != "timeout":
+        return r
+    try:
+        s.send(byte)
+    except OSError as e:
+        return "reset" if e.errno in (104, 32) else "error:%d" % e.errno
+    return wait_result(s, 5)
+
+
 def rst_close(s):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
@@ -100,9 +114,7 @@ def serve_one(s, hello_len):
         elif action == "wait":
             out("server " + wait_result(s, arg))
         elif action == "idle":
-            time.sleep(arg)
-            s.send(b"x")
-            out("server idle " + wait_result(s, 5))
+            out("server idle " + idle(s, arg, b"x"))
         elif action == "fin":
             time.sleep(arg)
             s.shutdown(socket.SHUT_WR)
@@ -150,9 +162,7 @@ def client(ip, port, hello_file, srv_action, srv_arg, pad, cli_action, cli_arg):
         elif cli_action == "wait":
             out("client " + wait_result(s, arg))
         elif cli_action == "idle":
-            time.sleep(arg)
-            s.send(b"y")
-            out("client idle " + wait_result(s, 5))
+            out("client idle " + idle(s, arg, b"y"))
         elif cli_action == "after-fin":
             s.settimeout(30)
             if s.recv(1) != b"":
