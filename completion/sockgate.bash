@@ -93,7 +93,7 @@ _sockgated()
 		;;
 	--access-log-format) _sockgate_words "$cur" "kv json"; return 0 ;;
 	--log-level) _sockgate_words "$cur" "err warn info debug"; return 0 ;;
-	--metrics | --pair-budget | --label | --workers | --promote-bytes | --promote-after) return 0 ;;
+	--metrics | --pair-budget | --label | --workers | --promote-bytes | --promote-after | --drain-timeout) return 0 ;;
 	esac
 	opts=$("${COMP_WORDS[0]}" --help 2>/dev/null | _sockgate_opts)
 	_sockgate_words "$cur" "$opts"

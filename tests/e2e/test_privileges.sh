@@ -12,7 +12,8 @@
 # reopened after a rename and the control socket removed at stop. A third run starts the
 # agent as systemd does (already the user, exactly the four capabilities, bounding and
 # ambient, no_new_privs; splice, as the user has no delegated cgroup here): the drop must
-# not fail there. --keep-privileges keeps everything.
+# not fail there, and `sockgate upgrade` of that agent starts one that holds the same four
+# and serves. --keep-privileges keeps everything.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -189,7 +190,23 @@ RUN_WRAP=(setpriv --reuid "$SG_UID" --regid "$SG_GID" --init-groups --bounding-s
 RUN_DP=splice
 run_case systemd "$SG_UID" --control "$SOCKGATE_CONTROL"
 e2e_assert_not_contains "$(cat "$RUN_LOG")" "started without" "systemd: no capability is missing"
-stop "$RUN_PID" systemd
+# sockgate upgrade: the agent starts the next one itself, as its user; the four
+# capabilities reach it as ambient ones for that child alone, and it drops them again.
+rc=0
+out=$("$SOCKGATE" upgrade 2>&1) || rc=$?
+[ "$rc" = 0 ] || e2e_fail "systemd: sockgate upgrade exited $rc: $out; $(tail -3 "$RUN_LOG")"
+next=$(sed -n 's/^upgraded: pid \([0-9]*\) serves.*/\1/p' <<<"$out")
+[ -n "$next" ] || e2e_fail "systemd: sockgate upgrade named no new agent: $out"
+e2e_track_pid "$next"
+rc=0
+e2e_poll 15 bash -c "! kill -0 $RUN_PID 2>/dev/null" || e2e_fail "systemd: the old agent did not exit"
+wait "$RUN_PID" || rc=$?
+e2e_assert_eq 0 "$rc" "systemd: the old agent drained and exited 0"
+check_dropped "$next" "systemd, upgraded" "$SG_UID"
+e2e_assert_eq "$WELCOME" "$(curl_gw 443)" "systemd, upgraded: the user's curl through the new agent"
+e2e_assert_eq "$WELCOME" "$(curl_gw 853)" "systemd, upgraded: ... and on the listener a reload added"
+kill -TERM "$next"
+e2e_poll 15 bash -c "! kill -0 $next 2>/dev/null" || e2e_fail "systemd, upgraded: SIGTERM ignored"
 RUN_WRAP=()
 
 # --- --user with a name that does not exist: nothing starts ----------------------------------

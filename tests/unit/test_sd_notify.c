@@ -56,6 +56,10 @@ static void exchange(int fd)
 	cr_assert_gt(strtoull(buf + 27, NULL, 10), 0);
 	cr_assert_eq(sd_notify_stopping(), 1);
 	expect(fd, "STOPPING=1");
+	/* A takeover's new agent names itself the main process, then is ready. */
+	cr_assert_eq(sd_notify_main_ready("took over"), 1);
+	snprintf(buf, sizeof(buf), "MAINPID=%d\nREADY=1\nSTATUS=took over", (int)getpid());
+	expect(fd, buf);
 }
 
 Test(sd_notify, path_socket)

@@ -35,15 +35,15 @@
 #include "backend_health.h"
 #include "guard.h"
 #include "health_check.h"
+#include "inherited.h"
 #include "listeners.h"
 #include "metrics.h"
 #include "log.h"
 #include "privileges.h"
 #include "resolver.h"
 #include "sd_notify.h"
+#include "takeover.h"
 #include "workers.h"
-
-#define SHUTDOWN_DRAIN_MS 10000
 
 static int agent_reload(struct agent *ag);
 
@@ -51,49 +51,93 @@ static void on_stop_deadline(struct loop_timer *t)
 {
 	struct agent *ag = container_of(t, struct agent, stop_timer);
 
+	conn_express_hand_off(ag); /* after a takeover: they go on, without us */
 	if (ag->n_conns)
 		log_warn("shutdown: resetting %zu connections still open", ag->n_conns);
 	conn_abort_all(ag);
 	loop_stop(ag->loop);
 }
 
-static void begin_stop(struct agent *ag, int signo)
+/* Stops accepting and lets the connections finish within ag->drain_ms; the
+ * loop ends once they have. tell_systemd: STOPPING=1 (not after a takeover:
+ * the service goes on, in the new process). */
+static void begin_drain(struct agent *ag, const char *why, bool tell_systemd)
 {
+	ag->is_stopping = true;
+	if (tell_systemd)
+		sd_notify_stopping();
+	log_info("%s: no longer accepting; %llu connections draining (at most %llu ms)", why,
+		 (unsigned long long)(ag->has_workers ? agent_conns(ag) : ag->n_conns),
+		 (unsigned long long)ag->drain_ms);
+	listeners_close(ag);
 	if (ag->has_workers) {
 		/* Each worker drains its own connections; the loop ends when
 		 * the last worker has (workers.c). */
-		if (!ag->is_stopping) {
-			ag->is_stopping = true;
-			sd_notify_stopping();
-			log_info("%s: no longer accepting; %llu connections draining",
-				 strsignal(signo), (unsigned long long)agent_conns(ag));
-			listeners_close(ag);
-			workers_stop(ag, false);
-		} else {
-			log_warn("second signal: resetting %llu connections now",
-				 (unsigned long long)agent_conns(ag));
-			workers_stop(ag, true);
-		}
+		workers_stop(ag, false);
 		return;
 	}
-	if (ag->is_stopping) {
-		log_warn("second signal: resetting %zu connections now", ag->n_conns);
-		conn_abort_all(ag);
-		loop_stop(ag->loop);
-		return;
-	}
-	ag->is_stopping = true;
-	sd_notify_stopping();
-	log_info("%s: no longer accepting; %zu connections draining", strsignal(signo),
-		 ag->n_conns);
-	listeners_close(ag);
-	conn_express_hand_off(ag);
+	/* Express flows go on in the kernel without their sockets (docs/EXPRESS.md,
+	 * "Agent stop, crash and restart"); the workers do the same with theirs.
+	 * Not when taken over: the sockets keep their four-tuples reserved until
+	 * the flows end (the next agent's connections to the same backend would
+	 * pick those ports), and are handed off only at the deadline. */
+	if (!agent_is_held(ag))
+		conn_express_hand_off(ag);
 	if (ag->n_conns == 0) {
 		loop_stop(ag->loop);
 		return;
 	}
 	ag->stop_timer.on_expire = on_stop_deadline;
-	loop_timer_arm(ag->loop, &ag->stop_timer, SHUTDOWN_DRAIN_MS);
+	loop_timer_arm(ag->loop, &ag->stop_timer, ag->drain_ms);
+}
+
+static void begin_stop(struct agent *ag, int signo)
+{
+	if (!ag->is_stopping) {
+		begin_drain(ag, strsignal(signo), true);
+		return;
+	}
+	log_warn("second signal: resetting %llu connections now",
+		 (unsigned long long)(ag->has_workers ? agent_conns(ag) : ag->n_conns));
+	if (ag->has_workers) {
+		workers_stop(ag, true);
+		return;
+	}
+	conn_abort_all(ag);
+	loop_stop(ag->loop);
+}
+
+/* A takeover (control/takeover.h) holds the listeners while the new agent
+ * starts, and releases them if it goes away before it confirms; the new
+ * agent may have put its programs into the guard's and express's links. */
+static void on_takeover_hold(void *ctx, bool hold)
+{
+	struct agent *ag = ctx;
+
+	listeners_hold(ag, hold);
+	if (hold)
+		conn_express_unpend(ag); /* the root's, with --workers 1; apply() the workers' */
+	if (!hold) {
+		guard_relink(ag);
+		express_relink(ag->express);
+	}
+	workers_apply(ag); /* the workers drop or take their watches, and return */
+}
+
+/* The new agent serves: its socket has the control path, its metrics and
+ * guard are the ones taken over; this one only drains. */
+static void on_handed_over(void *ctx, uint64_t drain_ms)
+{
+	struct agent *ag = ctx;
+
+	control_release(ag->control);
+	metrics_close(ag->metrics);
+	ag->metrics = NULL;
+	guard_let_go(ag);
+	if (ag->is_stopping)
+		return;
+	ag->drain_ms = drain_ms;
+	begin_drain(ag, "taken over", false);
 }
 
 static void on_signal(struct loop_watch *w, uint32_t events)
@@ -306,6 +350,18 @@ static int agent_rebuild(struct agent *ag, FILE *out)
 	struct runtime *rt;
 	int err;
 
+	/* Draining (stopped, or taken over): the listeners are closed or another
+	 * agent's, and a directory watch must not open them again. */
+	if (ag->is_stopping || ag->handover) {
+		/* Held for a takeover too: the new agent has the sockets as they
+		 * were sent; one this reload opened would be left out. */
+		const char *why = ag->is_stopping ? "stopping" : "being taken over";
+
+		if (out)
+			fprintf(out, "the agent is %s: nothing reloaded\n", why);
+		log_warn("reload: the agent is %s; ignored", why);
+		return -EINVAL;
+	}
 	/* Names the agent knows take the resolver's answers; new ones are looked
 	 * up off the loop and applied when they arrive. */
 	sd_notify_reloading();
@@ -359,6 +415,14 @@ static void on_install(void *ctx, struct runtime *rt)
 	agent_install(ctx, rt);
 }
 
+static struct control_hooks control_hooks_of(struct agent *ag)
+{
+	return (struct control_hooks){.rebuild = on_rebuild,
+				      .hold = on_takeover_hold,
+				      .handed_over = on_handed_over,
+				      .ctx = ag};
+}
+
 /* What the agent made as root and still writes after changing to u: the
  * access log (reopened after logrotate) and the control socket (removed at
  * stop). Pinned maps are used through their fds only. */
@@ -395,6 +459,8 @@ static int drop_privileges(struct agent *ag, const struct priv_user *u)
 static int agent_start(struct agent *ag)
 {
 	struct priv_user user, *u = NULL;
+	struct control_hooks hooks;
+	bool is_express;
 	int err;
 
 	/* Before anything is attached: a wrong name must change nothing. */
@@ -438,13 +504,28 @@ static int agent_start(struct agent *ag)
 		log_err("signals: %s", strerror(-err));
 		return err;
 	}
+	/* Before the drop: its directory may need root to create. Before the
+	 * dataplane: a takeover may have to happen first (below). */
+	hooks = control_hooks_of(ag);
+	ag->control = control_open(ag, ag->args->control_path, &hooks, ag->args->takeover);
+	if (!ag->control)
+		return -EINVAL;
+	if (ag->args->takeover && !control_is_taking_over(ag->control))
+		log_info("takeover: no agent answers on %s; starting afresh",
+			 ag->args->control_path);
+	/* Express flows live in pinned maps both agents use: this one must read
+	 * which slots are in use (the flows it adopts) only once the old one has
+	 * stopped promoting, that is once it holds its listeners. */
+	is_express = ag->args->dataplane == ARGS_DATAPLANE_EXPRESS ||
+		     (ag->args->dataplane == ARGS_DATAPLANE_AUTO && !ag->args->no_express);
+	if (is_express && control_is_taking_over(ag->control)) {
+		err = takeover_take(ag);
+		if (err)
+			return err;
+	}
 	err = open_dataplane(ag);
 	if (err)
 		return err;
-	/* Before the drop: its directory may need root to create. */
-	ag->control = control_open(ag, ag->args->control_path, on_rebuild, ag);
-	if (!ag->control)
-		return -EINVAL;
 	err = drop_privileges(ag, u);
 	if (!err && ag->access_log)
 		err = access_log_start(ag->access_log);
@@ -454,6 +535,14 @@ static int agent_start(struct agent *ag)
 	err = conn_admit_open(ag);
 	if (err)
 		return err;
+	/* Otherwise as late as it can be: the running agent accepts no more
+	 * from here until this one serves (connections wait in the listeners'
+	 * queues). */
+	if (!is_express && control_is_taking_over(ag->control)) {
+		err = takeover_take(ag);
+		if (err)
+			return err;
+	}
 	/* The guard's lists apply from the first SYN: attached, filled and
 	 * told the listener addresses before any socket listens. */
 	err = guard_prepare(ag, ag->rt->cfg, NULL);
@@ -486,6 +575,9 @@ static int agent_start(struct agent *ag)
 
 static void agent_stop(struct agent *ag)
 {
+	takeover_give_close(ag);
+	inherited_free(ag->inherited); /* startup failed midway: the old agent takes them back */
+	ag->inherited = NULL;
 	if (ag->has_workers) {
 		/* A worker still running (an error stopped the root) ends now. */
 		if (!ag->is_stopping)
@@ -555,9 +647,19 @@ int agent_main(const struct args *a, struct runtime *rt)
 	ag.root = &ag;
 	ag.shared_lock = &shared;
 	pthread_mutex_lock(&shared);
+	ag.drain_ms = a->drain_ms;
 	err = agent_start(&ag);
-	if (!err) {
+	if (!err && ag.inherited) {
+		err = takeover_confirm(&ag);
+		/* The old agent drains now: keep serving even if the rename fails
+		 * (the socket stays where it is, logged). */
+		if (!err && control_take_path(ag.control) == 0)
+			log_info("takeover: done; control socket %s", a->control_path);
+		if (!err)
+			sd_notify_main_ready("serving (took over)");
+	} else if (!err)
 		sd_notify_ready("serving"); /* listeners, BPF and guard are up */
+	if (!err) {
 		err = loop_run(ag.loop);
 		if (err)
 			log_err("event loop: %s", strerror(-err));

@@ -2,9 +2,11 @@
 /* main.c: sockgated's entry point: arguments, configuration, exit codes.
  * Exit codes: 0 ok, 1 runtime failure or rejected configuration, 2 usage. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "args.h"
@@ -17,8 +19,10 @@
 
 int main(int argc, char **argv)
 {
+	static char exe[PATH_MAX];
 	struct runtime *rt;
 	struct args a;
+	ssize_t n;
 
 	/* First: a signal that arrives while the configuration loads must wait
 	 * for the loop's signalfd, not take the default action (exit). */
@@ -36,6 +40,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(a.log_level);
+	a.argv = argv;
+	a.argc = argc;
+	/* Now, while the path still names this binary: an upgrade replaces the
+	 * file, and `sockgate upgrade` runs whatever is there then. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0 && (size_t)n < sizeof(exe) - 1) {
+		exe[n] = '\0';
+		a.exe_path = exe;
+	}
 	if (a.check_only)
 		return check_run(&a);
 	rt = runtime_load(&a, NULL, NULL, NULL);

@@ -20,8 +20,6 @@
 #include "log.h"
 #include "workers.h"
 
-#define WORKER_DRAIN_MS 10000 /* as the root's shutdown: docs/OPERATING.md */
-
 /* How the root learns that every worker took a reload: a reload is in force
  * for new connections when `sockgate reload` answers, whichever worker
  * accepts them. */
@@ -74,6 +72,7 @@ static void on_drain_deadline(struct loop_timer *t)
 {
 	struct agent *w = container_of(t, struct agent, stop_timer);
 
+	conn_express_hand_off(w); /* after a takeover: they go on, without us */
 	if (w->n_conns)
 		log_warn("worker %zu: resetting %zu connections still open", w->worker_index,
 			 w->n_conns);
@@ -86,9 +85,13 @@ static void begin_stop(struct agent *w, bool now)
 	if (!w->is_stopping) {
 		w->is_stopping = true;
 		listeners_unwatch(w);
-		conn_express_hand_off(w);
+		/* Taken over: kept until they end or the deadline (agent.c). */
+		if (!agent_is_held(w))
+			conn_express_hand_off(w);
 		w->stop_timer.on_expire = on_drain_deadline;
-		loop_timer_arm(w->loop, &w->stop_timer, WORKER_DRAIN_MS);
+		/* The root's deadline: set before it told us to stop (the inbox's
+		 * lock orders the two). */
+		loop_timer_arm(w->loop, &w->stop_timer, w->root->drain_ms);
 	}
 	if (now)
 		conn_abort_all(w);
@@ -108,6 +111,8 @@ static void apply(struct agent *w, uint64_t gen)
 	runtime_put(old);
 	if (!w->is_stopping)
 		listeners_sync(w);
+	if (agent_is_held(w))
+		conn_express_unpend(w); /* before the root sends the sockets */
 	pthread_mutex_lock(&w->sync->lock);
 	w->applied_gen = gen;
 	pthread_cond_broadcast(&w->sync->applied);
@@ -221,6 +226,8 @@ static struct agent *new_worker(struct agent *root, size_t i)
 	w->control = NULL;
 	w->config_watch = NULL;
 	w->guard = NULL;
+	w->inherited = NULL;
+	w->handover = NULL;
 	w->resolver = NULL;
 	w->health = NULL;
 	w->events = NULL;

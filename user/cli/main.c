@@ -18,6 +18,7 @@
 #include "cmd_flows.h"
 #include "cmd_stats.h"
 #include "cmd_top.h"
+#include "cmd_upgrade.h"
 #include "control_client.h"
 #include "guard_rules.h"
 #include "json_pretty.h"
@@ -178,6 +179,11 @@ static int run_undrain(const struct cli_opts *o)
 	return run_agent(o, "undrain");
 }
 
+static int run_upgrade(const struct cli_opts *o)
+{
+	return cmd_upgrade(o->control_path, o->n_args ? o->args[0] : NULL, o->out);
+}
+
 static int run_status(const struct cli_opts *o)
 {
 	return run_agent(o, "status");
@@ -336,6 +342,9 @@ static const struct command commands[] = {
 	 run_undrain},
 	{"status", "[--json]", "the agent's version, uptime and sizes", CMD_TAKES_JSON, 0, 0,
 	 run_status},
+	{"upgrade", "[BINARY]",
+	 "replace the agent by BINARY (default: its own path) without dropping a connection", 0, 0,
+	 1, run_upgrade},
 	{"flows", "[--json]", "spliced flows from the pinned flow map, most bytes first",
 	 CMD_TAKES_JSON, 0, 0, run_flows},
 	{"stats", "[--json]", "dataplane counters, summed over CPUs", CMD_TAKES_JSON, 0, 0,

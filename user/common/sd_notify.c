@@ -52,6 +52,14 @@ int sd_notify_ready(const char *status)
 	return sd_notify_send(buf);
 }
 
+int sd_notify_main_ready(const char *status)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "MAINPID=%d\nREADY=1\nSTATUS=%s", (int)getpid(), status);
+	return sd_notify_send(buf);
+}
+
 int sd_notify_reloading(void)
 {
 	struct timespec ts;

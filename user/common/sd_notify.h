@@ -16,6 +16,11 @@ int sd_notify_send(const char *state);
 /* READY=1 with a STATUS= line: startup done, or a reload finished. */
 int sd_notify_ready(const char *status);
 
+/* MAINPID= this process, READY=1 and STATUS=: a takeover (--takeover) is
+ * done and this process is the service's main one now (the unit needs
+ * NotifyAccess=all for systemd to hear it from a process it did not start). */
+int sd_notify_main_ready(const char *status);
+
 /* RELOADING=1 with MONOTONIC_USEC= (CLOCK_MONOTONIC now), as systemd asks. */
 int sd_notify_reloading(void);
 

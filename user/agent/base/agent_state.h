@@ -87,6 +87,8 @@ struct endpoint_load;
 struct backend_health;
 struct health_checker;
 struct resolver;
+struct inherited;
+struct takeover_give;
 
 #define AGENT_INDEX_SIZE 65536 /* power of two */
 #define AGENT_COPY_BUF	 (64 * 1024)
@@ -164,6 +166,14 @@ struct agent {
 	uint64_t flow_id_base; /* start time << 32: flow ids stay unique across restarts,
 				* since sg_flows is pinned and outlives the agent */
 	bool is_stopping;
+	uint64_t drain_ms; /* root: the drain deadline (--drain-timeout, or the takeover's) */
+	/* Upgrade (control/takeover.h), root only. inherited: what a --takeover
+	 * agent received, until its startup is done. handover: the connection of
+	 * the agent taking this one's sockets, until it confirms. While
+	 * is_accept_held, no loop accepts on the listeners (they stay open). */
+	struct inherited *inherited;
+	struct takeover_give *handover;
+	bool is_accept_held;
 	uint64_t counters[AGENT_CNT_MAX];
 	uint64_t bytes_total[2];	   /* finished connections: [0] client->backend, [1] back */
 	uint64_t copied_total;		   /* of which sockmap flows moved in user space */
@@ -226,6 +236,14 @@ static inline uint64_t agent_read(const uint64_t *counter)
 static inline uint64_t agent_conns(const struct agent *ag)
 {
 	return agent_read(&ag->root->conns_total);
+}
+
+/* A takeover holds (or took) the root's listeners: from then on the next
+ * agent owns what the agents share besides them, the free express slots of
+ * the pinned flow map among them. Any thread. */
+static inline bool agent_is_held(const struct agent *ag)
+{
+	return __atomic_load_n(&ag->root->is_accept_held, __ATOMIC_RELAXED);
 }
 
 static inline void agent_shared_lock(struct agent *ag)

@@ -36,6 +36,8 @@ enum opt_id {
 	OPT_MAX_PER_SOURCE,
 	OPT_USER,
 	OPT_KEEP_PRIVILEGES,
+	OPT_TAKEOVER,
+	OPT_DRAIN_TIMEOUT,
 	OPT_NO_EXPRESS,
 };
 
@@ -92,6 +94,14 @@ static const struct opt_doc opt_docs[] = {
 	{{"keep-privileges", no_argument, NULL, OPT_KEEP_PRIVILEGES},
 	 NULL,
 	 "opt out: keep every capability the agent was started with (not recommended)"},
+	{{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+	 "DURATION",
+	 "at stop or after a takeover, how long open connections may finish before they are "
+	 "reset (default 10s)"},
+	{{"takeover", no_argument, NULL, OPT_TAKEOVER},
+	 NULL,
+	 "upgrade: take the listening sockets of the agent on --control, which then drains and "
+	 "exits (docs/OPERATING.md)"},
 	{{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	 "LEVEL",
 	 "err, warn, info (default) or debug"},
@@ -184,6 +194,15 @@ static int parse_one(struct args *a, int id, const char *v)
 			fprintf(stderr, "sockgated: --promote-after %s: expected a duration\n", v);
 			return -EINVAL;
 		}
+		return 0;
+	case OPT_DRAIN_TIMEOUT:
+		if (cfg_parse_duration_ms(v, &a->drain_ms) < 0) {
+			fprintf(stderr, "sockgated: --drain-timeout %s: expected a duration\n", v);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_TAKEOVER:
+		a->takeover = true;
 		return 0;
 	case OPT_CONFIG:
 		return push(a->configs, &a->n_configs, ARGS_MAX_CONFIGS, v, "--config");
@@ -294,6 +313,7 @@ int args_parse(struct args *a, int argc, char **argv)
 	a->pair_budget_bytes = ARGS_DEFAULT_PAIR_BUDGET;
 	a->promote_bytes = ARGS_DEFAULT_PROMOTE_BYTES;
 	a->promote_after_ms = ARGS_DEFAULT_PROMOTE_MS;
+	a->drain_ms = ARGS_DEFAULT_DRAIN_MS;
 	a->access_log_path = "-";
 	opt_doc_longopts(opt_docs, N_OPTS, longopts);
 	opt_doc_shortopts(opt_docs, N_OPTS, "", shortopts, sizeof(shortopts));
@@ -310,6 +330,11 @@ int args_parse(struct args *a, int argc, char **argv)
 	}
 	if (a->strict && !a->check_only) {
 		fprintf(stderr, "sockgated: --strict is a --check option\n");
+		return -EINVAL;
+	}
+	if (a->takeover && a->check_only) {
+		fprintf(stderr,
+			"sockgated: --takeover starts an agent, --check does not: choose one\n");
 		return -EINVAL;
 	}
 	if (a->user && a->keep_privileges) {

@@ -21,6 +21,7 @@
 #define ARGS_DEFAULT_PROMOTE_BYTES (256u << 10)
 #define ARGS_DEFAULT_PROMOTE_MS	   1000u
 #define ARGS_MAX_WORKERS	   64
+#define ARGS_DEFAULT_DRAIN_MS	   10000u
 
 enum args_dataplane {
 	/* Every pair starts in the user-space copy and is promoted once past
@@ -31,7 +32,7 @@ enum args_dataplane {
 	ARGS_DATAPLANE_SOCKMAP, /* every pair spliced at once */
 	ARGS_DATAPLANE_SPLICE,	/* every pair in the splice(2) relay */
 	ARGS_DATAPLANE_COPY,	/* every pair in the user-space copy, never promoted */
-	ARGS_DATAPLANE_EXPRESS /* auto, whatever --no-express says */
+	ARGS_DATAPLANE_EXPRESS	/* auto, whatever --no-express says */
 };
 
 struct args {
@@ -65,7 +66,21 @@ struct args {
 	/* --keep-privileges: skip the drop to the capabilities the agent uses
 	 * (privileges.h); an opt-out, off by default. */
 	bool keep_privileges;
-	bool no_express; /* auto promotes to sockmap, never to express */
+	/* --drain-timeout: how long connections may finish once the agent stops
+	 * accepting (SIGTERM, or handed over by --takeover) before the rest are
+	 * reset. */
+	uint64_t drain_ms;
+	/* --takeover: take the listening sockets, the guard's XDP links and the
+	 * metrics socket of the agent answering on control_path, which then
+	 * drains and exits (docs/OPERATING.md, "Upgrade without dropping
+	 * connections"). Without an agent there, start afresh. */
+	bool takeover;
+	/* The command line and the binary this agent runs, for `sockgate upgrade`
+	 * (control/upgrade.h): set by main(), not by args_parse(). */
+	char *const *argv;
+	int argc;
+	const char *exe_path; /* NULL: unknown (/proc/self/exe unreadable) */
+	bool no_express;      /* auto promotes to sockmap, never to express */
 	enum log_level log_level;
 	bool check_only; /* --check: validate, print the route tables, exit */
 	bool strict;	 /* --strict (with --check): a warning fails the check */

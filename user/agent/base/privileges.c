@@ -217,3 +217,22 @@ int privileges_drop(const struct priv_user *u)
 		log_result(keep, held, u);
 	return err;
 }
+
+void privileges_pass_on(void)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	uint64_t p;
+
+	if (cap_get(data))
+		return;
+	p = word64(data[0].permitted, data[1].permitted) & privileges_keep_mask();
+	for (int i = 0; i < 2; i++)
+		data[i].inheritable = (__u32)(p >> (32 * i));
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		return;
+	for (size_t i = 0; i < N_KEPT; i++) {
+		if (p & (1ull << kept[i].cap))
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, kept[i].cap, 0, 0);
+	}
+}

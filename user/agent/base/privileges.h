@@ -35,4 +35,13 @@ int privileges_find_user(const char *name, struct priv_user *u);
  * 0, or -errno after logging what failed (the agent must not go on). */
 int privileges_drop(const struct priv_user *u);
 
+/* In a child about to run the next agent (`sockgate upgrade`): makes the
+ * kept capabilities this process holds inheritable and ambient, so that the
+ * program it executes holds them too when it is not root (systemd's
+ * User=sockgate); root gets them from the bounding set anyway. The agent
+ * itself never calls it: its own inheritable and ambient sets stay empty.
+ * System calls only (async-signal-safe, for after fork() of a threaded
+ * process); a failure leaves the child to fail its BPF load, logged there. */
+void privileges_pass_on(void);
+
 #endif

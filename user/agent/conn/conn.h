@@ -26,4 +26,10 @@ void conn_abort_all(struct agent *ag);
  * the kernel carries on and the next agent adopts (docs/EXPRESS.md). */
 void conn_express_hand_off(struct agent *ag);
 
+/* A takeover holds the listeners (agent_is_held()): every pair of ag still
+ * waiting for its express hand-over goes back to the copy, and is promoted to
+ * the fallback. The next agent reads which express slots are in use once
+ * every loop has done this, and must not find one still pending. */
+void conn_express_unpend(struct agent *ag);
+
 #endif

@@ -318,8 +318,10 @@ static void step_copy(struct conn *c)
 	}
 	if (c->is_promotable && c->wants_promotion) {
 		/* Express needs no settle point: once its flow is pending no byte
-		 * can enter a queue, and the copy then reads them dry. */
-		if (c->ag->express && !c->is_express_tried && conn_express_begin(c))
+		 * can enter a queue, and the copy then reads them dry. Not while
+		 * held for a takeover: the next agent promotes to express then. */
+		if (c->ag->express && !c->is_express_tried && !agent_is_held(c->ag) &&
+		    conn_express_begin(c))
 			return;
 		promote(c);
 		if (c->state != CONN_COPYING)

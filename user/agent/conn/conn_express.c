@@ -146,6 +146,12 @@ static void look(struct conn *c)
 		loop_timer_arm(c->ag->loop, &c->timer, LOOK_MS);
 		return;
 	}
+	/* Freed, or reused, by the agent that took this one's place (a
+	 * takeover): the flow ended unseen. */
+	if (f.state == SG_X_FREE || f.flow_id != c->xp.flow.flow_id) {
+		conn_close(c, AGENT_CNT_CLOSED, "eof", false);
+		return;
+	}
 	write_flow_entry(c, (uint64_t[2]){c->pre_bytes[0] + f.dir[SG_DIR_TO_BACKEND].bytes,
 					  c->pre_bytes[1] + f.dir[SG_DIR_TO_CLIENT].bytes});
 	if (f.state == SG_X_CLOSED) {
@@ -237,5 +243,15 @@ void conn_express_hand_off(struct agent *ag)
 		next = c->next;
 		if (c->state == CONN_EXPRESS)
 			conn_close(c, AGENT_CNT_CLOSED, "handed_off", false);
+	}
+}
+
+void conn_express_unpend(struct agent *ag)
+{
+	for (struct conn *c = ag->conns; c; c = c->next) {
+		if (c->state == CONN_EXPRESS_WAIT) {
+			loop_timer_cancel(ag->loop, &c->timer); /* the wait's next step */
+			back_to_copy(c);
+		}
 	}
 }

@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "conn_admit.h"
 #include "container_of.h"
+#include "inherited.h"
 #include "listeners.h"
 #include "log.h"
 
@@ -131,17 +132,28 @@ static struct listener_sock *open_one(struct agent *ag, size_t li,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		goto err;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (addr->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	/* Accepted sockets inherit it: no per-connection call. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)addr, addr_len) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1)
-		goto err;
+	/* Taken over: the same socket, listening all along, its queue intact. */
+	fd = inherited_take_sock(ag->inherited, INHERITED_LISTENER, (const struct sockaddr *)addr,
+				 addr_len);
+	if (fd >= 0) {
+		ls->is_inherited = true;
+		/* Ours now: the previous agent set them, a newer build may not. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (listen(fd, LISTEN_BACKLOG) == -1)
+			goto err;
+	} else {
+		fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			goto err;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (addr->ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		/* Accepted sockets inherit it: no per-connection call. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (bind(fd, (const struct sockaddr *)addr, addr_len) == -1 ||
+		    listen(fd, LISTEN_BACKLOG) == -1)
+			goto err;
+	}
 	acceptor_init(&ls->acc, ag, fd, li, addr, addr_len, EPOLLIN);
 	ls->serial = ++ag->listener_serial;
 	/* With workers, the root only holds the socket: they accept. */
@@ -235,7 +247,8 @@ static int want(struct agent *ag, size_t li, const struct sockaddr_storage *addr
 			log_err("listener %s on %s: %s", name, text, strerror(-err));
 			return err;
 		}
-		log_info("listening on %s (%s)", text, name);
+		log_info("%s %s (%s)", ls->is_inherited ? "took over listening on" : "listening on",
+			 text, name);
 		ls->next_index = li;
 	}
 	set_defer_accept(ls, l);
@@ -329,6 +342,28 @@ void listeners_close(struct agent *ag)
 	ag->n_listeners = 0;
 }
 
+void listeners_hold(struct agent *ag, bool hold)
+{
+	if (ag->is_accept_held == hold)
+		return;
+	__atomic_store_n(&ag->is_accept_held, hold, __ATOMIC_RELAXED); /* agent_is_held() */
+	if (ag->has_workers)
+		return; /* the workers' watches follow at their next listeners_sync() */
+	for (size_t i = 0; i < ag->n_listeners; i++) {
+		struct acceptor *acc = &ag->listeners[i]->acc;
+
+		loop_timer_cancel(ag->loop, &acc->resume);
+		if (hold && !acc->is_paused)
+			loop_del(ag->loop, &acc->w);
+		/* is_paused also keeps close_one() from a second loop_del(). */
+		acc->is_paused = hold;
+		if (!hold && loop_add(ag->loop, &acc->w, acc->events) != 0) {
+			acc->is_paused = true;
+			loop_timer_arm(ag->loop, &acc->resume, LISTENER_PAUSE_MS);
+		}
+	}
+}
+
 /* ---- a worker's watches on the root's sockets ---- */
 
 static void reap_watch(struct loop_deferred *d)
@@ -384,7 +419,8 @@ int listeners_sync(struct agent *w)
 		agent_shared_unlock(w);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < root->n_listeners; i++) {
+	/* Held for a takeover: every watch goes, the sockets stay open. */
+	for (size_t i = 0; !root->is_accept_held && i < root->n_listeners; i++) {
 		const struct listener_sock *ls = root->listeners[i];
 		struct listener_watch *lw = NULL;
 

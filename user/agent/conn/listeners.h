@@ -40,6 +40,7 @@ struct listener_sock {
 	uint64_t serial;     /* unique per socket: what a worker's watch names */
 	bool is_wanted;	     /* scratch for listeners_apply() */
 	bool is_revived;     /* scratch for listeners_apply(): taken back from resting */
+	bool is_inherited;   /* taken over from the previous agent (inherited.h) */
 	size_t next_index;   /* scratch for listeners_apply() */
 };
 
@@ -58,6 +59,11 @@ struct listener_watch {
  * Makes the open listeners those of cfg (each listener, plus [::] for an Istio
  * one on 0.0.0.0). On failure (logged) nothing changed and -errno is returned. */
 int listeners_apply(struct agent *ag, const struct config *cfg);
+
+/* hold: no loop of this agent accepts any more, the sockets stay open and
+ * listening (another process accepts from their queues: a takeover);
+ * !hold: accepting again. With workers, workers_apply() makes them follow. */
+void listeners_hold(struct agent *ag, bool hold);
 
 /* Closes every listener (shutdown: no new connections). */
 void listeners_close(struct agent *ag);

@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include "agent_state.h"
+#include "container_of.h"
 #include "control.h"
 #include "control_cmds.h"
 #include "exchange.h"
 #include "log.h"
 #include "sg_defaults.h"
+#include "takeover.h"
 
 #define REQUEST_MAX	   ((16u << 20) + 65536u) /* a 16 MiB file plus its header line */
 #define REQUEST_TIMEOUT_MS 10000
@@ -23,8 +25,13 @@
 
 struct control {
 	struct control_agent agent; /* the exchange's ctx */
+	struct takeover_hooks takeover;
 	struct exchange_server *srv;
+	/* Where the socket is bound; "" once another agent took the path over
+	 * (then it is never removed). */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	/* Taking over: the running agent's path, renamed over at the end. */
+	char final_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool is_own_dir; /* the agent made the socket's directory, or it is the default one */
 };
 
@@ -54,11 +61,15 @@ static bool peer_allowed(int fd)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
-/* The client ends its request by shutting down its write side. */
+/* The client ends its request by shutting down its write side; a takeover
+ * by its line alone, as the connection then carries the hand-over. */
 static bool is_complete(const char *req, size_t len, bool eof)
 {
-	(void)req;
-	(void)len;
+	static const char cmd[] = "takeover";
+
+	if (len > sizeof(cmd) - 1 && !strncmp(req, cmd, sizeof(cmd) - 1) &&
+	    (req[sizeof(cmd) - 1] == '\t' || req[sizeof(cmd) - 1] == '\n'))
+		return memchr(req, '\n', len) != NULL;
 	return eof;
 }
 
@@ -81,7 +92,20 @@ static char *respond(void *ctx, int fd, char *req, size_t len, size_t *resp_len)
 	} else {
 		*nl = '\0';
 		argc = split_args(req, argv);
-		code = control_dispatch(ctx, argc, argv, nl + 1, len - (size_t)(nl + 1 - req), out);
+		if (!strcmp(argv[0], "takeover")) {
+			struct control *c = container_of(ctx, struct control, agent);
+			bool is_taken;
+
+			code = takeover_give(c->agent.ag, fd, argc, argv, &c->takeover, out,
+					     &is_taken);
+			if (is_taken) {
+				fclose(out);
+				free(text);
+				return NULL; /* the connection is the takeover's now */
+			}
+		} else
+			code = control_dispatch(ctx, argc, argv, nl + 1,
+						len - (size_t)(nl + 1 - req), out);
 	}
 	fclose(out);
 	if (asprintf(&resp, "%d\n%.*s", code, (int)text_len, text ? text : "") < 0)
@@ -203,12 +227,21 @@ static int listen_at(const struct sockaddr_un *sa)
 	return fd;
 }
 
-struct control *control_open(struct agent *ag, const char *path, control_rebuild_fn *rebuild,
-			     void *ctx)
+/* The path a taking-over agent binds first: the running agent's stays
+ * reachable until the hand-over is confirmed. */
+static int side_path(struct sockaddr_un *sa, const char *path)
+{
+	int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s.%d", path, (int)getpid());
+
+	return n < 0 || (size_t)n >= sizeof(sa->sun_path) ? -ENAMETOOLONG : 0;
+}
+
+struct control *control_open(struct agent *ag, const char *path, const struct control_hooks *hooks,
+			     bool may_take_over)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *c;
-	bool is_own_dir;
+	bool is_own_dir, is_taking_over = false;
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -221,6 +254,12 @@ struct control *control_open(struct agent *ag, const char *path, control_rebuild
 	is_own_dir = err == 1 || !strcmp(path, SG_DEFAULT_CONTROL);
 	if (err >= 0)
 		err = claim_path(&sa);
+	if (err == -EADDRINUSE && may_take_over) {
+		is_taking_over = true;
+		err = side_path(&sa, path);
+		if (!err)
+			err = claim_path(&sa);
+	}
 	if (err == -EADDRINUSE) {
 		log_err("control socket %s: another sockgated is running there (use --control "
 			"to choose another path)",
@@ -229,26 +268,62 @@ struct control *control_open(struct agent *ag, const char *path, control_rebuild
 	}
 	fd = err ? err : listen_at(&sa);
 	if (fd < 0) {
-		log_err("control socket %s: %s", path, strerror(-fd));
+		log_err("control socket %s: %s", sa.sun_path, strerror(-fd));
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
-		unlink(path);
+		unlink(sa.sun_path);
 		return NULL;
 	}
-	c->agent = (struct control_agent){.ag = ag, .rebuild = rebuild, .rebuild_ctx = ctx};
+	c->agent = (struct control_agent){
+		.ag = ag, .rebuild = hooks->rebuild, .rebuild_ctx = hooks->ctx};
+	c->takeover = (struct takeover_hooks){
+		.hold = hooks->hold, .handed_over = hooks->handed_over, .ctx = hooks->ctx};
 	c->srv = exchange_serve(ag->loop, fd, &control_ops, &c->agent); /* closes fd on failure */
 	if (!c->srv) {
-		unlink(path);
+		unlink(sa.sun_path);
 		free(c);
 		return NULL;
 	}
 	memcpy(c->path, sa.sun_path, sizeof(c->path));
+	if (is_taking_over)
+		snprintf(c->final_path, sizeof(c->final_path), "%s", path);
 	c->is_own_dir = is_own_dir;
-	log_info("control socket %s", path);
+	if (is_taking_over)
+		log_info("control socket %s: an agent runs there; taking it over (bound at %s "
+			 "meanwhile)",
+			 path, c->path);
+	else
+		log_info("control socket %s", path);
 	return c;
+}
+
+bool control_is_taking_over(const struct control *c)
+{
+	return c && c->final_path[0];
+}
+
+int control_take_path(struct control *c)
+{
+	/* rename() swaps the name atomically: a client always finds one agent. */
+	if (rename(c->path, c->final_path) == -1) {
+		int err = -errno;
+
+		log_err("control socket %s: rename from %s: %s", c->final_path, c->path,
+			strerror(-err));
+		return err;
+	}
+	memcpy(c->path, c->final_path, sizeof(c->path));
+	c->final_path[0] = '\0';
+	return 0;
+}
+
+void control_release(struct control *c)
+{
+	if (c)
+		c->path[0] = '\0';
 }
 
 int control_give(const struct control *c, uid_t uid, gid_t gid)
@@ -275,6 +350,7 @@ void control_close(struct control *c)
 	if (!c)
 		return;
 	exchange_close(c->srv);
-	unlink(c->path);
+	if (c->path[0])
+		unlink(c->path);
 	free(c);
 }

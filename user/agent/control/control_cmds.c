@@ -21,6 +21,7 @@
 #include "log.h"
 #include "sg_defaults.h"
 #include "table.h"
+#include "upgrade.h"
 
 static bool has_route(const struct config *c, const char *name)
 {
@@ -319,6 +320,8 @@ int control_dispatch(const struct control_agent *ca, size_t argc, char **argv, c
 		return cmd_routes(ag, argc, argv, out);
 	if (!strcmp(cmd, "backends"))
 		return control_backends(ag, argc, argv, out);
+	if (!strcmp(cmd, "upgrade"))
+		return control_upgrade(ag, argc, argv, out);
 	if (!strcmp(cmd, "drain") || !strcmp(cmd, "undrain"))
 		return control_drain(ag, argc, argv, out);
 	if (!strcmp(cmd, "status"))

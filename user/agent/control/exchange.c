@@ -221,6 +221,11 @@ static void on_accept(struct loop_watch *w, uint32_t events)
 	}
 }
 
+int exchange_fd(const struct exchange_server *s)
+{
+	return s->w.fd;
+}
+
 unsigned long long exchange_shed(const struct exchange_server *s)
 {
 	return s ? s->n_shed : 0;

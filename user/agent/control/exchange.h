@@ -46,6 +46,9 @@ struct exchange_ops {
 struct exchange_server *exchange_serve(struct loop *loop, int listen_fd,
 				       const struct exchange_ops *ops, void *ctx);
 
+/* The listening socket. */
+int exchange_fd(const struct exchange_server *s);
+
 /* Connections shed for max_open since s started. */
 unsigned long long exchange_shed(const struct exchange_server *s);
 

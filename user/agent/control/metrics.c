@@ -20,6 +20,7 @@
 #include "exchange.h"
 #include "log.h"
 #include "backend_health.h"
+#include "inherited.h"
 #include "metrics.h"
 #include "metrics_agent.h"
 #include "metrics_express.h"
@@ -347,7 +348,7 @@ static const struct exchange_ops scrape_ops = {
 /* "host:port", "[v6]:port" or ":port" into a bound, listening socket.
  * ":port" is 127.0.0.1: /metrics names routes, SNIs and backend addresses,
  * so serving every address takes an explicit 0.0.0.0 or [::]. */
-static int listen_on(const char *addr)
+static int listen_on(struct agent *ag, const char *addr)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
 	char host[256] = "", *colon;
@@ -368,6 +369,12 @@ static int listen_on(const char *addr)
 	}
 	if (getaddrinfo(host[0] ? host : "127.0.0.1", port, &hints, &res) != 0)
 		return -EINVAL;
+	/* Taken over from the previous agent: scrapes never meet a closed port. */
+	fd = inherited_take_sock(ag->inherited, INHERITED_METRICS, res->ai_addr, res->ai_addrlen);
+	if (fd >= 0) {
+		freeaddrinfo(res);
+		return fd;
+	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		freeaddrinfo(res);
@@ -387,7 +394,7 @@ static int listen_on(const char *addr)
 struct metrics *metrics_open(struct agent *ag, const char *addr)
 {
 	struct metrics *m;
-	int fd = listen_on(addr);
+	int fd = listen_on(ag, addr);
 
 	if (fd < 0) {
 		log_err("metrics on %s: %s", addr, strerror(-fd));
@@ -405,6 +412,11 @@ struct metrics *metrics_open(struct agent *ag, const char *addr)
 	}
 	log_info("metrics on http://%s%s/metrics", addr[0] == ':' ? "127.0.0.1" : "", addr);
 	return m;
+}
+
+int metrics_fd(const struct metrics *m)
+{
+	return m ? exchange_fd(m->srv) : -1;
 }
 
 void metrics_close(struct metrics *m)

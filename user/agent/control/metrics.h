@@ -15,6 +15,9 @@ struct metrics;
 struct metrics *metrics_open(struct agent *ag, const char *addr);
 
 /* Closes the listener and ends the scrapes in progress. NULL-tolerant. */
+/* The listening socket (a takeover hands it over), or -1 for NULL. */
+int metrics_fd(const struct metrics *m);
+
 void metrics_close(struct metrics *m);
 
 /* Writes the exposition of ag's state to f (also used by tests and tools). */

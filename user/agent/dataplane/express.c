@@ -421,6 +421,25 @@ void express_close(struct express *x)
 	free(x);
 }
 
+void express_relink(struct express *x)
+{
+	int prog[2];
+
+	if (!x)
+		return;
+	prog[0] = bpf_program__fd(x->skel->progs.sg_express);
+	prog[1] = bpf_program__fd(x->skel->progs.sg_express_egress);
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->n_att; i++) {
+		for (int e = 0; e < 2; e++) {
+			if (bpf_link_update(x->att[i].link_fd[e], prog[e], NULL) < 0)
+				log_warn("express: take back the TC link of interface %d: %s",
+					 x->att[i].ifindex, strerror(errno));
+		}
+	}
+	pthread_mutex_unlock(&x->lock);
+}
+
 /* ---- hand-over ---- */
 
 static void fill_dir(struct sg_xdir *d, const struct leg *to)

@@ -62,6 +62,11 @@ int express_open(struct express **out, const char *pin_dir);
 /* Leaves the pinned maps and attachments to the flows still in them. */
 void express_close(struct express *x);
 
+/* Puts this agent's programs back into its TC links: a takeover that failed
+ * left the other agent's there (the maps are the same pinned ones).
+ * NULL-tolerant. */
+void express_relink(struct express *x);
+
 /* Step 1, once the copy reached a settle point: checks that the pair can be
  * translated exactly, attaches the program where its packets arrive, and
  * installs the flow as SG_X_PENDING. -1 and *why when it cannot (nothing

@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "agent_state.h"
 #include "guard.h"
+#include "inherited.h"
 #include "listeners.h"
 #include "log.h"
 
@@ -168,6 +169,19 @@ static int attach_one(struct guard *g, const char *name, struct guard_iface *ifa
 		iface->link_fd = cur->link_fd;
 		iface->is_generic = cur->is_generic;
 		return 0;
+	}
+	/* Taken over: the previous agent's link gets this program, atomically. */
+	fd = inherited_take_link(g->ag->inherited, ifindex, &iface->is_generic);
+	if (fd >= 0) {
+		int err = guard_bpf_relink(&g->bpf, fd);
+
+		if (!err) {
+			log_info("guard: took over the XDP link on %s", name);
+			iface->link_fd = fd;
+			return 0;
+		}
+		log_warn("guard: take over the XDP link on %s: %s", name, strerror(-err));
+		close(fd);
 	}
 	fd = guard_bpf_attach(&g->bpf, ifindex, &iface->is_generic, &generic_err);
 	if (fd < 0) {
@@ -442,6 +456,31 @@ enum guard_rules_result guard_change_rule(struct guard *g, enum guard_list list,
 	if (!was_allow_only && is_allow_only)
 		write_cfg(g, true); /* tighten once the first allow entry is in */
 	return r;
+}
+
+void guard_relink(struct agent *ag)
+{
+	struct guard *g = ag->guard;
+
+	for (size_t i = 0; g && i < g->n_ifs; i++) {
+		int err = guard_bpf_relink(&g->bpf, g->ifs[i].link_fd);
+
+		if (err)
+			log_err("guard: take back the XDP link on %s: %s", g->ifs[i].name,
+				strerror(-err));
+	}
+}
+
+void guard_let_go(struct agent *ag)
+{
+	struct guard *g = ag->guard;
+
+	for (size_t i = 0; g && i < g->n_ifs; i++) {
+		close(g->ifs[i].link_fd);
+		log_info("guard: the XDP link on %s is the new agent's now", g->ifs[i].name);
+	}
+	if (g)
+		g->n_ifs = 0;
 }
 
 void guard_close(struct agent *ag)

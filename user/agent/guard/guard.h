@@ -82,4 +82,12 @@ enum guard_rules_result guard_change_rule(struct guard *g, enum guard_list list,
 /* Detaches from every interface and frees everything. NULL-tolerant. */
 void guard_close(struct agent *ag);
 
+/* A takeover is done: the new agent holds the links (with its program), so
+ * this one's descriptors close without detaching anything. */
+void guard_let_go(struct agent *ag);
+
+/* Puts this agent's program back into its links: a takeover that failed
+ * may have left the other agent's there. */
+void guard_relink(struct agent *ag);
+
 #endif

@@ -70,6 +70,11 @@ int guard_bpf_attach(const struct guard_bpf *b, int ifindex, bool *is_generic, i
 	return native_err;
 }
 
+int guard_bpf_relink(const struct guard_bpf *b, int link_fd)
+{
+	return bpf_link_update(link_fd, b->prog_fd, NULL) < 0 ? -errno : 0;
+}
+
 int guard_bpf_rule(const struct guard_bpf *b, enum guard_list list, const struct cfg_cidr *c,
 		   bool is_add)
 {

@@ -41,6 +41,11 @@ void guard_bpf_close(struct guard_bpf *b);
  * -errno of the native attempt when both failed (*generic_err gets the other's). */
 int guard_bpf_attach(const struct guard_bpf *b, int ifindex, bool *is_generic, int *generic_err);
 
+/* Puts this program into link_fd, an XDP link another agent made (a
+ * takeover): the interface is never without a guard, and the link is then
+ * as good as one guard_bpf_attach() returned. 0 or -errno. */
+int guard_bpf_relink(const struct guard_bpf *b, int link_fd);
+
 /* Adds or deletes c in list's trie of its family. 0 or -errno. */
 int guard_bpf_rule(const struct guard_bpf *b, enum guard_list list, const struct cfg_cidr *c,
 		   bool is_add);
