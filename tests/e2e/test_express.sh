@@ -4,7 +4,7 @@
 # every byte checked by build/test/sgflow (or, for resets and a backend that half-closes
 # first, by tests/tools/express_peer.py), in the three-namespace topology:
 #  1. 1 GiB each way through one connection: express, access log exact.
-#  2. 200 concurrent pairs x 1 MiB and 100 x 32 MiB each way: all correct, most express.
+#  2. 200 concurrent pairs x 1 MiB, 1000 x 2 MiB and 100 x 32 MiB each way: all correct, most express.
 #  3. Loss on every leg (nftables numgen drop rules at the destinations, in the client and
 #     backend namespaces) at 0.5% and 2%, with and without segmentation offload at the
 #     peers: 4-8 pairs of 16-64 MiB each way, all correct, express lines exact.
@@ -203,6 +203,7 @@ conc() {
 }
 if has_case 2; then
 	conc 200 1 1000
+	conc 1000 2 3000
 	conc 100 32 2000
 fi
 
