@@ -160,26 +160,10 @@ static void start_relay(struct conn *c)
 /* Stores ss as an IPv6 (v4-mapped for IPv4) address and host-order port. */
 static void flow_addr(const struct sockaddr_storage *ss, __u8 addr[16], __u16 *port)
 {
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		memset(addr, 0, 10);
-		addr[10] = addr[11] = 0xff;
-		memcpy(addr + 12, &sin->sin_addr, 4);
-		*port = ntohs(sin->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		memcpy(addr, &sin6->sin6_addr, 16);
-		*port = ntohs(sin6->sin6_port);
-	}
+	addr_to16(ss, addr, port);
+	*port = ntohs(*port);
 }
 
-/* Splices c's legs; consumed: what the copy read from each (NULL: nothing).
- * Returns 0 when spliced, 1 when the pair cannot be spliced now and goes on
- * in user space (a leg is past ESTABLISHED, or the kick did not hand the
- * client's queue over: nothing was forwarded either way), -1 when c was
- * closed. */
 void conn_flow_entry(const struct conn *c, struct sg_flow *flow)
 {
 	memset(flow, 0, sizeof(*flow));

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* conn_express.c: a pair's life in the express dataplane (docs/EXPRESS.md).
- * The copy stops at a settle point; the flow is installed pending, so the
- * gateway's stack sees only pure ACKs; once every byte the gateway sent is
- * acknowledged, the legs' sequence numbers are read and the flow goes
- * active. From then on the agent only looks at the flow once a second: to
- * end the pair a linger after the kernel saw both FINs acknowledged or a
- * reset, and for the idle and duration limits (conn_lifetime.c). */
+ * When the pair is due for promotion its flow is installed pending, so no
+ * new byte enters a receive queue; the copy reads the queues dry; once
+ * every byte the gateway sent is acknowledged, the legs' sequence numbers
+ * are read and the flow goes active. From then on the pair ends when the
+ * program reports both FINs acknowledged or a reset (an event, or the
+ * once-a-second look), or at the idle and duration limits
+ * (conn_lifetime.c); its flow then lingers in express.c. */
 #include <errno.h>
 #include <sys/epoll.h>
 

@@ -149,7 +149,7 @@ void conn_flow_entry(const struct conn *c, struct sg_flow *flow);
 bool conn_in_dataplane(const struct conn *c);
 
 /* conn_express.c */
-/* At a settle point of the copy: installs c's flow pending and starts
+/* When c is due for promotion: installs c's flow pending and starts
  * waiting for its legs to go quiet. false: c cannot go express (counted),
  * the caller promotes it to the fallback. */
 bool conn_express_begin(struct conn *c);

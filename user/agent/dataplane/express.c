@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "addr.h"
 #include "bpf_loader.h"
 #include "express.h"
 #include "express.skel.h"
@@ -92,38 +93,19 @@ const char *express_refusal_name(enum express_refusal r)
 	return r < EXPRESS_REFUSED_MAX ? refusal_names[r] : "other";
 }
 
-static void to16(const struct sockaddr_storage *ss, uint8_t out[16], uint16_t *port, bool *is_v6)
-{
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		memset(out, 0, 10);
-		out[10] = out[11] = 0xff;
-		memcpy(out + 12, &sin->sin_addr, 4);
-		*port = sin->sin_port;
-		*is_v6 = false;
-	} else {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		memcpy(out, &sin6->sin6_addr, 16);
-		*port = sin6->sin6_port;
-		*is_v6 = !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr);
-	}
-}
-
 static int read_leg(int fd, struct leg *l)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	bool v6;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return -errno;
-	to16(&ss, l->local, &l->lport, &l->is_ipv6);
+	addr_to16(&ss, l->local, &l->lport);
+	l->is_ipv6 = !addr16_is_v4(l->local); /* a v4-mapped address is IPv4 on the wire */
 	len = sizeof(ss);
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
 		return -errno;
-	to16(&ss, l->peer, &l->pport, &v6);
+	addr_to16(&ss, l->peer, &l->pport);
 	len = sizeof(l->ti);
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &l->ti, &len) == -1)
 		return -errno;
@@ -309,25 +291,10 @@ static int pin_maps(struct express *x)
 static int reserve_port(const struct sg_xflow *f)
 {
 	const struct sg_xdir *d = &f->dir[SG_DIR_TO_BACKEND];
-	struct sockaddr_storage ss = {0};
-	socklen_t len;
+	struct sockaddr_storage ss;
+	socklen_t len = addr_from16(d->saddr, d->sport, &ss);
 	int fd;
 
-	if (f->is_ipv6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, d->saddr, 16);
-		sin6->sin6_port = d->sport;
-		len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, d->saddr + 12, 4);
-		sin->sin_port = d->sport;
-		len = sizeof(*sin);
-	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && bind(fd, (struct sockaddr *)&ss, len) == -1) {
 		close(fd);
@@ -712,16 +679,23 @@ static void free_slot(struct express *x, uint32_t slot)
 	pthread_mutex_unlock(&x->lock);
 }
 
-void express_abort(struct express *x, struct express_pair *p)
+/* Deletes p's keys and frees its slot; false when it had none. */
+static bool drop_flow(struct express *x, struct express_pair *p)
 {
 	if (!p->has_slot)
-		return;
+		return false;
 	bpf_map_delete_elem(x->keys_fd, &p->key[0]);
 	bpf_map_delete_elem(x->keys_fd, &p->key[1]);
-	/* Repair mode is on only between express_finish()'s reads and an
-	 * activation, never when a hand-over is undone. */
 	free_slot(x, p->slot);
 	p->has_slot = false;
+	return true;
+}
+
+/* Repair mode is on only between express_finish()'s reads and an
+ * activation, never when a hand-over is undone: nothing to leave. */
+void express_abort(struct express *x, struct express_pair *p)
+{
+	drop_flow(x, p);
 }
 
 int express_read(struct express *x, const struct express_pair *p, struct sg_xflow *out)
@@ -731,12 +705,8 @@ int express_read(struct express *x, const struct express_pair *p, struct sg_xflo
 
 void express_release(struct express *x, struct express_pair *p)
 {
-	if (!p->has_slot)
+	if (!drop_flow(x, p))
 		return;
-	bpf_map_delete_elem(x->keys_fd, &p->key[0]);
-	bpf_map_delete_elem(x->keys_fd, &p->key[1]);
-	free_slot(x, p->slot);
-	p->has_slot = false;
 	pthread_mutex_lock(&x->lock);
 	x->active--;
 	pthread_mutex_unlock(&x->lock);

@@ -67,7 +67,7 @@ void express_close(struct express *x);
  * NULL-tolerant. */
 void express_relink(struct express *x);
 
-/* Step 1, once the copy reached a settle point: checks that the pair can be
+/* Step 1, when a pair is due for promotion (no settle point needed): checks that the pair can be
  * translated exactly, attaches the program where its packets arrive, and
  * installs the flow as SG_X_PENDING. -1 and *why when it cannot (nothing
  * is left installed), 0 otherwise. */

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "express_reset.h"
 
 static uint32_t sum16(const void *p, size_t len, uint32_t sum)
@@ -38,8 +39,8 @@ static int send_one(const struct express_raw *raw, const struct sg_xdir *d, bool
 	uint8_t pkt[40 + sizeof(struct tcphdr)] = {0};
 	struct tcphdr th = {0};
 	uint8_t proto_len[4] = {0, IPPROTO_TCP, 0, sizeof(th)};
-	struct sockaddr_storage to = {0};
-	socklen_t to_len;
+	struct sockaddr_storage to;
+	socklen_t to_len = addr_from16(d->daddr, 0, &to);
 	size_t ip_len;
 	int fd = is_ipv6 ? raw->fd6 : raw->fd4;
 	uint32_t sum;
@@ -57,8 +58,6 @@ static int send_one(const struct express_raw *raw, const struct sg_xdir *d, bool
 	sum = sum16(proto_len, sizeof(proto_len), sum);
 	th.check = htons(fold(sum16(&th, sizeof(th), sum)));
 	if (is_ipv6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
-
 		ip_len = 40;
 		pkt[0] = 0x60;
 		pkt[5] = sizeof(th); /* payload length, low byte */
@@ -66,12 +65,7 @@ static int send_one(const struct express_raw *raw, const struct sg_xdir *d, bool
 		pkt[7] = 64;
 		memcpy(pkt + 8, d->saddr, 16);
 		memcpy(pkt + 24, d->daddr, 16);
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, d->daddr, 16);
-		to_len = sizeof(*sin6);
 	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&to;
-
 		ip_len = 20;
 		pkt[0] = 0x45;
 		pkt[3] = 20 + sizeof(th); /* total length, low byte */
@@ -80,9 +74,6 @@ static int send_one(const struct express_raw *raw, const struct sg_xdir *d, bool
 		pkt[9] = IPPROTO_TCP;
 		memcpy(pkt + 12, d->saddr + 12, 4);
 		memcpy(pkt + 16, d->daddr + 12, 4);
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, d->daddr + 12, 4);
-		to_len = sizeof(*sin);
 	}
 	memcpy(pkt + ip_len, &th, sizeof(th));
 	if (sendto(fd, pkt, ip_len + sizeof(th), 0, (struct sockaddr *)&to, to_len) == -1)

@@ -8,14 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "route_lookup.h"
-
-static bool is_v4_mapped(const uint8_t a[16])
-{
-	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-	return memcmp(a, prefix, sizeof(prefix)) == 0;
-}
 
 static int parse_answer(const struct nlmsghdr *h, size_t n, struct route_answer *out)
 {
@@ -48,7 +42,7 @@ int route_lookup(const uint8_t addr[16], struct route_answer *out)
 		struct rtmsg rt;
 		char attrs[RTA_SPACE(16)];
 	} req = {0};
-	bool v4 = is_v4_mapped(addr);
+	bool v4 = addr16_is_v4(addr);
 	size_t alen = v4 ? 4 : 16;
 	struct rtattr *a = (struct rtattr *)req.attrs;
 	char buf[4096];
