@@ -166,6 +166,19 @@ if [ "${SG_XE2E_PCAP:-0}" = 1 ]; then
 	done
 fi
 
+# capture_flush NS DST PCAP: once a UDP datagram NS sends to DST port 9 is in PCAP (a
+# capture taken with "tcp or udp port 9"), everything before it is too: stopping tcpdump
+# may leave what the kernel still buffers unread. The packet analyses read TCP only.
+capture_flush() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		ip netns exec "$1" bash -c "echo marker >/dev/udp/$2/9" 2>/dev/null || true
+		timeout 10 tcpdump -r "$3" -nn 'udp port 9' 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	e2e_fail "capture $3: the marker datagram never reached the file"
+}
+
 # ---- 1: one connection, 1 GiB each way -----------------------------------------------------------
 
 start_agent main
@@ -384,7 +397,8 @@ if has_case 8; then
 	# that came in from the other peer was sent by the gateway's own socket.
 	cap=$(e2e_tmpdir cap)
 	tcpdump_on() {
-		e2e_bg "$SG_NS_GW" "$cap/$1.err" tcpdump -i "$1" -nn -U -B 16384 -s 96 -w "$cap/$1.pcap" tcp
+		e2e_bg "$SG_NS_GW" "$cap/$1.err" tcpdump -i "$1" -nn -U -B 16384 -s 96 -w "$cap/$1.pcap" \
+			'tcp or udp port 9'
 		TCPDUMP_PID=$E2E_BG_PID
 		e2e_poll 10 grep -q 'listening on' "$cap/$1.err" || e2e_fail "tcpdump on $1: $(cat "$cap/$1.err")"
 	}
@@ -396,10 +410,10 @@ if has_case 8; then
 	m=$(n_access)
 	out=$(client "$SG_NS_CLI" "$GW_IP_CLI" 443 --up 16M --down 16M --fin-after-eof --seed 8000 --timeout 60)
 	e2e_assert_contains "$out" "1 ok, 0 failed" "capture: 16 MiB each way, every byte checked"
-	# the flow's access line: the program saw both FINs acknowledged; then a moment for
-	# tcpdump to write what it still buffers
+	# the flow's access line: the program saw both FINs acknowledged
 	new_access "$m" 1 >/dev/null
-	sleep 1
+	capture_flush "$SG_NS_GW" "$CLI_IP" "$cap/$GW_IF_CLI.pcap"
+	capture_flush "$SG_NS_GW" "$BE_IP" "$cap/$GW_IF_BE.pcap"
 	kill -INT "$td1" "$td2"
 	wait "$td1" "$td2" || true
 	for f in "$cap"/*.err; do
@@ -476,7 +490,8 @@ if has_case 7; then
 	bg_out=$(e2e_tmpdir)/kill9.out
 	# Headers at the client, to show where a reset came from if the flow breaks.
 	k9cap=$(e2e_tmpdir)/kill9-cli.pcap
-	e2e_bg "$SG_NS_CLI" "$k9cap.err" tcpdump -i "$CLI_IF" -nn -U -B 16384 -s 96 -w "$k9cap" tcp
+	e2e_bg "$SG_NS_CLI" "$k9cap.err" tcpdump -i "$CLI_IF" -nn -U -B 16384 -s 96 -w "$k9cap" \
+		'tcp or udp port 9'
 	k9td=$E2E_BG_PID
 	e2e_poll 10 grep -q 'listening on' "$k9cap.err" || e2e_fail "tcpdump: $(cat "$k9cap.err")"
 	# The upload is paced (4 s) so that the flow is certainly running at the kill.
@@ -500,7 +515,7 @@ if has_case 7; then
 	printf 'ok - kill -9: %s\n' "$(grep -o 'express: [0-9]* flows left by a previous agent carry on' "$LOG")"
 	rc=0
 	wait "$bg" || rc=$?
-	sleep 1 # tcpdump writes what it still holds; only shown on failure
+	capture_flush "$SG_NS_CLI" "$GW_IP_CLI" "$k9cap" # only shown on failure
 	kill -INT "$k9td"
 	wait "$k9td" || true
 	if [ "$rc" -ne 0 ]; then
