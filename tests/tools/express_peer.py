@@ -99,6 +99,21 @@ def read_line(s):
     return buf.decode().split()
 
 
+def common_action(s, who, action, arg, byte):
+    """The actions both sides take alike (rst, wait, idle); False for another."""
+    if action == "rst":
+        time.sleep(arg)
+        rst_close(s)
+        out(who + " rst-sent")
+    elif action == "wait":
+        out(who + " " + wait_result(s, arg))
+    elif action == "idle":
+        out(who + " idle " + idle(s, arg, byte))
+    else:
+        return False
+    return True
+
+
 def serve_one(s, hello_len):
     try:
         s.settimeout(30)
@@ -107,14 +122,8 @@ def serve_one(s, hello_len):
         recv_exact(s, int(pad))
         s.sendall(b"R")
         arg = float(arg)
-        if action == "rst":
-            time.sleep(arg)
-            rst_close(s)
-            out("server rst-sent")
-        elif action == "wait":
-            out("server " + wait_result(s, arg))
-        elif action == "idle":
-            out("server idle " + idle(s, arg, b"x"))
+        if common_action(s, "server", action, arg, b"x"):
+            pass
         elif action == "fin":
             time.sleep(arg)
             s.shutdown(socket.SHUT_WR)
@@ -155,14 +164,8 @@ def client(ip, port, hello_file, srv_action, srv_arg, pad, cli_action, cli_arg):
         return
     arg = float(cli_arg)
     try:
-        if cli_action == "rst":
-            time.sleep(arg)
-            rst_close(s)
-            out("client rst-sent")
-        elif cli_action == "wait":
-            out("client " + wait_result(s, arg))
-        elif cli_action == "idle":
-            out("client idle " + idle(s, arg, b"y"))
+        if common_action(s, "client", cli_action, arg, b"y"):
+            pass
         elif cli_action == "after-fin":
             s.settimeout(30)
             if s.recv(1) != b"":
